@@ -1,0 +1,1 @@
+print("rtu104ctl")
