@@ -18,6 +18,12 @@ let package = Package(
             name: "IEC104",
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
+        // The RTU without sockets or processes: process image, stations, address filters.
+        .target(
+            name: "Outstation",
+            dependencies: ["IEC104"],
+            swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
+        ),
         .executableTarget(
             name: "rtu104ctl",
             dependencies: [
@@ -29,5 +35,6 @@ let package = Package(
             name: "IEC104Tests",
             dependencies: ["IEC104", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
+        .testTarget(name: "OutstationTests", dependencies: ["Outstation"]),
     ]
 )
