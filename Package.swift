@@ -32,6 +32,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "rtu104ctlTests",
+            dependencies: ["rtu104ctl", "IEC104"]
+        ),
+        .testTarget(
             name: "IEC104Tests",
             dependencies: ["IEC104", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
