@@ -1,0 +1,131 @@
+import IEC104
+
+/// One interrogation (general, group, counter) or periodic scan in progress for a station:
+/// ACTCON, the points of each common address, ACTTERM — produced one ASDU at a time, so the
+/// values are read when they are sent and a later event is never overtaken by an older snapshot.
+struct InterrogationJob {
+    enum Kind: Equatable {
+        /// C_IC_NA_1: group nil for station interrogation.
+        case interrogation(group: Int?)
+        /// C_CI_NA_1 with the read qualifier: group nil for the general request.
+        case counterRead(group: Int?)
+        /// C_CI_NA_1 with a freeze or reset qualifier: confirmation and termination only.
+        case counterFreeze
+        /// Cyclic or background transmission: points only, no confirmations.
+        case periodic(Cause)
+    }
+
+    let kind: Kind
+    /// The request as received, mirrored in ACTCON and ACTTERM.
+    let request: [UInt8]
+    let originator: UInt8
+    let replyCause: Cause
+    private var remainingCommonAddresses: [UInt16]
+    private var phase: Phase = .confirm
+    private let fixedIndices: [Int32]?
+
+    private enum Phase {
+        case confirm
+        case data(commonAddress: UInt16, indices: [Int32], cursor: Int)
+        case terminate(commonAddress: UInt16)
+        case done
+    }
+
+    init(kind: Kind, request: [UInt8], originator: UInt8, replyCause: Cause, commonAddresses: [UInt16]) {
+        self.kind = kind
+        self.request = request
+        self.originator = originator
+        self.replyCause = replyCause
+        self.remainingCommonAddresses = commonAddresses
+        self.fixedIndices = nil
+    }
+
+    /// A periodic scan of fixed points (all of one common address).
+    init(periodicScan indices: [Int32], cause: Cause, commonAddress: UInt16) {
+        self.kind = .periodic(cause)
+        self.request = []
+        self.originator = 0
+        self.replyCause = cause
+        self.remainingCommonAddresses = [commonAddress]
+        self.fixedIndices = indices
+        self.phase = .data(commonAddress: commonAddress, indices: indices, cursor: 0)
+        self.remainingCommonAddresses = []
+    }
+
+    var isDone: Bool {
+        if case .done = phase { return true }
+        return false
+    }
+
+    /// Whether this job answers the C_IC_NA_1 / C_CI_NA_1 request `bytes` (for deactivation).
+    func answers(typeID: UInt8, commonAddress: UInt16) -> Bool {
+        guard request.count >= ASDU.headerLength, request[0] == typeID else { return false }
+        let requested = UInt16(request[4]) | UInt16(request[5]) << 8
+        return requested == commonAddress
+    }
+
+    /// The next ASDU of the job, or nil when it is finished.
+    mutating func next(image: ProcessImage) -> [UInt8]? {
+        while true {
+            switch phase {
+            case .done:
+                return nil
+            case .confirm:
+                guard !remainingCommonAddresses.isEmpty else { phase = .done; return nil }
+                let commonAddress = remainingCommonAddresses.removeFirst()
+                let indices = scope(image: image, commonAddress: commonAddress)
+                if kind == .counterFreeze {
+                    if let qcc = counterQualifier {
+                        image.freezeCounters(image.counterPoints(commonAddress: commonAddress, group: qcc.group),
+                                             mode: qcc.freeze)
+                    }
+                    phase = .terminate(commonAddress: commonAddress)
+                } else {
+                    phase = .data(commonAddress: commonAddress, indices: indices, cursor: 0)
+                }
+                return reply(cause: .activationConfirmation, commonAddress: commonAddress)
+            case .data(let commonAddress, let indices, var cursor):
+                guard cursor < indices.count else {
+                    if case .periodic = kind { phase = .done; return nil }
+                    phase = .terminate(commonAddress: commonAddress)
+                    continue
+                }
+                let asdu = PointPacker.nextASDU(image: image, indices: indices, cursor: &cursor, cause: replyCause,
+                                                originator: originator, commonAddress: commonAddress,
+                                                useFrozenCounters: isCounterRead)
+                phase = .data(commonAddress: commonAddress, indices: indices, cursor: cursor)
+                return asdu
+            case .terminate(let commonAddress):
+                phase = .confirm
+                return reply(cause: .activationTermination, commonAddress: commonAddress)
+            }
+        }
+    }
+
+    private var isCounterRead: Bool {
+        if case .counterRead = kind { return true }
+        return false
+    }
+
+    private var counterQualifier: CounterInterrogationQualifier? {
+        guard request.count > ASDU.headerLength + ASDU.addressLength else { return nil }
+        return CounterInterrogationQualifier(octet: request[ASDU.headerLength + ASDU.addressLength])
+    }
+
+    private func scope(image: ProcessImage, commonAddress: UInt16) -> [Int32] {
+        if let fixedIndices { return fixedIndices }
+        switch kind {
+        case .interrogation(let group): return image.interrogationPoints(commonAddress: commonAddress, group: group)
+        case .counterRead(let group): return image.counterPoints(commonAddress: commonAddress, group: group)
+        case .counterFreeze, .periodic: return []
+        }
+    }
+
+    /// The request mirrored with a new cause and, for a broadcast request, the answering common address.
+    private func reply(cause: Cause, commonAddress: UInt16) -> [UInt8] {
+        var bytes = ASDU.confirmation(of: request, cause: cause, negative: false)
+        bytes[4] = UInt8(truncatingIfNeeded: commonAddress)
+        bytes[5] = UInt8(truncatingIfNeeded: commonAddress >> 8)
+        return bytes
+    }
+}

@@ -1,0 +1,72 @@
+public import IEC104
+
+/// Identifies one transport connection for the stations; assigned by the server shell.
+public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: UInt64
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public var description: String { "#\(rawValue)" }
+}
+
+/// What a station asks its owner to do after an event.
+public enum StationAction: Sendable {
+    /// Close the connection; the reason is for the log.
+    case close(ConnectionID, reason: String)
+    /// Run a command through the command handler and report back with `Outstation.complete`.
+    case execute(CommandRequest)
+    /// Something an operator should see in the log.
+    case notice(String)
+    /// A master's request that was refused or malformed.
+    case warning(String)
+    /// A clock synchronisation command arrived; master time minus system time.
+    case clockSynchronized(offsetMilliseconds: Int64)
+}
+
+/// A command accepted by a station and handed to a command handler.
+public struct CommandRequest: Sendable {
+    public let id: UInt64
+    public let station: String
+    public let peer: String
+    public let point: CommandPointDefinition
+    public let element: InformationElement
+    public let isSelect: Bool
+    public let originator: UInt8
+    /// The command's own time tag (types 58–64).
+    public let time: CP56Time2a?
+    /// The update the feedback point takes if the command succeeds, worked out from the command value.
+    public let suggestedFeedback: PointUpdate?
+}
+
+/// How a command handler finished.
+public enum CommandResult: Sendable {
+    /// Positive confirmation; the updates go into the process image as return information (COT 11).
+    case success(updates: [PointUpdate])
+    /// Negative confirmation; the reason is for the log.
+    case failure(reason: String)
+}
+
+/// Runs commands for the outstation; implementations must not block the caller.
+public protocol CommandHandler: Sendable {
+    func execute(_ request: CommandRequest) async -> CommandResult
+}
+
+/// The built-in handler: accepts every command and moves its feedback point to the commanded state.
+public struct FeedbackCommandHandler: CommandHandler {
+    public init() {}
+
+    public func execute(_ request: CommandRequest) async -> CommandResult {
+        guard !request.isSelect, let feedback = request.suggestedFeedback else { return .success(updates: []) }
+        return .success(updates: [feedback])
+    }
+}
+
+/// Counters a station keeps for status reports.
+public struct StationStatistics: Hashable, Sendable {
+    public var connectionsAccepted: UInt64 = 0
+    public var connectionsReplaced: UInt64 = 0
+    public var eventsSent: UInt64 = 0
+    public var asdusSent: UInt64 = 0
+    public var commandsReceived: UInt64 = 0
+    public var commandsFailed: UInt64 = 0
+    public var negativeConfirmations: UInt64 = 0
+    public var interrogations: UInt64 = 0
+}
