@@ -1,0 +1,187 @@
+import IEC104
+import Logging
+import NIOCore
+import Outstation
+
+/// Executes what the pure outstation asks for, on one event loop: writes frames to channels,
+/// closes connections, runs station timers and hands commands to the command handler.
+final class OutstationRuntime {
+    let eventLoop: EventLoop
+    let logger: Logger
+    let outstation: Outstation
+    let commandHandler: any CommandHandler
+
+    private struct Connection {
+        let channel: Channel
+        let station: Station
+        let peer: String
+        let listener: String
+    }
+
+    private var connections: [ConnectionID: Connection] = [:]
+    private var nextConnectionID: UInt64 = 1
+    private var timers: [ObjectIdentifier: (deadline: LinkInstant, task: Scheduled<Void>)] = [:]
+    private var commandsInFlight = 0
+    private var stopping = false
+
+    init(eventLoop: EventLoop, logger: Logger, outstation: Outstation, commandHandler: any CommandHandler) {
+        self.eventLoop = eventLoop
+        self.logger = logger
+        self.outstation = outstation
+        self.commandHandler = commandHandler
+    }
+
+    var connectionCount: Int { connections.count }
+
+    func connectionCount(listener: String) -> Int { connections.values.filter { $0.listener == listener }.count }
+
+    // MARK: Connections
+
+    func open(channel: Channel, station: Station, peer: String, listener: String) -> ConnectionID {
+        eventLoop.preconditionInEventLoop()
+        let id = ConnectionID(nextConnectionID)
+        nextConnectionID += 1
+        let replaced = station.attach(id, peer: peer, now: SystemClock.monotonicNow())
+        for old in replaced {
+            if let connection = connections.removeValue(forKey: old) {
+                logger.notice("connection replaced by a new one", metadata: [
+                    "station": "\(station.name)", "peer": "\(connection.peer)", "by": "\(peer)"])
+                connection.channel.close(promise: nil)
+            }
+        }
+        connections[id] = Connection(channel: channel, station: station, peer: peer, listener: listener)
+        logger.notice("master connected", metadata: ["station": "\(station.name)", "peer": "\(peer)", "listener": "\(listener)"])
+        service(station)
+        return id
+    }
+
+    func closed(_ id: ConnectionID) {
+        guard let connection = connections.removeValue(forKey: id) else { return }
+        connection.station.detach(id)
+        logger.notice("master disconnected", metadata: ["station": "\(connection.station.name)", "peer": "\(connection.peer)"])
+        service(connection.station)
+    }
+
+    // MARK: Frames
+
+    func received(_ frame: ReceivedFrame, on id: ConnectionID) {
+        guard let connection = connections[id] else { return }
+        let actions = connection.station.receive(frame.apci, asdu: frame.asdu, on: id, now: SystemClock.monotonicNow(),
+                                                 wallTime: SystemClock.wallMilliseconds())
+        perform(actions, station: connection.station)
+    }
+
+    func readComplete(on id: ConnectionID) {
+        guard let connection = connections[id] else { return }
+        service(connection.station)
+    }
+
+    // MARK: Updates
+
+    func apply(_ updates: [PointUpdate]) throws(PointUpdateError) -> Int {
+        let events = try outstation.apply(updates, wallTime: SystemClock.wallMilliseconds())
+        if events > 0 { serviceAll() }
+        return events
+    }
+
+    func serviceAll() {
+        for station in outstation.stations where station.hasPendingTransmission { service(station) }
+    }
+
+    // MARK: Sending and timers
+
+    /// Fills the station's window, writes what its connections have to send and re-arms its timer.
+    func service(_ station: Station) {
+        station.pump(now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds())
+        station.drainOutput { id, bytes in
+            guard let connection = connections[id] else { return }
+            let buffer = connection.channel.allocator.buffer(bytes: bytes)
+            connection.channel.writeAndFlush(buffer, promise: nil)
+        }
+        armTimer(for: station)
+    }
+
+    private func armTimer(for station: Station) {
+        let key = ObjectIdentifier(station)
+        guard let deadline = station.nextDeadline else {
+            timers.removeValue(forKey: key)?.task.cancel()
+            return
+        }
+        // A timer that fires early finds nothing due and re-arms; only an earlier deadline needs a new one.
+        if let armed = timers[key], armed.deadline <= deadline { return }
+        timers[key]?.task.cancel()
+        let target = NIOLoopBound((runtime: self, station: station), eventLoop: eventLoop)
+        let task = eventLoop.scheduleTask(deadline: SystemClock.deadline(deadline)) {
+            let (runtime, station) = target.value
+            runtime.timers.removeValue(forKey: key)
+            runtime.timerFired(for: station)
+        }
+        timers[key] = (deadline, task)
+    }
+
+    private func timerFired(for station: Station) {
+        let actions = station.handleTimeout(now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds())
+        perform(actions, station: station)
+        service(station)
+    }
+
+    // MARK: Actions
+
+    private func perform(_ actions: [StationAction], station: Station) {
+        for action in actions {
+            switch action {
+            case .close(let id, let reason):
+                guard let connection = connections.removeValue(forKey: id) else { continue }
+                station.detach(id)
+                logger.warning("closing connection: \(reason)", metadata: [
+                    "station": "\(station.name)", "peer": "\(connection.peer)"])
+                connection.channel.close(promise: nil)
+            case .execute(let request):
+                run(request)
+            case .notice(let message):
+                logger.notice("\(message)", metadata: ["station": "\(station.name)"])
+            case .warning(let message):
+                logger.warning("\(message)", metadata: ["station": "\(station.name)"])
+            case .clockSynchronized(let offset):
+                logger.info("clock synchronisation: master time is \(offset) ms ahead of system time",
+                            metadata: ["station": "\(station.name)"])
+            }
+        }
+    }
+
+    private func run(_ request: CommandRequest) {
+        commandsInFlight += 1
+        logger.info("command \(request.element) on \(request.point.address)\(request.isSelect ? " (select)" : "")",
+                    metadata: ["station": "\(request.station)", "peer": "\(request.peer)"])
+        let handler = commandHandler
+        let runtime = NIOLoopBound(self, eventLoop: eventLoop)
+        let loop = eventLoop
+        Task {
+            let result = await handler.execute(request)
+            loop.execute { runtime.value.finish(request, result: result) }
+        }
+    }
+
+    private func finish(_ request: CommandRequest, result: CommandResult) {
+        commandsInFlight -= 1
+        if case .failure(let reason) = result {
+            logger.warning("command failed: \(reason)", metadata: ["station": "\(request.station)", "ioa": "\(request.point.address)"])
+        }
+        let problems = outstation.complete(request, result: result, now: SystemClock.monotonicNow(),
+                                           wallTime: SystemClock.wallMilliseconds())
+        for problem in problems {
+            logger.warning("command feedback refused: \(problem)", metadata: ["station": "\(request.station)"])
+        }
+        serviceAll()
+        if let station = outstation.station(named: request.station) { service(station) }
+    }
+
+    /// Closes every connection; used at shutdown.
+    func closeAll() -> [EventLoopFuture<Void>] {
+        stopping = true
+        for (_, timer) in timers { timer.task.cancel() }
+        timers.removeAll()
+        let all = connections.values.map { $0.channel.close() }
+        return all
+    }
+}

@@ -1,0 +1,134 @@
+import IEC104
+public import Logging
+public import NIOCore
+import NIOPosix
+public import Outstation
+
+/// The IEC 104 TCP server: listeners whose stations admit masters by address filter,
+/// all served on one event loop together with the process image.
+public final class OutstationServer: Sendable {
+    public let eventLoop: EventLoop
+    private let state: NIOLoopBound<ServerState>
+
+    public init(eventLoop: EventLoop, logger: Logger, outstation: Outstation,
+                commandHandler: any CommandHandler = FeedbackCommandHandler()) {
+        self.eventLoop = eventLoop
+        let runtime = OutstationRuntime(eventLoop: eventLoop, logger: logger, outstation: outstation,
+                                        commandHandler: commandHandler)
+        state = NIOLoopBound(ServerState(runtime: runtime), eventLoop: eventLoop)
+    }
+
+    /// Binds every listener; fails (and closes what was bound) if one cannot bind.
+    public func start(listeners: [ListenerSettings]) -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit { [state, eventLoop] in
+            let server = state.value
+            let bound = listeners.map { settings in server.bind(settings, eventLoop: eventLoop) }
+            return EventLoopFuture.whenAllComplete(bound, on: eventLoop).flatMapThrowing { [state] results in
+                let server = state.value
+                var failure: Error?
+                for (index, result) in results.enumerated() {
+                    switch result {
+                    case .success(let channel): server.listenerChannels[listeners[index].name] = channel
+                    case .failure(let error): failure = failure ?? ListenerBindError(listener: listeners[index], underlying: error)
+                    }
+                }
+                if let failure {
+                    for channel in server.listenerChannels.values { channel.close(promise: nil) }
+                    server.listenerChannels.removeAll()
+                    throw failure
+                }
+            }
+        }
+    }
+
+    /// The port each listener is bound to (useful with port 0).
+    public func boundPorts() -> EventLoopFuture<[String: Int]> {
+        eventLoop.submit { [state] in state.value.listenerChannels.compactMapValues { $0.localAddress?.port } }
+    }
+
+    /// Applies point updates all or nothing; the future carries the number of events.
+    public func apply(_ updates: [PointUpdate]) -> EventLoopFuture<Int> {
+        eventLoop.submit { [state] in try state.value.runtime.apply(updates) }
+    }
+
+    /// Stops accepting, closes every connection.
+    public func stop() -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit { [state, eventLoop] in
+            let server = state.value
+            var closing = server.listenerChannels.values.map { $0.close() }
+            server.listenerChannels.removeAll()
+            closing += server.runtime.closeAll()
+            return EventLoopFuture.andAllComplete(closing, on: eventLoop)
+        }
+    }
+
+    /// Runs `body` on the event loop with the outstation, for status reports.
+    public func inspect<T: Sendable>(_ body: @escaping @Sendable (Outstation) -> T) -> EventLoopFuture<T> {
+        eventLoop.submit { [state] in body(state.value.runtime.outstation) }
+    }
+}
+
+public struct ListenerBindError: Error, CustomStringConvertible {
+    public let listener: ListenerSettings
+    public let underlying: Error
+
+    public var description: String {
+        "listener '\(listener.name)' cannot bind \(listener.host):\(listener.port): \(underlying)"
+    }
+}
+
+/// Loop-bound state of the server.
+final class ServerState {
+    let runtime: OutstationRuntime
+    var listenerChannels: [String: Channel] = [:]
+
+    init(runtime: OutstationRuntime) { self.runtime = runtime }
+
+    func bind(_ settings: ListenerSettings, eventLoop: EventLoop) -> EventLoopFuture<Channel> {
+        let stations = runtime.outstation.stations.filter { $0.configuration.listener == settings.name }
+        let bound = NIOLoopBound((runtime: runtime, admission: StationAdmission(stations: stations)), eventLoop: eventLoop)
+        return ServerBootstrap(group: eventLoop)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 256)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                let (runtime, admission) = bound.value
+                let peerText = channel.remoteAddress?.ipAddress ?? "unknown"
+                guard let peer = IPAddress(peerText), let station = admission.station(for: peer) else {
+                    runtime.logger.warning("refused connection: no station admits this address",
+                                           metadata: ["peer": "\(peerText)", "listener": "\(settings.name)"])
+                    return channel.close()
+                }
+                guard runtime.connectionCount(listener: settings.name) < settings.maxConnections else {
+                    runtime.logger.warning("refused connection: listener at its connection limit",
+                                           metadata: ["peer": "\(peerText)", "listener": "\(settings.name)",
+                                                      "limit": "\(settings.maxConnections)"])
+                    return channel.close()
+                }
+                do {
+                    let decoder = APDUFrameDecoder(policy: settings.errorPolicy) { error, octets in
+                        runtime.logger.warning("discarded \(octets) octets: \(error)",
+                                               metadata: ["peer": "\(peerText)", "station": "\(station.name)"])
+                    }
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
+                    try channel.pipeline.syncOperations.addHandler(
+                        StationChannelHandler(runtime: runtime, station: station, peer: peerText, listener: settings.name))
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+            }
+            .bind(host: settings.host, port: settings.port)
+    }
+}
+
+/// Chooses the station of a listener for a master's address: the one whose filter matches,
+/// else the listener's `others` station. Filters do not overlap (checked at config load).
+struct StationAdmission {
+    let stations: [Station]
+
+    func station(for address: IPAddress) -> Station? {
+        stations.first { $0.configuration.filter.matches(address) }
+            ?? stations.first { $0.configuration.filter == .others }
+    }
+}

@@ -1,0 +1,48 @@
+import IEC104
+import Logging
+import NIOCore
+import Outstation
+
+/// Connects one TCP connection to its station through the runtime.
+final class StationChannelHandler: ChannelInboundHandler {
+    typealias InboundIn = ReceivedFrame
+
+    private let runtime: OutstationRuntime
+    private let station: Station
+    private let peer: String
+    private let listener: String
+    private var connection: ConnectionID?
+
+    init(runtime: OutstationRuntime, station: Station, peer: String, listener: String) {
+        self.runtime = runtime
+        self.station = station
+        self.peer = peer
+        self.listener = listener
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        connection = runtime.open(channel: context.channel, station: station, peer: peer, listener: listener)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard let connection else { return }
+        runtime.received(unwrapInboundIn(data), on: connection)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard let connection else { return }
+        runtime.readComplete(on: connection)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let connection { runtime.closed(connection) }
+        connection = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        runtime.logger.warning("closing connection: \(error)", metadata: ["station": "\(station.name)", "peer": "\(peer)"])
+        context.close(promise: nil)
+    }
+}
