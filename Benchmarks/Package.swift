@@ -1,0 +1,25 @@
+// swift-tools-version: 6.2
+// Codec benchmarks with ordo-one/benchmark. A package of its own so that `swift test` of the
+// main package never builds them. Run with `Benchmarks/run` (or `make bench`).
+import PackageDescription
+
+let package = Package(
+    name: "rtu104d-benchmarks",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "rtu104d", path: ".."),
+        .package(url: "https://github.com/ordo-one/benchmark", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // The benchmark plugin finds its targets under Benchmarks/<target name>/.
+        .executableTarget(
+            name: "CodecBenchmarks",
+            dependencies: [
+                .product(name: "IEC104", package: "rtu104d"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/CodecBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+    ]
+)

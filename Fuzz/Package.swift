@@ -1,0 +1,19 @@
+// swift-tools-version: 6.2
+// libFuzzer targets for the IEC104 codec. A package of its own so that `swift test`
+// of the main package never builds them. Build and run with `Fuzz/run SECONDS`.
+import PackageDescription
+
+let package = Package(
+    name: "rtu104d-fuzz",
+    platforms: [.macOS(.v15)],
+    dependencies: [
+        .package(name: "rtu104d", path: ".."),
+    ],
+    targets: [
+        // The harness must not live in main.swift: libFuzzer supplies main().
+        .executableTarget(
+            name: "FuzzCodec",
+            dependencies: [.product(name: "IEC104", package: "rtu104d")]
+        ),
+    ]
+)
