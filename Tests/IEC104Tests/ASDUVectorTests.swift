@@ -152,6 +152,10 @@ let asduVectors: [ASDUVector] = [
                single(.request, ioa: 10000, .read)),
     ASDUVector("C_CS_NA_1", "67 01 06 00 01 00 00 00 00 \(t)",
                single(.activation, ioa: 0, .clockSynchronization(time))),
+    ASDUVector("C_CS_NA_1 2099-12-31 23:59:59.999 Thursday, SU", "67 01 07 00 01 00 00 00 00 5F EA 3B 97 9F 0C 63",
+               single(.activationConfirmation, ioa: 0, .clockSynchronization(CP56Time2a(
+                   year: 99, month: 12, dayOfMonth: 31, hour: 23, minute: 59, milliseconds: 59_999, dayOfWeek: 4,
+                   isSummerTime: true)))),
     ASDUVector("C_TS_NA_1 0x55AA", "68 01 06 00 01 00 00 00 00 AA 55",
                single(.activation, ioa: 0, .test(pattern: 0x55AA))),
     ASDUVector("C_RP_NA_1 general reset", "69 01 06 00 01 00 00 00 00 01",

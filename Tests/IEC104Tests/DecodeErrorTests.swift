@@ -111,6 +111,19 @@ struct DecodeErrorTests {
         #expect(full.objects.count == 127)
     }
 
+    // MARK: tooLong
+
+    @Test("longer than 249 octets, even when the objects add up")
+    func tooLong() throws {
+        // 6 + 61 × 4 = 250 octets of M_SP_NA_1; 60 objects (246 octets) are fine.
+        let objects = { (count: Int) -> [UInt8] in (0..<count).flatMap { index -> [UInt8] in [UInt8(index), 0, 0, 1] } }
+        #expect(decodeError(hex("01 3D 03 00 01 00") + objects(61)) == .tooLong(250))
+        #expect(try ASDU(decoding: hex("01 3C 03 00 01 00") + objects(60)).objects.count == 60)
+        // SQ=1: 6 + 3 + 82 × 3 = 255 octets of C_SE_NA_1; 80 objects (249 octets) are fine.
+        #expect(decodeError(hex("30 D2 06 00 01 00 00 00 00") + [UInt8](repeating: 0, count: 82 * 3)) == .tooLong(255))
+        #expect(try ASDU(decoding: hex("30 D0 06 00 01 00 00 00 00") + [UInt8](repeating: 0, count: 80 * 3)).encodedLength == 249)
+    }
+
     // MARK: reservedValue
 
     @Test("double command state 0 and 3", arguments: [
@@ -186,6 +199,7 @@ struct DecodeErrorTests {
         #expect(ASDUError.addressOverflow(first: 16_777_215, count: 2).description.contains("16777215"))
         #expect(ASDUError.reservedValue(field: "CP56Time2a minute", value: 60).description
                 == "CP56Time2a minute has the reserved value 60")
+        #expect(ASDUError.tooLong(250).description == "ASDU of 250 octets exceeds the maximum of 249")
     }
 
     // MARK: never traps

@@ -115,6 +115,10 @@ struct TimeTagTests {
         bytes = []
         flagged.encode(into: &bytes)
         #expect(bytes == hex("B3 C7 F9 84 F6 0B 1A"))
+        // All five hour bits, all five day bits, four month bits, seven year bits.
+        bytes = []
+        CP56Time2a(unixMilliseconds: 4_102_444_799_999).encode(into: &bytes)
+        #expect(bytes == hex("5F EA 3B 17 9F 0C 63"))
     }
 
     @Test("CP56Time2a description")
