@@ -78,11 +78,13 @@ public struct ASDU: Hashable, Sendable {
         return bytes
     }
 
-    /// Decodes a whole ASDU; the length must match the declared objects exactly.
+    /// Decodes a whole ASDU of at most 249 octets; the length must match the declared objects exactly.
     public init(decoding bytes: UnsafeRawBufferPointer) throws(ASDUError) {
         let header = try ASDUHeader(decoding: bytes)
         guard let typeID = header.typeID else { throw .unknownTypeID(header.rawTypeID) }
         guard header.count > 0 else { throw .noObjects }
+        // What encode refuses, decode refuses too: decode(bytes) always re-encodes.
+        guard bytes.count <= Self.maximumLength else { throw .tooLong(bytes.count) }
         let size = typeID.elementSize
         let expected = Self.headerLength + (header.isSequence ? Self.addressLength + header.count * size
                                                               : header.count * (Self.addressLength + size))

@@ -12,6 +12,8 @@ public enum ASDUError: Error, Hashable, Sendable {
     case addressOverflow(first: UInt32, count: Int)
     /// A field carries a value the standard reserves or forbids.
     case reservedValue(field: String, value: Int)
+    /// More than 249 octets, which no APDU can carry (length octet at most 253).
+    case tooLong(Int)
 }
 
 extension ASDUError: CustomStringConvertible {
@@ -29,6 +31,8 @@ extension ASDUError: CustomStringConvertible {
             "sequence of \(count) objects from address \(first) runs past the largest address 16777215"
         case .reservedValue(let field, let value):
             "\(field) has the reserved value \(value)"
+        case .tooLong(let length):
+            "ASDU of \(length) octets exceeds the maximum of \(ASDU.maximumLength)"
         }
     }
 }

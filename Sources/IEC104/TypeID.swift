@@ -165,8 +165,9 @@ public enum TypeID: UInt8, CaseIterable, Hashable, Sendable {
     }
 
     /// The standard's mnemonic, e.g. `M_SP_NA_1`.
+    ///
+    /// Spelled out: `String(describing: self)` would call ``description``, which calls this.
     public var mnemonic: String {
-        // Spelled out: String(describing:) would call `description`, which uses this.
         switch self {
         case .M_SP_NA_1: "M_SP_NA_1"
         case .M_DP_NA_1: "M_DP_NA_1"
