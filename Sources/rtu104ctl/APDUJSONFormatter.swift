@@ -67,7 +67,7 @@ enum APDUJSONFormatter {
             if let header = frame.header {
                 let cot = header.cause
                 fields += [
-                    ("type", header.typeID.map { .string(TypeNames.mnemonic($0)) } ?? .null),
+                    ("type", header.typeID.map { .string($0.mnemonic) } ?? .null),
                     ("typeId", .int(Int(header.rawTypeID))),
                     ("sq", .bool(header.isSequence)),
                     ("count", .int(header.count)),
@@ -83,7 +83,7 @@ enum APDUJSONFormatter {
                 fields.append(("objects", .array(asdu.objects.map(object))))
             }
             if let error = frame.asduError {
-                fields.append(("error", .string(TypeNames.describe(error))))
+                fields.append(("error", .string(error.description)))
             }
             return .object(fields)
         }

@@ -35,7 +35,7 @@ enum APDUTextFormatter {
     }
 
     static func headerLines(_ header: ASDUHeader) -> [String] {
-        let type = header.typeID.map { "\(TypeNames.mnemonic($0)) (\($0.rawValue)) \($0.summary)" }
+        let type = header.typeID.map { "\($0.mnemonic) (\($0.rawValue)) \($0.summary)" }
             ?? "unknown (\(header.rawTypeID))"
         let cot = header.cause
         return [

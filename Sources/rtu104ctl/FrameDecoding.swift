@@ -29,7 +29,7 @@ struct DecodedFrame: Sendable {
     /// The stderr message when the ASDU does not decode, e.g. `frame 2: ASDU: CP56Time2a minute has the reserved value 60`.
     var errorMessage: String? {
         guard let asduError else { return nil }
-        let text = TypeNames.describe(asduError)
+        let text = asduError.description
         return text.hasPrefix("ASDU ") ? "frame \(number): \(text)" : "frame \(number): ASDU: \(text)"
     }
 }
