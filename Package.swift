@@ -24,6 +24,12 @@ let package = Package(
             dependencies: ["IEC104"],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
+        // Config files: INI and JSON readers with file/line, the validated configuration, --check summary.
+        .target(
+            name: "Config",
+            dependencies: ["IEC104", "Outstation"],
+            swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
+        ),
         .executableTarget(
             name: "rtu104ctl",
             dependencies: [
@@ -36,5 +42,6 @@ let package = Package(
             dependencies: ["IEC104", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "OutstationTests", dependencies: ["Outstation"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
     ]
 )
