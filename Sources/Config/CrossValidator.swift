@@ -106,7 +106,7 @@ struct CrossValidator {
                                       "listener '\(listener)' already has an 'others' station, \(earlier.subject) at \(earlier.place("allow")); only one station per listener can take the others")
                 } else if mine.overlaps(theirs) {
                     diagnostics.error(station.place("allow"), subject: station.subject, key: "allow",
-                                      "allow = \(mine) and \(earlier.subject)'s allow = \(theirs) (at \(earlier.place("allow"))) can match the same address on listener '\(listener)'; make them disjoint, or use 'others' for one of them")
+                                      "allow = \(mine) overlaps allow = \(theirs) of \(earlier.subject) (at \(earlier.place("allow"))): both can match the same address on listener '\(listener)'; make them disjoint, or use 'others' for one of them")
                 }
             }
         }

@@ -180,9 +180,10 @@ enum ValueParsers {
         return .success(duration)
     }
 
-    static func keyword<T>(_ value: ConfigValue, _ choices: [(String, T)]) -> Result<T, ValueError> {
+    /// One of `choices` (named in the message) or of `aliases` (accepted quietly).
+    static func keyword<T>(_ value: ConfigValue, _ choices: [(String, T)], aliases: [(String, T)] = []) -> Result<T, ValueError> {
         let text = (value.scalarText ?? "").lowercased()
-        if let match = choices.first(where: { $0.0 == text }) { return .success(match.1) }
+        if let match = (choices + aliases).first(where: { $0.0 == text }) { return .success(match.1) }
         var names: [String] = []
         for choice in choices where !names.contains(choice.0) { names.append(choice.0) }
         let hint = Suggestions.closest(to: text, in: names).map { " (did you mean '\($0)'?)" } ?? ""

@@ -49,11 +49,12 @@ enum INIReader {
             if trimmed.isEmpty || trimmed.first == ";" || trimmed.first == "#" { continue }
 
             if trimmed.first == "[" {
-                guard let close = trimmed.firstIndex(of: "]") else {
+                // An unterminated header still opens its section, so the keys below are not reported as strays.
+                let close = trimmed.firstIndex(of: "]") ?? trimmed.endIndex
+                if close == trimmed.endIndex {
                     errors.append(ConfigError(location, "unterminated section header '\(trimmed)'; add ']' at its end"))
-                    continue
                 }
-                let after = trimmed[trimmed.index(after: close)...].trimmed
+                let after = close == trimmed.endIndex ? "" : trimmed[trimmed.index(after: close)...].trimmed
                 if !after.isEmpty, after.first != ";", after.first != "#" {
                     errors.append(ConfigError(location, "unexpected text '\(after)' after the section header"))
                 }

@@ -106,6 +106,9 @@ struct JSONReader {
             skipWhitespace()
             guard position < bytes.count else { throw error("unexpected end of file inside the object that starts at \(start.line):\(start.column ?? 0)") }
             if bytes[position] == UInt8(ascii: "}") { throw error("trailing comma before '}'; remove the last ','") }
+            if bytes[position] == UInt8(ascii: "/") || bytes[position] == UInt8(ascii: "#") {
+                throw error("JSON has no comments; put notes in a \"comment\" key instead")
+            }
             guard bytes[position] == UInt8(ascii: "\"") else {
                 throw error("expected a key in double quotes, found \(describeCurrent())")
             }

@@ -21,7 +21,7 @@ struct PointTableReader {
     static let commandKeys = ["command", "time_tag", "sbo", "feedback", "actterm"]
 
     static let pointKinds: [(String, PointKind)] = PointKind.allCases.map { ($0.rawValue, $0) }
-        + [("integrated_totals", .counter), ("integrated-totals", .counter), ("measured_float", .float)]
+    static let pointKindAliases: [(String, PointKind)] = [("integrated_totals", .counter), ("integrated-totals", .counter)]
     static let qualityFlags: [(String, QualityDescriptor)] = [
         ("overflow", .overflow), ("blocked", .blocked), ("substituted", .substituted),
         ("not_topical", .notTopical), ("invalid", .invalid),
@@ -66,6 +66,8 @@ struct PointTableReader {
                 diagnostics.error(item.location, "each entry of \"points\" is an object { \"ca\": ..., \"ioa\": ... }, found \(item.display)")
                 continue
             }
+            // An entry with nothing but a comment documents the table.
+            if !fields.isEmpty, fields.allSatisfy({ $0.key == "comment" }) { continue }
             readJSONPoint(fields, at: item.location)
         }
     }
@@ -153,7 +155,7 @@ struct PointTableReader {
     }
 
     private func readMonitor(_ fields: FieldReader, address: PointAddress) -> LocatedMonitor? {
-        let kind = fields.keyword("type", Self.pointKinds)
+        let kind = fields.read("type") { ValueParsers.keyword($0, Self.pointKinds, aliases: Self.pointKindAliases) }
         if !fields.has("type") {
             fields.missing("type", " (single, double, step, bitstring, normalized, scaled, float or counter; or 'command' for a command point)")
         }
@@ -236,14 +238,12 @@ struct PointTableReader {
         let timeTag = fields.read("time_tag") { value -> Result<CommandTimeTag, ValueError> in
             if case .bool(let flag) = value.content { return .success(flag ? .with : .without) }
             let choices: [(String, CommandTimeTag)] = CommandTimeTag.allCases.map { ($0.rawValue, $0) }
-                + [("true", .with), ("yes", .with), ("false", .without), ("no", .without)]
-            return ValueParsers.keyword(value, choices)
+            return ValueParsers.keyword(value, choices, aliases: [("true", .with), ("yes", .with), ("false", .without), ("no", .without)])
         }
         let sbo = fields.read("sbo") { value -> Result<SelectBeforeOperate, ValueError> in
             if case .bool(let flag) = value.content { return .success(flag ? .required : .no) }
             let choices: [(String, SelectBeforeOperate)] = SelectBeforeOperate.allCases.map { ($0.rawValue, $0) }
-                + [("true", .required), ("yes", .required), ("false", .no)]
-            return ValueParsers.keyword(value, choices)
+            return ValueParsers.keyword(value, choices, aliases: [("true", .required), ("yes", .required), ("false", .no)])
         }
         let feedback = fields.read("feedback") { value -> Result<PointAddress, ValueError> in
             if let ioa = try? ValueParsers.int(value, in: 1...16_777_215).get() {
@@ -303,9 +303,10 @@ struct PointTableReader {
                 .mapError { _ in ValueError("\(value.display) is not a single-point value; use true/false, on/off or 1/0") }
         case .double:
             let choices: [(String, DoublePointState)] = [("off", .off), ("on", .on), ("intermediate", .intermediate),
-                                                         ("indeterminate", .indeterminate), ("false", .off), ("true", .on),
-                                                         ("0", .intermediate), ("1", .off), ("2", .on), ("3", .indeterminate)]
-            return ValueParsers.keyword(value, choices).map { .double($0) }
+                                                         ("indeterminate", .indeterminate)]
+            let aliases: [(String, DoublePointState)] = [("false", .off), ("true", .on), ("0", .intermediate), ("1", .off),
+                                                         ("2", .on), ("3", .indeterminate)]
+            return ValueParsers.keyword(value, choices, aliases: aliases).map { .double($0) }
                 .mapError { _ in ValueError("\(value.display) is not a double-point value; use off, on, intermediate or indeterminate") }
         case .step:
             return ValueParsers.int(value, in: -64...63).map { .step(StepPosition(value: Int8($0), isTransient: transient)) }

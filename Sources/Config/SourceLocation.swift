@@ -10,8 +10,10 @@ public struct SourceLocation: Hashable, Sendable, Comparable, CustomStringConver
         self.column = column
     }
 
-    /// `file:line` or `file:line:column`, the form editors and compilers use.
+    /// `file:line` or `file:line:column`, the form editors and compilers use; just `file` for line 0
+    /// (a problem with the file as a whole).
     public var description: String {
+        if line == 0 { return file }
         if let column { return "\(file):\(line):\(column)" }
         return "\(file):\(line)"
     }

@@ -9,8 +9,11 @@ enum Suggestions {
             if best == nil || distance < best!.1 { best = (candidate, distance) }
         }
         guard let (candidate, distance) = best else { return nil }
-        let limit = max(1, min(3, candidate.count / 3))
-        return distance <= limit ? candidate : nil
+        let limit = max(1, min(3, max(lowered.count, candidate.count) / 3))
+        if distance <= limit { return candidate }
+        // A longer or shorter spelling of a key (time_tagged for time_tag) is a likely slip too.
+        let prefixMatch = candidates.first { lowered.count >= 4 && ($0.hasPrefix(lowered) || lowered.hasPrefix($0.lowercased())) }
+        return prefixMatch
     }
 
     /// ` (did you mean 'x'?)` or nothing.
