@@ -6,6 +6,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "IEC104", targets: ["IEC104"]),
+        .executable(name: "rtu104d", targets: ["rtu104d"]),
         .executable(name: "rtu104ctl", targets: ["rtu104ctl"]),
     ],
     dependencies: [
@@ -26,6 +27,12 @@ let package = Package(
             dependencies: ["IEC104"],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
+        // Config files: INI and JSON readers with file/line, the validated configuration, --check summary.
+        .target(
+            name: "Config",
+            dependencies: ["IEC104", "Outstation"],
+            swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
+        ),
         // The SwiftNIO shell: listeners, address filtering, framing, timers.
         .target(
             name: "Server",
@@ -36,6 +43,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
+        ),
+        // Host integration: running the server from a configuration, signals.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "Config", "Outstation", "Server",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
+        ),
+        .executableTarget(
+            name: "rtu104d",
+            dependencies: [
+                "Config", "Daemon",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .executableTarget(
             name: "rtu104ctl",
@@ -53,5 +79,6 @@ let package = Package(
             dependencies: ["IEC104", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         .testTarget(name: "OutstationTests", dependencies: ["Outstation"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
     ]
 )

@@ -1,0 +1,93 @@
+import IEC104
+import Outstation
+import Foundation
+
+/// Reads the daemon config and every point table it names, validates them against each other and
+/// returns either a configuration or every error found (never only the first).
+public enum ConfigurationLoader {
+    /// The default daemon config path.
+    public static let defaultConfigPath = "/etc/rtu104d/rtu104d.conf"
+
+    /// Loads `configPath` from disk. Relative paths inside it are taken relative to its directory.
+    public static func load(configPath: String, overrides: DaemonOverrides = DaemonOverrides()) -> Result<DaemonConfiguration, ConfigErrors> {
+        load(configPath: configPath, overrides: overrides, readFile: readFromDisk)
+    }
+
+    /// Loads with a custom file reader (tests use an in-memory one). `readFile` returns the text or a reason.
+    public static func load(configPath: String, overrides: DaemonOverrides = DaemonOverrides(),
+                            readFile: (String) -> Result<String, FileReadError>) -> Result<DaemonConfiguration, ConfigErrors> {
+        let diagnostics = Diagnostics()
+        let text: String
+        switch readFile(configPath) {
+        case .success(let contents): text = contents
+        case .failure(let problem):
+            diagnostics.error(SourceLocation(file: configPath, line: 0), "cannot read the configuration file: \(problem.reason)")
+            return .failure(ConfigErrors(errors: diagnostics.errors))
+        }
+        let (document, syntaxErrors) = INIReader.parse(text, file: configPath)
+        diagnostics.append(contentsOf: syntaxErrors)
+        let reader = DaemonConfigReader(document: document, configDirectory: Paths.directory(of: configPath), diagnostics: diagnostics)
+
+        // Point tables.
+        var tables = PointTableReader(diagnostics: diagnostics)
+        var loadedTables: Set<String> = []
+        for reference in reader.pointTables {
+            if loadedTables.contains(reference.path) {
+                diagnostics.error(reference.location, subject: "[daemon]", key: "point_tables",
+                                  "the point table '\(reference.path)' is listed twice")
+                continue
+            }
+            loadedTables.insert(reference.path)
+            let format = Paths.fileExtension(reference.path)
+            guard ["json", "ini", "conf"].contains(format) else {
+                diagnostics.error(reference.location, subject: "[daemon]", key: "point_tables",
+                                  "cannot tell the format of '\(reference.path)'; name point tables *.json, *.ini or *.conf")
+                continue
+            }
+            switch readFile(reference.path) {
+            case .failure(let problem):
+                diagnostics.error(reference.location, subject: "[daemon]", key: "point_tables",
+                                  "cannot read the point table '\(reference.path)': \(problem.reason)")
+            case .success(let contents):
+                if format == "json" { tables.readJSON(contents, file: reference.path) }
+                else { tables.readINI(contents, file: reference.path) }
+            }
+        }
+
+        var validator = CrossValidator(diagnostics: diagnostics)
+        let (points, pointSources) = validator.checkPoints(monitors: tables.monitors, commands: tables.commands)
+        let listeners = reader.listeners
+        let stations = validator.checkStations(reader.stations, listeners: listeners, pointCommonAddresses: points.commonAddresses,
+                                               pointTablesRead: !reader.pointTables.isEmpty)
+        validator.checkListeners(listeners, stations: stations)
+
+        guard !diagnostics.hasErrors, var daemon = reader.daemon else {
+            return .failure(ConfigErrors(errors: diagnostics.errors, warnings: diagnostics.warnings))
+        }
+        if let state = overrides.stateDirectory { daemon.stateDirectory = state }
+        if let runtime = overrides.runtimeDirectory { daemon.runtimeDirectory = runtime }
+        if let level = overrides.logLevel { daemon.logLevel = level }
+        var stationSources: [String: SourceLocation] = [:]
+        for draft in reader.stations { stationSources[draft.configuration.name] = draft.location }
+        return .success(DaemonConfiguration(configPath: configPath, daemon: daemon, listeners: listeners,
+                                            stations: stations, stationSources: stationSources, points: points,
+                                            pointSources: pointSources, warnings: diagnostics.warnings))
+    }
+
+    /// Why a file could not be read, in words for the error message (e.g. "no such file").
+    public struct FileReadError: Error, Sendable {
+        public var reason: String
+        public init(_ reason: String) { self.reason = reason }
+    }
+
+    public static func readFromDisk(_ path: String) -> Result<String, FileReadError> {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: path, isDirectory: &isDirectory) else { return .failure(FileReadError("no such file")) }
+        guard !isDirectory.boolValue else { return .failure(FileReadError("it is a directory")) }
+        guard manager.isReadableFile(atPath: path) else { return .failure(FileReadError("permission denied")) }
+        guard let data = manager.contents(atPath: path) else { return .failure(FileReadError("the file could not be read")) }
+        guard let text = String(data: data, encoding: .utf8) else { return .failure(FileReadError("the file is not UTF-8 text")) }
+        return .success(text)
+    }
+}

@@ -1,0 +1,225 @@
+import IEC104
+import Outstation
+
+/// Interprets the daemon config's INI sections; cross-section checks are the loader's.
+struct DaemonConfigReader {
+    static let daemonKeys = ["point_tables", "state_directory", "runtime_directory", "log_level"]
+    static let listenerKeys = ["bind", "link_errors", "max_connections"]
+    static let stationKeys = ["listener", "allow", "common_addresses", "k", "w", "t0", "t1", "t2", "t3",
+                              "event_buffer", "event_overflow", "time_tags", "redundancy", "accept_c_ts_na",
+                              "start_timeout", "invalid_time_until_sync"]
+    static let sectionKinds = ["daemon", "listener", "station"]
+
+    /// A point table file named in `point_tables`.
+    struct PointTableReference {
+        var path: String
+        var location: SourceLocation
+    }
+
+    /// A station as written, before the loader fills in defaults that depend on other sections.
+    struct StationDraft {
+        var configuration: StationConfiguration
+        var location: SourceLocation
+        var listenerGiven: Bool
+        var commonAddressesGiven: Bool
+        var keyLocations: [String: SourceLocation]
+        var subject: String { "station '\(configuration.name)'" }
+        func place(_ key: String) -> SourceLocation { keyLocations[key] ?? location }
+    }
+
+    var daemon: DaemonSettings?
+    var pointTables: [PointTableReference] = []
+    var listeners: [ListenerConfiguration] = []
+    var stations: [StationDraft] = []
+
+    init(document: INIDocument, configDirectory: String, diagnostics: Diagnostics) {
+        var firstSection: [String: SourceLocation] = [:]
+        for section in document.sections {
+            guard Self.sectionKinds.contains(section.kind) else {
+                diagnostics.error(section.location, "unknown section [\(section.kind)\(section.name.map { " \($0)" } ?? "")]"
+                                  + Suggestions.hint(for: section.kind, in: Self.sectionKinds)
+                                  + "; sections are [daemon], [listener NAME] and [station NAME]")
+                continue
+            }
+            if section.kind == "daemon", let name = section.name {
+                diagnostics.error(section.location, "[daemon] takes no name; remove '\(name)'")
+            }
+            if section.kind != "daemon" {
+                guard let name = section.name, !name.isEmpty else {
+                    diagnostics.error(section.location, "[\(section.kind)] needs a name, e.g. [\(section.kind) main]")
+                    continue
+                }
+                if !name.allSatisfy({ $0.isLetter || $0.isNumber || "-_.".contains($0) }) {
+                    diagnostics.error(section.location, subject: section.subject,
+                                      "names are letters, digits, '-', '_' and '.'")
+                }
+            }
+            let identity = section.kind + " " + (section.name ?? "")
+            if let first = firstSection[identity] {
+                diagnostics.error(section.location, subject: section.subject, "duplicate section; it is already defined at \(first)")
+                continue
+            }
+            firstSection[identity] = section.location
+            let fields = FieldReader(subject: section.subject, location: section.location, members: section.members,
+                                     diagnostics: diagnostics)
+            switch section.kind {
+            case "daemon": readDaemon(fields, configDirectory: configDirectory)
+            case "listener": readListener(fields, name: section.name!)
+            default: readStation(fields, name: section.name!)
+            }
+        }
+        if daemon == nil {
+            diagnostics.error(SourceLocation(file: document.file, line: 0),
+                              "no [daemon] section; it names the point tables (point_tables = points.json)")
+        }
+        if listeners.isEmpty {
+            diagnostics.error(SourceLocation(file: document.file, line: 0),
+                              "no [listener NAME] section; define at least one, e.g. [listener main] with bind = 0.0.0.0:2404")
+        }
+        if stations.isEmpty {
+            diagnostics.error(SourceLocation(file: document.file, line: 0),
+                              "no [station NAME] section; define at least one station with allow = and common_addresses =")
+        }
+    }
+
+    private mutating func readDaemon(_ fields: FieldReader, configDirectory: String) {
+        if let items = fields.list("point_tables") {
+            for item in items {
+                guard let path = item.scalarText, !path.isEmpty else { continue }
+                pointTables.append(PointTableReference(path: Paths.resolve(path, relativeTo: configDirectory),
+                                                       location: item.location))
+            }
+            if items.isEmpty { fields.error("point_tables", "no point table given; list one or more files, e.g. points.json") }
+        } else {
+            fields.missing("point_tables", " (the point table files, e.g. point_tables = points.json)")
+        }
+        let state = fields.string("state_directory").map { Paths.resolve($0, relativeTo: configDirectory) }
+        let runtime = fields.string("runtime_directory").map { Paths.resolve($0, relativeTo: configDirectory) }
+        let level = fields.keyword("log_level", LogLevel.allCases.map { ($0.rawValue, $0) })
+        fields.reportUnknownKeys(known: Self.daemonKeys)
+        daemon = DaemonSettings(pointTables: pointTables.map(\.path),
+                                stateDirectory: state ?? DaemonSettings.defaultStateDirectory,
+                                runtimeDirectory: runtime ?? DaemonSettings.defaultRuntimeDirectory,
+                                logLevel: level ?? .info, location: fields.location)
+    }
+
+    private mutating func readListener(_ fields: FieldReader, name: String) {
+        var host = "0.0.0.0"
+        var port = ListenerConfiguration.defaultPort
+        if let bind = fields.read("bind", Self.parseBind) { (host, port) = bind }
+        let policy = fields.keyword("link_errors", [("close", FrameErrorPolicy.close), ("discard", .discard)])
+        let maxConnections = fields.int("max_connections", in: 1...65535)
+        fields.reportUnknownKeys(known: Self.listenerKeys, elsewhere: Self.misplaced(for: "listener"))
+        listeners.append(ListenerConfiguration(name: name, host: host, port: port, errorPolicy: policy ?? .close,
+                                               maxConnections: maxConnections ?? ListenerConfiguration.defaultMaxConnections,
+                                               location: fields.location))
+    }
+
+    /// `host:port`, `[v6]:port`, or an address alone (port 2404).
+    static func parseBind(_ value: ConfigValue) -> Result<(String, Int), ValueError> {
+        let text = String((value.scalarText ?? "").trimmed)
+        let usage = "write address:port, e.g. 0.0.0.0:2404 or [::]:2404"
+        var host = text
+        var portText: Substring?
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { return .failure(ValueError("'\(text)' lacks the closing ']'; \(usage)")) }
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.first == ":" else { return .failure(ValueError("unexpected '\(rest)' after ']'; \(usage)")) }
+                portText = rest.dropFirst()
+            }
+            guard let address = IPAddress(host), !address.isIPv4 || host.contains(":") else {
+                return .failure(ValueError("'\(host)' in brackets is not an IPv6 address; \(usage)"))
+            }
+        } else {
+            let colons = text.filter { $0 == ":" }.count
+            if colons == 1, let colon = text.firstIndex(of: ":") {
+                host = String(text[..<colon])
+                portText = text[text.index(after: colon)...]
+            } else if colons > 1 {
+                guard IPAddress(text) != nil else { return .failure(ValueError("'\(text)' is not a valid address; \(usage)")) }
+            }
+        }
+        guard !host.isEmpty else { return .failure(ValueError("'\(text)' has no address; \(usage)")) }
+        if IPAddress(host) == nil {
+            let looksNumeric = host.allSatisfy { $0.isNumber || $0 == "." }
+            let validName = host.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }
+            if looksNumeric || !validName { return .failure(ValueError("'\(host)' is neither an IP address nor a host name; \(usage)")) }
+        }
+        var port = ListenerConfiguration.defaultPort
+        if let portText {
+            guard let number = Int(portText), (1...65535).contains(number) else {
+                return .failure(ValueError("port '\(portText)' is not a number in 1…65535"))
+            }
+            port = number
+        }
+        return .success((host, port))
+    }
+
+    private mutating func readStation(_ fields: FieldReader, name: String) {
+        var locations: [String: SourceLocation] = [:]
+        for key in Self.stationKeys { locations[key] = fields.keyLocation(key) }
+        let listener = fields.string("listener")
+        var filter = AddressFilter.any
+        if fields.has("allow") {
+            filter = fields.read("allow") { value in
+                do throws(AddressFilterError) {
+                    return .success(try AddressFilter(parsing: value.scalarText ?? ""))
+                } catch {
+                    return .failure(ValueError(error.description))
+                }
+            } ?? .any
+        } else {
+            fields.missing("allow", " (who may connect: any, others, or addresses like 192.168.0.10, 10.0.0.*, 10.1.0.0/16)")
+        }
+        let commonAddresses = fields.read("common_addresses") { ValueParsers.intList($0, in: 1...65534) }
+        if let commonAddresses, commonAddresses.isEmpty { fields.error("common_addresses", "no common address given") }
+        let k = fields.int("k", in: 1...32767)
+        let w = fields.int("w", in: 1...32767)
+        let limit = Duration.seconds(255)
+        let t0 = fields.duration("t0", max: limit), t1 = fields.duration("t1", max: limit)
+        let t2 = fields.duration("t2", max: limit), t3 = fields.duration("t3", max: limit)
+        var parameters = APCIParameters.standard
+        do throws(APCIParameterError) {
+            parameters = try APCIParameters(k: k ?? 12, w: w ?? 8, t0: t0 ?? .seconds(30), t1: t1 ?? .seconds(15),
+                                            t2: t2 ?? .seconds(10), t3: t3 ?? .seconds(20))
+        } catch {
+            // Report at the line of the key the engineer most likely has to change.
+            let key: String
+            switch error {
+            case .outOfRange(let name, _, _): key = name
+            case .windowTooLarge: key = fields.has("w") ? "w" : "k"
+            case .t2NotBelowT1: key = fields.has("t2") ? "t2" : "t1"
+            }
+            fields.error(fields.has(key) ? key : nil, error.description)
+        }
+        let buffer = fields.int("event_buffer", in: 1...10_000_000)
+        let overflow = fields.keyword("event_overflow", EventOverflowPolicy.allCases.map { ($0.rawValue, $0) })
+        let timeTags = fields.keyword("time_tags", TimeTagPolicy.allCases.map { ($0.rawValue, $0) })
+        let redundancy = fields.int("redundancy", in: 1...64)
+        let acceptTest = fields.bool("accept_c_ts_na")
+        let startTimeout = fields.duration("start_timeout", allowZero: true)
+        let invalidTime = fields.bool("invalid_time_until_sync")
+        fields.reportUnknownKeys(known: Self.stationKeys, elsewhere: Self.misplaced(for: "station"))
+        let configuration = StationConfiguration(
+            name: name, listener: listener ?? "", filter: filter, commonAddresses: (commonAddresses ?? []).map { UInt16($0) },
+            parameters: parameters, eventBufferSize: buffer ?? 10_000, overflowPolicy: overflow ?? .dropOldest,
+            timeTags: timeTags ?? .perPoint, redundancy: redundancy ?? 1, acceptTestCommandWithoutTime: acceptTest ?? false,
+            startTimeout: startTimeout.flatMap { $0 == .zero ? nil : $0 }, invalidTimeUntilSynchronized: invalidTime ?? false)
+        stations.append(StationDraft(configuration: configuration, location: fields.location, listenerGiven: listener != nil,
+                                     commonAddressesGiven: commonAddresses != nil, keyLocations: locations))
+    }
+
+    /// Keys that belong to the other section kinds, with a hint where they go.
+    static func misplaced(for kind: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for (other, keys) in [("daemon", daemonKeys), ("listener", listenerKeys), ("station", stationKeys)] where other != kind {
+            for key in keys where result[key] == nil {
+                result[key] = "'\(key)' belongs in a [\(other)\(other == "daemon" ? "" : " NAME")] section, not in a [\(kind)] section"
+            }
+        }
+        return result
+    }
+}
+

@@ -1,0 +1,332 @@
+import IEC104
+import Outstation
+
+/// Reads point tables in either format into located point definitions.
+struct PointTableReader {
+    struct LocatedMonitor {
+        var definition: MonitorPointDefinition
+        var location: SourceLocation
+    }
+
+    struct LocatedCommand {
+        var definition: CommandPointDefinition
+        var location: SourceLocation
+        var feedbackLocation: SourceLocation?
+        var subject: String { "command \(definition.address)" }
+    }
+
+    static let commonKeys = ["ca", "ioa", "name", "comment"]
+    static let monitorKeys = ["type", "value", "quality", "time_tag", "groups", "counter_group", "deadband",
+                              "cyclic", "background", "transient"]
+    static let commandKeys = ["command", "time_tag", "sbo", "feedback", "actterm"]
+
+    static let pointKinds: [(String, PointKind)] = PointKind.allCases.map { ($0.rawValue, $0) }
+    static let pointKindAliases: [(String, PointKind)] = [("integrated_totals", .counter), ("integrated-totals", .counter)]
+    static let qualityFlags: [(String, QualityDescriptor)] = [
+        ("overflow", .overflow), ("blocked", .blocked), ("substituted", .substituted),
+        ("not_topical", .notTopical), ("invalid", .invalid),
+    ]
+
+    var monitors: [LocatedMonitor] = []
+    var commands: [LocatedCommand] = []
+    let diagnostics: Diagnostics
+
+    init(diagnostics: Diagnostics) {
+        self.diagnostics = diagnostics
+    }
+
+    // MARK: Files
+
+    mutating func readJSON(_ text: String, file: String) {
+        let root: ConfigValue
+        do throws(ConfigError) {
+            root = try JSONReader.parse(text, file: file)
+        } catch {
+            diagnostics.append(error)
+            return
+        }
+        guard case .object(let members) = root.content else {
+            diagnostics.error(root.location, "a point table is a JSON object: { \"points\": [ ... ] }, found \(root.display)")
+            return
+        }
+        let top = FieldReader(subject: "point table", location: root.location, members: members, diagnostics: diagnostics)
+        _ = top.value("comment")
+        guard let points = top.value("points") else {
+            top.missing("points", " (a list of point objects: { \"points\": [ ... ] })")
+            top.reportUnknownKeys(known: ["points", "comment"])
+            return
+        }
+        top.reportUnknownKeys(known: ["points", "comment"])
+        guard case .array(let items) = points.content else {
+            diagnostics.error(points.location, subject: "point table", key: "points", "expected a list [ ... ], found \(points.display)")
+            return
+        }
+        for item in items {
+            guard case .object(let fields) = item.content else {
+                diagnostics.error(item.location, "each entry of \"points\" is an object { \"ca\": ..., \"ioa\": ... }, found \(item.display)")
+                continue
+            }
+            // An entry with nothing but a comment documents the table.
+            if !fields.isEmpty, fields.allSatisfy({ $0.key == "comment" }) { continue }
+            readJSONPoint(fields, at: item.location)
+        }
+    }
+
+    private mutating func readJSONPoint(_ members: [ConfigMember], at location: SourceLocation) {
+        // Read the address first so that messages can name the point.
+        let probe = FieldReader(subject: "point", location: location, members: [], diagnostics: diagnostics)
+        var ca: Int?, ioa: Int?
+        var seen: Set<String> = []
+        for member in members where !seen.contains(member.key) {
+            seen.insert(member.key)
+            if member.key == "ca" { ca = Self.report(ValueParsers.int(member.value, in: 1...65534), member, probe) }
+            if member.key == "ioa" { ioa = Self.report(ValueParsers.int(member.value, in: 1...16_777_215), member, probe) }
+        }
+        let isCommand = members.contains { $0.key == "command" }
+        let noun = isCommand ? "command" : "point"
+        let subject = "\(noun) \(ca.map(String.init) ?? "?"):\(ioa.map(String.init) ?? "?")"
+        let fields = FieldReader(subject: subject, location: location, members: members, diagnostics: diagnostics)
+        _ = fields.value("ca")
+        _ = fields.value("ioa")
+        if !fields.has("ca") { fields.missing("ca", " (the common address, 1…65534)") }
+        if !fields.has("ioa") { fields.missing("ioa", " (the information object address, 1…16777215)") }
+        guard let ca, let ioa else {
+            // Still check the rest for errors.
+            readPoint(fields, address: PointAddress(commonAddress: 0, objectAddress: 0), isCommand: isCommand, record: false)
+            return
+        }
+        readPoint(fields, address: PointAddress(commonAddress: UInt16(ca), objectAddress: UInt32(ioa)), isCommand: isCommand, record: true)
+    }
+
+    private static func report<T>(_ result: Result<T, ValueError>, _ member: ConfigMember, _ fields: FieldReader) -> T? {
+        switch result {
+        case .success(let value): return value
+        case .failure(let problem):
+            fields.diagnostics.error(member.value.location, subject: "point", key: member.key, problem.message)
+            return nil
+        }
+    }
+
+    mutating func readINI(_ text: String, file: String) {
+        let (document, errors) = INIReader.parse(text, file: file)
+        diagnostics.append(contentsOf: errors)
+        for section in document.sections {
+            guard section.kind == "point" || section.kind == "command" else {
+                diagnostics.error(section.location, "unknown section [\(section.kind)\(section.name.map { " \($0)" } ?? "")]"
+                                  + Suggestions.hint(for: section.kind, in: ["point", "command"])
+                                  + "; a point table has [point CA:IOA] and [command CA:IOA] sections")
+                continue
+            }
+            guard let name = section.name, let address = Self.parseAddress(name) else {
+                diagnostics.error(section.location, "[\(section.kind)\(section.name.map { " \($0)" } ?? "")] needs an address "
+                                  + "CA:IOA with CA in 1…65534 and IOA in 1…16777215, e.g. [\(section.kind) 47:1001]")
+                continue
+            }
+            let fields = FieldReader(subject: section.subject, location: section.location, members: section.members,
+                                     diagnostics: diagnostics)
+            for key in ["ca", "ioa"] where fields.has(key) {
+                _ = fields.value(key)
+                fields.error(key, "the address is in the section header [\(section.kind) \(name)]; remove this key")
+            }
+            readPoint(fields, address: address, isCommand: section.kind == "command", record: true)
+        }
+    }
+
+    /// `47:1001`.
+    static func parseAddress(_ text: String) -> PointAddress? {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let ca = Int(parts[0].trimmed), let ioa = Int(parts[1].trimmed),
+              (1...65534).contains(ca), (1...16_777_215).contains(ioa) else { return nil }
+        return PointAddress(commonAddress: UInt16(ca), objectAddress: UInt32(ioa))
+    }
+
+    // MARK: Points
+
+    private mutating func readPoint(_ fields: FieldReader, address: PointAddress, isCommand: Bool, record: Bool) {
+        if isCommand {
+            if fields.has("type") {
+                _ = fields.value("type")
+                fields.error("type", "an entry has either 'type' (a monitor point) or 'command' (a command point), not both")
+            }
+            if let command = readCommand(fields, address: address), record { commands.append(command) }
+        } else {
+            if let monitor = readMonitor(fields, address: address), record { monitors.append(monitor) }
+        }
+    }
+
+    private func readMonitor(_ fields: FieldReader, address: PointAddress) -> LocatedMonitor? {
+        let kind = fields.read("type") { ValueParsers.keyword($0, Self.pointKinds, aliases: Self.pointKindAliases) }
+        if !fields.has("type") {
+            fields.missing("type", " (single, double, step, bitstring, normalized, scaled, float or counter; or 'command' for a command point)")
+        }
+        let name = fields.string("name") ?? ""
+        _ = fields.value("comment")
+        let timeTag = fields.bool("time_tag") ?? false
+        var quality: QualityDescriptor = []
+        if let flags = fields.list("quality") {
+            for flag in flags {
+                switch ValueParsers.keyword(flag, Self.qualityFlags) {
+                case .success(let bit): quality.insert(bit)
+                case .failure(let problem): fields.diagnostics.error(flag.location, subject: fields.subject, key: "quality", problem.message)
+                }
+            }
+        }
+        var groups: [Int] = []
+        if fields.has("groups") { groups = fields.read("groups") { ValueParsers.intList($0, in: 1...16) } ?? [] }
+        let counterGroup = fields.int("counter_group", in: 1...4)
+        let deadband = fields.read("deadband", Self.parseDeadband)
+        let cyclic = fields.duration("cyclic")
+        let background = fields.duration("background")
+        let transient = fields.bool("transient")
+        let valueNode = fields.value("value")
+        fields.reportUnknownKeys(known: Self.commonKeys + Self.monitorKeys, elsewhere: Self.commandOnly)
+
+        guard let kind else { return nil }
+        let kindName = "a \(kind.rawValue) point"
+        // Impossible combinations.
+        if counterGroup != nil, kind != .counter {
+            fields.error("counter_group", "counter_group applies to counters (type counter) only, not to \(kindName)")
+        }
+        if kind == .counter, fields.has("groups") {
+            fields.error("groups", "counters answer counter interrogation (C_CI_NA_1), not station interrogation; use counter_group 1…4 instead of groups")
+        }
+        if deadband != nil, !kind.isMeasurement {
+            fields.error("deadband", "deadband applies to measured values (normalized, scaled, float) only, not to \(kindName)")
+        }
+        if fields.has("cyclic"), fields.has("background") {
+            fields.error("background", "cyclic and background are both set; a point is sent either cyclically (COT 1) or by background scan (COT 2)")
+        }
+        if kind == .counter, cyclic != nil || background != nil {
+            fields.error(fields.has("cyclic") ? "cyclic" : "background",
+                         "counters are reported by counter interrogation or spontaneously, not cyclically or by background scan")
+        }
+        if transient != nil, kind != .step {
+            fields.error("transient", "transient applies to step positions (type step) only, not to \(kindName)")
+        }
+        if quality.contains(.overflow), kind == .single || kind == .double {
+            fields.error("quality", "\(kindName) has no overflow flag (SIQ/DIQ carry only blocked, substituted, not_topical and invalid)")
+        }
+        if kind == .counter, !quality.subtracting(.invalid).isEmpty {
+            fields.error("quality", "integrated totals carry only the invalid flag (the IV bit of BCR)")
+        }
+        if kind.isMeasurement, case .percent(let percent)? = deadband, percent > 100 {
+            fields.warning("deadband", "a deadband of \(percent)% means hardly any change is ever reported")
+        }
+
+        var value: PointValue?
+        if let valueNode {
+            switch Self.parseValue(valueNode, kind: kind, transient: transient ?? false) {
+            case .success(let parsed): value = parsed
+            case .failure(let problem): fields.diagnostics.error(valueNode.location, subject: fields.subject, key: "value", problem.message)
+            }
+        } else if let transient, kind == .step {
+            value = .step(StepPosition(value: 0, isTransient: transient))
+        }
+        let periodic: PeriodicTransmission? = cyclic.map { .cyclic($0) } ?? background.map { .background($0) }
+        let definition = MonitorPointDefinition(
+            address: address, name: name, kind: kind, initialValue: value, initialQuality: quality,
+            timeTaggedEvents: timeTag, groups: InterrogationGroups(groups: groups),
+            counterGroup: kind == .counter ? counterGroup : nil, deadband: kind.isMeasurement ? deadband : nil,
+            periodic: kind == .counter ? nil : periodic)
+        return LocatedMonitor(definition: definition, location: fields.location)
+    }
+
+    private func readCommand(_ fields: FieldReader, address: PointAddress) -> LocatedCommand? {
+        let kind = fields.keyword("command", CommandKind.allCases.map { ($0.rawValue, $0) })
+        let name = fields.string("name") ?? ""
+        _ = fields.value("comment")
+        let timeTag = fields.read("time_tag") { value -> Result<CommandTimeTag, ValueError> in
+            if case .bool(let flag) = value.content { return .success(flag ? .with : .without) }
+            let choices: [(String, CommandTimeTag)] = CommandTimeTag.allCases.map { ($0.rawValue, $0) }
+            return ValueParsers.keyword(value, choices, aliases: [("true", .with), ("yes", .with), ("false", .without), ("no", .without)])
+        }
+        let sbo = fields.read("sbo") { value -> Result<SelectBeforeOperate, ValueError> in
+            if case .bool(let flag) = value.content { return .success(flag ? .required : .no) }
+            let choices: [(String, SelectBeforeOperate)] = SelectBeforeOperate.allCases.map { ($0.rawValue, $0) }
+            return ValueParsers.keyword(value, choices, aliases: [("true", .required), ("yes", .required), ("false", .no)])
+        }
+        let feedback = fields.read("feedback") { value -> Result<PointAddress, ValueError> in
+            if let ioa = try? ValueParsers.int(value, in: 1...16_777_215).get() {
+                return .success(PointAddress(commonAddress: address.commonAddress, objectAddress: UInt32(ioa)))
+            }
+            if let text = value.scalarText, let parsed = Self.parseAddress(text) { return .success(parsed) }
+            return .failure(ValueError("\(value.display) is not a point address; write an IOA (1001) or CA:IOA (47:1001)"))
+        }
+        let actterm = fields.bool("actterm")
+        fields.reportUnknownKeys(known: Self.commonKeys + Self.commandKeys, elsewhere: Self.monitorOnly)
+        guard let kind else { return nil }
+        let definition = CommandPointDefinition(address: address, name: name, kind: kind, timeTag: timeTag ?? .both,
+                                                selectBeforeOperate: sbo ?? .optional, feedback: feedback,
+                                                sendsTermination: actterm ?? true)
+        return LocatedCommand(definition: definition, location: fields.location, feedbackLocation: fields.keyLocation("feedback"))
+    }
+
+    static let commandOnly: [String: String] = Dictionary(uniqueKeysWithValues: ["command", "sbo", "feedback", "actterm"].map {
+        ($0, "'\($0)' applies to command points only; write a command point as [command CA:IOA] in INI or with \"command\" in JSON")
+    })
+    static let monitorOnly: [String: String] = Dictionary(uniqueKeysWithValues: (monitorKeys.filter { $0 != "time_tag" && $0 != "type" }).map {
+        ($0, "'\($0)' applies to monitor points only; a command reports back through its 'feedback' point")
+    } + [("type", "a command point takes 'command' (its command type), not 'type'")])
+
+    // MARK: Values
+
+    /// `{"absolute": 0.5}`, `{"percent": 1}`, `0.5` (absolute) or `"1%"`.
+    static func parseDeadband(_ value: ConfigValue) -> Result<Deadband, ValueError> {
+        let usage = "write an absolute amount (0.5), a percentage (\"2%\"), or {\"absolute\": 0.5} / {\"percent\": 2}"
+        if case .object(let members) = value.content {
+            guard members.count == 1, let member = members.first, member.key == "absolute" || member.key == "percent" else {
+                return .failure(ValueError("a deadband object has exactly one key, absolute or percent; \(usage)"))
+            }
+            switch ValueParsers.number(member.value, in: 0...Double.greatestFiniteMagnitude) {
+            case .success(let amount): return .success(member.key == "absolute" ? .absolute(amount) : .percent(amount))
+            case .failure(var problem):
+                problem.location = member.value.location
+                return .failure(problem)
+            }
+        }
+        guard var text = value.scalarText.map({ String($0.trimmed) }) else { return .failure(ValueError("\(value.display) is not a deadband; \(usage)")) }
+        var percent = false
+        if text.hasSuffix("%") {
+            percent = true
+            text = String(text.dropLast().trimmed)
+        }
+        guard let amount = Double(text), amount.isFinite, amount >= 0 else {
+            return .failure(ValueError("\(value.display) is not a deadband; \(usage)"))
+        }
+        return .success(percent ? .percent(amount) : .absolute(amount))
+    }
+
+    static func parseValue(_ value: ConfigValue, kind: PointKind, transient: Bool) -> Result<PointValue, ValueError> {
+        switch kind {
+        case .single:
+            return ValueParsers.bool(value).map { .single($0) }
+                .mapError { _ in ValueError("\(value.display) is not a single-point value; use true/false, on/off or 1/0") }
+        case .double:
+            let choices: [(String, DoublePointState)] = [("off", .off), ("on", .on), ("intermediate", .intermediate),
+                                                         ("indeterminate", .indeterminate)]
+            let aliases: [(String, DoublePointState)] = [("false", .off), ("true", .on), ("0", .intermediate), ("1", .off),
+                                                         ("2", .on), ("3", .indeterminate)]
+            return ValueParsers.keyword(value, choices, aliases: aliases).map { .double($0) }
+                .mapError { _ in ValueError("\(value.display) is not a double-point value; use off, on, intermediate or indeterminate") }
+        case .step:
+            return ValueParsers.int(value, in: -64...63).map { .step(StepPosition(value: Int8($0), isTransient: transient)) }
+                .mapError { ValueError("step position: " + $0.message) }
+        case .bitstring:
+            return ValueParsers.int(value, in: 0...0xFFFF_FFFF).map { .bitstring(UInt32($0)) }
+                .mapError { _ in ValueError("\(value.display) is not a 32-bit string; use 0…4294967295 or hexadecimal \"0x0000FFFF\"") }
+        case .normalized:
+            return ValueParsers.number(value, in: -1...1).map { .normalized(NormalizedValue($0)) }
+                .mapError { ValueError("normalized value: " + $0.message) }
+        case .scaled:
+            return ValueParsers.int(value, in: -32768...32767).map { .scaled(Int16($0)) }
+                .mapError { ValueError("scaled value: " + $0.message) }
+        case .float:
+            let limit = Double(Float.greatestFiniteMagnitude)
+            return ValueParsers.number(value, in: -limit...limit).map { .float(Float($0)) }
+                .mapError { ValueError("float value: " + $0.message) }
+        case .counter:
+            return ValueParsers.int(value, in: Int(Int32.min)...Int(Int32.max)).map { .counter(BinaryCounterReading(value: Int32($0))) }
+                .mapError { ValueError("counter reading: " + $0.message) }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import IEC104
+import Outstation
+
+/// The one-screen text `rtu104d --check` prints for a valid configuration: listeners, the stations on
+/// each and who may connect to them, and point counts per kind.
+public func renderSummary(_ config: DaemonConfiguration) -> String {
+    var lines: [String] = []
+    lines.append("configuration \(config.configPath): OK")
+    let daemon = config.daemon
+    lines.append("  point tables: " + daemon.pointTables.joined(separator: ", "))
+    lines.append("  state: \(daemon.stateDirectory)  runtime: \(daemon.runtimeDirectory)  log level: \(daemon.logLevel.rawValue)")
+    lines.append("")
+    for listener in config.listeners {
+        lines.append("listener \(listener.name): \(listener.bindDescription), link errors \(listener.errorPolicy.rawValue), "
+                     + "max \(listener.maxConnections) connection" + (listener.maxConnections == 1 ? "" : "s"))
+        let stations = config.stations(on: listener.name)
+        if stations.isEmpty { lines.append("  (no station: every connection is refused)") }
+        let width = stations.map(\.name.count).max() ?? 0
+        for station in stations {
+            let name = station.name.padding(to: width)
+            lines.append("  station \(name)  allow \(describeFilter(station.filter))")
+            let p = station.parameters
+            var details = "CA " + station.commonAddresses.map(String.init).joined(separator: ",")
+            details += "  k=\(p.k) w=\(p.w) t0=\(Format.duration(p.t0)) t1=\(Format.duration(p.t1)) t2=\(Format.duration(p.t2)) t3=\(Format.duration(p.t3))"
+            details += "  buffer \(station.eventBufferSize) \(station.overflowPolicy.rawValue)"
+            if station.timeTags != .perPoint { details += "  time tags \(station.timeTags.rawValue)" }
+            if station.redundancy > 1 { details += "  redundancy \(station.redundancy)" }
+            lines.append("    " + String(repeating: " ", count: width + 8) + details)
+        }
+    }
+    lines.append("")
+
+    let monitors = config.points.monitorPoints
+    let commands = config.points.commandPoints
+    let addresses = config.points.commonAddresses.sorted().map(String.init).joined(separator: ", ")
+    lines.append("points: \(monitors.count) monitor, \(commands.count) command" + (addresses.isEmpty ? "" : " (CA \(addresses))"))
+    let monitorCounts = PointKind.allCases.compactMap { kind -> String? in
+        let count = monitors.filter { $0.kind == kind }.count
+        return count == 0 ? nil : "\(kind.rawValue) \(count)"
+    }
+    if !monitorCounts.isEmpty { lines.append("  monitor: " + monitorCounts.joined(separator: ", ")) }
+    var traits: [String] = []
+    func trait(_ label: String, _ count: Int) { if count > 0 { traits.append("\(label) \(count)") } }
+    trait("time-tagged", monitors.filter(\.timeTaggedEvents).count)
+    trait("with deadband", monitors.filter { $0.deadband != nil }.count)
+    trait("cyclic", monitors.filter { if case .cyclic? = $0.periodic { true } else { false } }.count)
+    trait("background", monitors.filter { if case .background? = $0.periodic { true } else { false } }.count)
+    trait("in counter groups", monitors.filter { $0.counterGroup != nil }.count)
+    let groups = Set(monitors.flatMap(\.groups.groups)).sorted()
+    if !traits.isEmpty { lines.append("           " + traits.joined(separator: ", ")) }
+    if !groups.isEmpty { lines.append("           interrogation groups used: " + groups.map(String.init).joined(separator: ", ")) }
+    let commandCounts = CommandKind.allCases.compactMap { kind -> String? in
+        let count = commands.filter { $0.kind == kind }.count
+        return count == 0 ? nil : "\(kind.rawValue) \(count)"
+    }
+    if !commandCounts.isEmpty {
+        let sbo = commands.filter { $0.selectBeforeOperate == .required }.count
+        lines.append("  command: " + commandCounts.joined(separator: ", ") + (sbo > 0 ? " (select-before-operate required: \(sbo))" : ""))
+    }
+    if !config.warnings.isEmpty {
+        lines.append("")
+        lines.append("\(config.warnings.count) warning" + (config.warnings.count == 1 ? "" : "s") + ":")
+        for warning in config.warnings.prefix(8) { lines.append("  \(warning)") }
+        if config.warnings.count > 8 { lines.append("  … and \(config.warnings.count - 8) more") }
+    }
+    return lines.joined(separator: "\n") + "\n"
+}
+
+private func describeFilter(_ filter: AddressFilter) -> String {
+    switch filter {
+    case .any: "any address"
+    case .others: "others (addresses no other station on this listener admits)"
+    case .patterns: filter.description
+    }
+}
+
+extension String {
+    func padding(to width: Int) -> String { self + String(repeating: " ", count: Swift.max(0, width - count)) }
+}

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Config
+import Daemon
+import Logging
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@main
+struct RTU104d: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rtu104d",
+        abstract: "IEC 60870-5-104 RTU outstation daemon.")
+
+    @Option(name: .long, help: "The daemon configuration file.")
+    var config = "/etc/rtu104d/rtu104d.conf"
+
+    @Flag(name: .long, help: "Validate the configuration, print a summary and exit (0 valid, 1 errors).")
+    var check = false
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (overrides the config).")
+    var logLevel: String?
+
+    @Option(name: .long, help: "State directory (overrides the config).")
+    var stateDirectory: String?
+
+    @Option(name: .long, help: "Runtime directory for the control socket (overrides the config).")
+    var runtimeDirectory: String?
+
+    func run() async throws {
+        // A SIGHUP before the handlers are installed must not kill the daemon.
+        signal(SIGHUP, SIG_IGN)
+        var overrides = DaemonOverrides(stateDirectory: stateDirectory, runtimeDirectory: runtimeDirectory)
+        if let logLevel {
+            guard let level = LogLevel(rawValue: logLevel) else {
+                throw ValidationError("--log-level must be one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            overrides.logLevel = level
+        }
+        let configuration: DaemonConfiguration
+        switch ConfigurationLoader.load(configPath: config, overrides: overrides) {
+        case .failure(let problems):
+            for error in problems.errors { printError("error: \(error)") }
+            for warning in problems.warnings { printError("warning: \(warning)") }
+            printError("\(config): \(problems.errors.count) error(s); nothing started")
+            throw ExitCode(1)
+        case .success(let loaded):
+            configuration = loaded
+        }
+        if check {
+            for warning in configuration.warnings { printError("warning: \(warning)") }
+            print(renderSummary(configuration))
+            return
+        }
+        let level = Logger.Level(rawValue: configuration.daemon.logLevel.rawValue) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "rtu104d")
+        for warning in configuration.warnings { logger.warning("\(warning)") }
+        let stopSignals = SignalStream.watching([SIGTERM, SIGINT])
+        do {
+            try await DaemonRunner.serve(configuration, logger: logger, stopSignals: stopSignals)
+        } catch {
+            logger.critical("\(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+func printError(_ line: String) {
+    var text = line + "\n"
+    text.withUTF8 { bytes in
+        var offset = 0
+        while offset < bytes.count {
+            let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+            if written < 0 {
+                if errno == EINTR { continue }
+                return
+            }
+            offset += written
+        }
+    }
+}

@@ -1,0 +1,99 @@
+@testable import Config
+import Foundation
+import IEC104
+import Outstation
+import Testing
+
+/// The example in etc/rtu104d must load as it is, from the checkout, with no errors and no warnings.
+@Suite struct ExampleConfigTests {
+    static var checkout: String {
+        // Tests/ConfigTests/ExampleConfigTests.swift → the checkout.
+        Paths.normalize(Paths.directory(of: Paths.directory(of: Paths.directory(of: #filePath))))
+    }
+
+    func loadExample() throws -> DaemonConfiguration {
+        let result = ConfigurationLoader.load(configPath: Self.checkout + "/etc/rtu104d/rtu104d.conf")
+        switch result {
+        case .success(let config): return config
+        case .failure(let errors):
+            Issue.record("the example config does not load:\n\(errors)")
+            throw errors
+        }
+    }
+
+    @Test func loadsWithoutErrorsOrWarnings() throws {
+        let config = try loadExample()
+        #expect(config.warnings.map(\.description) == [])
+        #expect(config.daemon.pointTables == [Self.checkout + "/etc/rtu104d/points.json", Self.checkout + "/etc/rtu104d/points-extra.ini"])
+        #expect(config.daemon.stateDirectory == Self.checkout + "/.build/rtu104d/state")
+        #expect(config.daemon.runtimeDirectory == Self.checkout + "/.build/rtu104d/run")
+    }
+
+    @Test func listenersAndStations() throws {
+        let config = try loadExample()
+        #expect(config.listeners.map(\.name) == ["main", "local"])
+        #expect(config.listeners.map(\.bindDescription) == ["0.0.0.0:2404", "127.0.0.1:2405"])
+        #expect(config.listeners.map(\.errorPolicy) == [.close, .discard])
+        #expect(config.stations(on: "main").map(\.name) == ["control-centre", "others"])
+        #expect(try config.stations(on: "main").map(\.filter) == [AddressFilter(parsing: "127.0.0.1"), .others])
+        #expect(config.stations(on: "local").map(\.filter) == [.any])
+        #expect(Set(config.stations.flatMap(\.commonAddresses)) == [47])
+    }
+
+    @Test func pointCounts() throws {
+        let config = try loadExample()
+        let monitors = config.points.monitorPoints
+        let commands = config.points.commandPoints
+        func count(_ kind: PointKind) -> Int { monitors.filter { $0.kind == kind }.count }
+        // Every monitor kind and every command kind is present.
+        #expect(PointKind.allCases.allSatisfy { count($0) > 0 })
+        #expect(Set(commands.map(\.kind)) == Set(CommandKind.allCases))
+        #expect(monitors.count == 23)
+        #expect(commands.count == 8)
+        #expect(count(.single) == 6)
+        #expect(count(.counter) == 4)
+        #expect(Set(monitors.compactMap(\.counterGroup)) == [1, 2, 3])
+        #expect(monitors.contains { $0.deadband != nil })
+        #expect(monitors.filter { if case .cyclic? = $0.periodic { true } else { false } }.count == 1)
+        #expect(monitors.filter { if case .background? = $0.periodic { true } else { false } }.count == 2)
+        #expect(Set(monitors.flatMap(\.groups.groups)).count >= 4)
+        #expect(monitors.contains { $0.timeTaggedEvents })
+        // Every command reports back on a monitor point.
+        let addresses = Set(monitors.map(\.address))
+        #expect(commands.allSatisfy { $0.feedback.map(addresses.contains) == true })
+        #expect(config.pointSources[PointAddress(commonAddress: 47, objectAddress: 6001)]?.file.hasSuffix("points-extra.ini") == true)
+    }
+
+    @Test func summaryFitsOneScreen() throws {
+        let config = try loadExample()
+        let summary = renderSummary(config)
+        let lines = summary.split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines.count <= 24)
+        #expect(lines.allSatisfy { $0.count <= 132 })
+        #expect(summary.contains("listener main: 0.0.0.0:2404, link errors close, max 32 connections"))
+        #expect(summary.contains("listener local: 127.0.0.1:2405, link errors discard, max 4 connections"))
+        #expect(summary.contains("station control-centre  allow 127.0.0.1"))
+        #expect(summary.contains("allow others (addresses no other station on this listener admits)"))
+        #expect(summary.contains("allow any address"))
+        #expect(summary.contains("k=12 w=8 t0=30s t1=15s t2=10s t3=20s"))
+        #expect(summary.contains("points: 23 monitor, 8 command (CA 47)"))
+        #expect(summary.contains("monitor: single 6, double 3, step 1, bitstring 1, normalized 1, scaled 2, float 5, counter 4"))
+        #expect(summary.contains("command: single 2, double 1, step 1, normalized 1, scaled 1, float 1, bitstring 1 (select-before-operate required: 2)"))
+
+    }
+
+    @Test func summaryShowsWarnings() throws {
+        let config = try #require(Files(config: Files.config + "\n[listener spare]\nbind = 127.0.0.1:2500\n").configuration)
+        #expect(renderSummary(config).contains("1 warning:\n  rtu.conf:12: warning: listener 'spare': no station uses this listener"))
+    }
+
+    @Test func exampleRunsFromTheCheckoutWithARelativePath() throws {
+        // `rtu104d --config etc/rtu104d/rtu104d.conf` from the checkout: paths come out relative to it.
+        let relative = ConfigurationLoader.load(configPath: "etc/rtu104d/rtu104d.conf") { path in
+            ConfigurationLoader.readFromDisk(Self.checkout + "/" + path)
+        }
+        let config = try relative.get()
+        #expect(config.daemon.pointTables == ["etc/rtu104d/points.json", "etc/rtu104d/points-extra.ini"])
+        #expect(config.daemon.stateDirectory == ".build/rtu104d/state")
+    }
+}
