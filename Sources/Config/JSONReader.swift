@@ -7,6 +7,8 @@ struct JSONReader {
     private var line = 1
     private var lineStart = 0
     private var depth = 0
+    /// The column last worked out, so that a long line is scanned once, not once per value.
+    private var columnMark = (line: 0, position: 0, column: 1)
     static let maximumDepth = 64
 
     /// Parses a whole document; the first syntax error ends the reading with its line and column.
@@ -29,17 +31,20 @@ struct JSONReader {
     }
 
     private var location: SourceLocation {
-        // Count characters, not bytes: UTF-8 continuation bytes do not start a column.
-        var column = 1
-        var index = lineStart
-        while index < position {
-            if bytes[index] & 0xC0 != 0x80 { column += 1 }
-            index += 1
+        mutating get {
+            // Count characters, not bytes: UTF-8 continuation bytes do not start a column.
+            var (column, index) = columnMark.line == line && columnMark.position <= position
+                ? (columnMark.column, columnMark.position) : (1, lineStart)
+            while index < position {
+                if bytes[index] & 0xC0 != 0x80 { column += 1 }
+                index += 1
+            }
+            columnMark = (line, position, column)
+            return SourceLocation(file: file, line: line, column: column)
         }
-        return SourceLocation(file: file, line: line, column: column)
     }
 
-    private func error(_ message: String) -> ConfigError { ConfigError(location, message) }
+    private mutating func error(_ message: String) -> ConfigError { ConfigError(location, message) }
 
     private func describeCurrent() -> String {
         guard position < bytes.count else { return "end of file" }
