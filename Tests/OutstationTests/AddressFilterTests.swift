@@ -159,6 +159,8 @@ struct AddressFilterTests {
         ("   ", .empty),
         (",", .empty),
         ("10.0.0.1, ,10.0.0.2", .empty),
+        ("10.0.0.1,,10.0.0.2", .empty),
+        ("10.0.0.1,", .empty),
         ("10.0.0.256", .invalid("10.0.0.256")),
         ("host.example", .invalid("host.example")),
         ("10.0.*", .invalid("10.0.*")),
