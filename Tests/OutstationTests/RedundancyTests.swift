@@ -140,3 +140,40 @@ struct RedundancyTests {
         #expect(try informationASDUs(frames).flatMap(\.objects) == [InformationObject(address: 1, element: .float(4, []))])
     }
 }
+
+@Suite("Events survive the end of a connection")
+struct EventSurvivalTests {
+    @Test func acknowledgementTimeoutClosesAndTheNextMasterGetsTheEvents() throws {
+        let harness = Harness(points: [.point(1, .float)])
+        let first = harness.connect().id
+        try harness.startDataTransfer(on: first)
+        try harness.apply([update(1, .float(1))])
+        let sent = try harness.exchangeRaw(on: first, acknowledge: false)
+        #expect(sent.count == 1)
+        harness.advance(by: .seconds(14))
+        #expect(harness.isOpen(first))
+        harness.advance(by: .seconds(1))
+        #expect(!harness.isOpen(first), "t1 = 15 s without acknowledgement closes the connection")
+        let second = harness.connect().id
+        #expect(try informationASDUs(harness.startDataTransfer(on: second)).map { try $0.encoded() } == sent)
+    }
+
+    @Test func eventsUnacknowledgedAtStopDTAreNotLostWhenThatConnectionCloses() throws {
+        // Switch-over in a redundancy group: STOPDT on a (whose last event is not acknowledged),
+        // STARTDT on b, then a goes away.
+        let harness = Harness(points: [.point(1, .float), .point(2, .float)]) { $0.redundancy = 2 }
+        let a = harness.connect().id
+        let b = harness.connect().id
+        try harness.startDataTransfer(on: a)
+        try harness.apply([update(1, .float(1))])
+        let unacknowledged = try harness.exchangeRaw(on: a, acknowledge: false)
+        #expect(unacknowledged.count == 1)
+        harness.send(.unnumbered(.stopDTActivation), on: a)
+        #expect(harness.takeFrames(on: a).isEmpty, "STOPDT con waits for the acknowledgement")
+        try harness.startDataTransfer(on: b)
+        harness.disconnect(a)
+        try harness.apply([update(2, .float(2))])
+        let received = try harness.exchange(on: b)
+        #expect(received.flatMap(\.objects).map(\.address).sorted() == [1, 2])
+    }
+}
