@@ -266,3 +266,54 @@ struct CommandTests {
         #expect(harness.outstation.image.state(at: address(1))?.value == .single(true))
     }
 }
+
+@Suite("Command feedback values")
+struct CommandFeedbackTests {
+    @Test func optionalSelectFollowedByAnotherValueIsRefused() async throws {
+        let (harness, id) = try commandHarness()
+        let select = try command(single(true, select: true), ioa: 100).encoded()
+        await harness.complete(try #require(harness.commandRequests(in: harness.request(select, on: id)).first))
+        _ = try harness.exchange(on: id)
+        let execute = try command(single(false), ioa: 100).encoded()
+        #expect(harness.commandRequests(in: harness.request(execute, on: id)).isEmpty)
+        #expect(try harness.exchangeRaw(on: id) == [confirmation(execute, .activationConfirmation, negative: true)])
+        // The selection is gone: a direct execute is what an optional point takes next.
+        #expect(harness.commandRequests(in: harness.request(execute, on: id)).count == 1)
+    }
+
+    @Test(arguments: [(StepDirection.higher, Int8(6)), (.lower, 4)])
+    func regulatingStepMovesTheStepPositionByOne(direction: StepDirection, expected: Int8) async throws {
+        let harness = Harness(points: [.point(1, .step, value: .step(StepPosition(value: 5)))],
+                              commands: [CommandPointDefinition(address: address(10), kind: .step, feedback: address(1))])
+        let id = harness.connect().id
+        try harness.startDataTransfer(on: id)
+        let request = command(.regulatingStepCommand(RegulatingStepCommand(direction: direction)), ioa: 10)
+        let execute = try #require(harness.commandRequests(in: try harness.request(request, on: id)).first)
+        #expect(execute.suggestedFeedback == update(1, .step(StepPosition(value: expected))))
+        await harness.complete(execute)
+        let asdus = try harness.exchange(on: id)
+        #expect(asdus[1].typeID == .M_ST_NA_1)
+        #expect(asdus[1].objects == [InformationObject(address: 1, element: .stepPosition(StepPosition(value: expected), []))])
+    }
+
+    @Test func normalizedSetpointOnAFloatPointFeedsBackItsValue() async throws {
+        let harness = Harness(points: [.point(1, .float)],
+                              commands: [CommandPointDefinition(address: address(10), kind: .normalized, feedback: address(1))])
+        let id = harness.connect().id
+        try harness.startDataTransfer(on: id)
+        let request = command(.setpointNormalized(NormalizedValue(rawValue: 16_384), SetpointQualifier()), ioa: 10)
+        let execute = try #require(harness.commandRequests(in: try harness.request(request, on: id)).first)
+        #expect(execute.suggestedFeedback == update(1, .float(0.5)))
+    }
+
+    @Test func commandWithoutFeedbackPointIsStillTerminated() async throws {
+        let (harness, id) = try commandHarness()
+        let time = CP56Time2a(unixMilliseconds: startWallTime)
+        let request = try command(single(true, time: time), ioa: 105).encoded()
+        let execute = try #require(harness.commandRequests(in: harness.request(request, on: id)).first)
+        #expect(execute.suggestedFeedback == nil)
+        await harness.complete(execute)
+        #expect(try harness.exchangeRaw(on: id) == [confirmation(request, .activationConfirmation),
+                                                    confirmation(request, .activationTermination)])
+    }
+}

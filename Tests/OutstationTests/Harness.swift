@@ -30,6 +30,8 @@ final class Harness {
         var sendSequence: UInt16 = 0
         /// V(R) of the master: I-frames received from the outstation.
         var receiveSequence: UInt16 = 0
+        /// The N(R) the master last sent.
+        var acknowledged: UInt16 = 0
         /// Every APDU received, in order.
         var frames: [APDU] = []
         /// How many of `frames` a test has taken.
@@ -116,14 +118,16 @@ final class Harness {
         return try exchangeFrames(on: id)
     }
 
-    /// Sends an ASDU in an I-frame with the master's sequence numbers.
+    /// Sends an ASDU in an I-frame with the master's sequence numbers. Its N(R) acknowledges
+    /// everything received so far unless `acknowledging` is false (it repeats the last N(R)).
     @discardableResult
-    func request(_ asdu: [UInt8], on id: ConnectionID) -> [StationAction] {
+    func request(_ asdu: [UInt8], on id: ConnectionID, acknowledging: Bool = true) -> [StationAction] {
         guard var master = masters[id] else {
             Issue.record("connection \(id) is not open")
             return []
         }
-        let apci = APCI.information(send: master.sendSequence, receive: master.receiveSequence)
+        if acknowledging { master.acknowledged = master.receiveSequence }
+        let apci = APCI.information(send: master.sendSequence, receive: master.acknowledged)
         master.sendSequence = (master.sendSequence + 1) & 0x7FFF
         masters[id] = master
         return send(apci, asdu: asdu, on: id)
@@ -136,7 +140,9 @@ final class Harness {
 
     /// S-frame acknowledging every I-frame received so far.
     func acknowledge(on id: ConnectionID) {
-        guard let master = masters[id] else { return }
+        guard var master = masters[id] else { return }
+        master.acknowledged = master.receiveSequence
+        masters[id] = master
         send(.supervisory(receive: master.receiveSequence), on: id)
     }
 

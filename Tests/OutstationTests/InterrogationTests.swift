@@ -379,3 +379,40 @@ struct CounterInterrogationTests {
         #expect(try harness.exchangeRaw(on: id) == [ASDU.confirmation(of: request, cause: .activationConfirmation, negative: true)])
     }
 }
+
+@Suite("Interrogation queue")
+struct InterrogationQueueTests {
+    @Test func interrogationsRunOneAfterTheOther() throws {
+        let points: [MonitorPointDefinition] = [.point(1, .single, groups: [1]), .point(2, .float)]
+        let harness = Harness(points: points)
+        let id = harness.connect().id
+        try harness.startDataTransfer(on: id)
+        try harness.request(interrogation(), on: id)
+        try harness.request(interrogation(qoi: 21), on: id)
+        let asdus = try harness.exchange(on: id)
+        #expect(asdus.map(\.cot) == [.activationConfirmation, .interrogatedByStation, .interrogatedByStation,
+                                     .activationTermination,
+                                     .activationConfirmation, .interrogatedByGroup(1), .activationTermination])
+        #expect(harness.station().statistics.interrogations == 2)
+    }
+
+    @Test func atMostSixteenInterrogationsWait() throws {
+        let points = (UInt32(1)...2_000).map { MonitorPointDefinition.point($0, .float) }
+        let harness = Harness(points: points)
+        let id = harness.connect().id
+        try harness.startDataTransfer(on: id)
+        // The first fills the window; fifteen more wait; the seventeenth is refused.
+        try harness.request(interrogation(), on: id)
+        for _ in 1..<16 { harness.request(try interrogation().encoded(), on: id, acknowledging: false) }
+        let refused = try interrogation(qoi: 22).encoded()
+        harness.request(refused, on: id, acknowledging: false)
+        harness.acknowledge(on: id)
+        let raw = try harness.exchangeRaw(on: id)
+        let negative = ASDU.confirmation(of: refused, cause: .activationConfirmation, negative: true)
+        #expect(raw.filter { $0 == negative }.count == 1)
+        let asdus = try raw.map { try ASDU(decoding: $0) }
+        #expect(asdus.filter { $0.cot == .activationTermination }.count == 16)
+        #expect(asdus.filter { $0.cot == .interrogatedByGroup(2) }.isEmpty)
+        #expect(harness.station().statistics.interrogations == 16)
+    }
+}
