@@ -134,8 +134,8 @@ final class Harness {
     }
 
     @discardableResult
-    func request(_ asdu: ASDU, on id: ConnectionID) throws -> [StationAction] {
-        request(try asdu.encoded(), on: id)
+    func request(_ asdu: ASDU, on id: ConnectionID, acknowledging: Bool = true) throws -> [StationAction] {
+        request(try asdu.encoded(), on: id, acknowledging: acknowledging)
     }
 
     /// S-frame acknowledging every I-frame received so far.
