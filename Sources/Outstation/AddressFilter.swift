@@ -15,7 +15,7 @@ public enum AddressFilter: Hashable, Sendable, CustomStringConvertible {
         case "any", "*": self = .any
         case "others": self = .others
         default:
-            let items = trimmed.split(separator: ",").map { String($0).trimmingWhitespace() }
+            let items = trimmed.split(separator: ",", omittingEmptySubsequences: false).map { String($0).trimmingWhitespace() }
             guard !items.isEmpty, !items.contains(where: \.isEmpty) else { throw .empty }
             var patterns: [AddressPattern] = []
             for item in items {

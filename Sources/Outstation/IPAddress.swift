@@ -17,7 +17,7 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Parses dotted IPv4 (`192.168.0.1`) or IPv6 text (`::1`, `fe80::1`, `::ffff:10.0.0.1`); a zone (`%eth0`) is ignored.
     public init?(_ text: some StringProtocol) {
-        let text = String(text.split(separator: "%", maxSplits: 1).first ?? "")
+        let text = String(text.split(separator: "%", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
         if let v4 = Self.parseIPv4(text) {
             self.init(ipv4: v4)
         } else if let v6 = Self.parseIPv6(text) {
@@ -44,12 +44,13 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
         guard text.contains(":") else { return nil }
         let halves = text.components(separatedByDoubleColon: ())
         guard halves.count <= 2 else { return nil }
-        func groups(_ part: Substring) -> [UInt16]? {
+        // A dotted IPv4 tail is only allowed as the last 32 bits of the address (RFC 4291 2.2).
+        func groups(_ part: Substring, endsAddress: Bool) -> [UInt16]? {
             guard !part.isEmpty else { return [] }
             var result: [UInt16] = []
             let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
             for (index, piece) in pieces.enumerated() {
-                if index == pieces.count - 1, piece.contains("."), let v4 = parseIPv4(String(piece)) {
+                if endsAddress, index == pieces.count - 1, piece.contains("."), let v4 = parseIPv4(String(piece)) {
                     result.append(UInt16(v4 >> 16))
                     result.append(UInt16(v4 & 0xFFFF))
                 } else {
@@ -61,10 +62,10 @@ public struct IPAddress: Hashable, Comparable, Sendable, CustomStringConvertible
             }
             return result
         }
-        guard let head = groups(halves[0]) else { return nil }
+        guard let head = groups(halves[0], endsAddress: halves.count == 1) else { return nil }
         var all: [UInt16]
         if halves.count == 2 {
-            guard let tail = groups(halves[1]), head.count + tail.count <= 7 else { return nil }
+            guard let tail = groups(halves[1], endsAddress: true), head.count + tail.count <= 7 else { return nil }
             all = head + Array(repeating: 0, count: 8 - head.count - tail.count) + tail
         } else {
             all = head

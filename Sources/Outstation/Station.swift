@@ -84,16 +84,24 @@ public final class Station {
     public func detach(_ id: ConnectionID) {
         guard let session = sessions.removeValue(forKey: id) else { return }
         connectionOrder.removeAll { $0 == id }
-        guard activeConnection == id else { return }
+        guard activeConnection == id else {
+            // A connection stopped by STOPDT can still hold frames its master never acknowledged.
+            keepUnacknowledgedSpontaneous(of: session)
+            return
+        }
         activeConnection = nil
         endActiveSession(keepingUnacknowledgedOf: session)
     }
 
-    private func endActiveSession(keepingUnacknowledgedOf session: Session) {
+    private func keepUnacknowledgedSpontaneous(of session: Session) {
         let unacknowledged = session.link.unacknowledgedASDUs.filter {
             $0.count > ASDUHeader.causeOffset && Cause(rawValue: $0[ASDUHeader.causeOffset]) == .spontaneous
         }
         resendQueue.prepend(contentsOf: unacknowledged)
+    }
+
+    private func endActiveSession(keepingUnacknowledgedOf session: Session) {
+        keepUnacknowledgedSpontaneous(of: session)
         // Replies belong to the session that asked; a new master asks again.
         responses.removeAll()
         jobs.removeAll()
