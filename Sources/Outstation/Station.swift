@@ -93,9 +93,13 @@ public final class Station {
         endActiveSession(keepingUnacknowledgedOf: session)
     }
 
+    /// Events (spontaneous, and return information of commands) are the station's data and outlive the
+    /// connection; confirmations and interrogation replies belong to the session that asked.
     private func keepUnacknowledgedSpontaneous(of session: Session) {
         let unacknowledged = session.link.unacknowledgedASDUs.filter {
-            $0.count > ASDUHeader.causeOffset && Cause(rawValue: $0[ASDUHeader.causeOffset]) == .spontaneous
+            guard $0.count > ASDUHeader.causeOffset else { return false }
+            let cause = Cause(rawValue: $0[ASDUHeader.causeOffset])
+            return cause == .spontaneous || cause == .returnInformationRemote
         }
         resendQueue.prepend(contentsOf: unacknowledged)
     }

@@ -213,7 +213,12 @@ extension Station {
     /// Answers a command the handler has finished: ACTCON (positive or negative), the return
     /// information of the feedback point (COT 11), then ACTTERM when the point asks for it.
     func completeCommand(_ id: UInt64, succeeded: Bool, feedback: [PointEvent], now: LinkInstant) {
-        guard let pending = commands.finish(id), pending.connection == activeConnection else { return }
+        guard let pending = commands.finish(id) else { return }
+        guard pending.connection == activeConnection else {
+            // The master that asked is gone; its return information still reaches the next one.
+            if succeeded { feedback.forEach(enqueue) }
+            return
+        }
         guard succeeded else {
             count { $0.commandsFailed += 1 }
             respond(ASDU.confirmation(of: pending.request, cause: .activationConfirmation, negative: true))
