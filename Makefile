@@ -11,7 +11,7 @@ FUZZ_SECONDS ?= 60
 .PHONY: help deps build test run fuzz bench install clean
 
 help:
-	@echo "make run      build and run rtu104d on the example config in etc/"
+	@echo "make run      build and run rtu104d in the foreground on the example config in etc/"
 	@echo "make test     everything CI runs"
 	@echo "make build    release build of rtu104d and rtu104ctl"
 	@echo "make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)"
@@ -29,10 +29,8 @@ test: deps
 	$(SWIFT) test --skip-build
 
 run: build
-	@echo "== rtu104ctl decode: a general interrogation command (C_IC_NA_1, CA 47, QOI 20)"
-	$(BIN_DIR)/rtu104ctl decode 68 0E 00 00 00 00 64 01 06 00 2F 00 00 00 00 14
-	@echo "== the same frame as JSON"
-	$(BIN_DIR)/rtu104ctl decode --json 68 0E 00 00 00 00 64 01 06 00 2F 00 00 00 00 14
+	$(BIN_DIR)/rtu104d --config etc/rtu104d/rtu104d.conf --check
+	exec $(BIN_DIR)/rtu104d --config etc/rtu104d/rtu104d.conf
 
 fuzz: deps
 	Fuzz/run $(FUZZ_SECONDS)
@@ -43,6 +41,8 @@ bench: deps
 install: build
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 0755 $(BIN_DIR)/rtu104ctl $(DESTDIR)$(PREFIX)/bin/rtu104ctl
+	install -d $(DESTDIR)$(PREFIX)/sbin
+	install -m 0755 $(BIN_DIR)/rtu104d $(DESTDIR)$(PREFIX)/sbin/rtu104d
 
 clean:
 	rm -rf $(BUILD_DIR) Fuzz/.build Benchmarks/.build

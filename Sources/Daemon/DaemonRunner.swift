@@ -26,6 +26,16 @@ public enum DaemonRunner {
             try? await group.shutdownGracefully()
             throw error
         }
+        let control: ControlSocket
+        do {
+            control = try await ControlSocket.bind(path: controlSocketPath(configuration), mode: 0o660, server: server,
+                                                   logger: logger)
+        } catch {
+            try? await server.stop().get()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        logger.notice("control socket ready", metadata: ["path": "\(control.path)"])
         let ports = try await server.boundPorts().get()
         for listener in configuration.listeners {
             logger.notice("listening", metadata: ["listener": "\(listener.name)",
@@ -39,10 +49,16 @@ public enum DaemonRunner {
             logger.notice("stopping on signal \(signal)")
             break
         }
+        await control.close()
         try await server.stop().get()
         try await group.shutdownGracefully()
         logger.notice("rtu104d stopped")
     }
+}
+
+/// The control socket lives in the runtime directory (systemd's RuntimeDirectory when run as a service).
+public func controlSocketPath(_ configuration: DaemonConfiguration) -> String {
+    configuration.daemon.runtimeDirectory + "/control.sock"
 }
 
 extension ListenerSettings {

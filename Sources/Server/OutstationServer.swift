@@ -62,6 +62,15 @@ public final class OutstationServer: Sendable {
         }
     }
 
+    /// Runs `body` on the event loop with the outstation, then sends whatever it queued for the masters.
+    public func perform<T: Sendable>(_ body: @escaping @Sendable (Outstation) throws -> T) -> EventLoopFuture<T> {
+        eventLoop.submit { [state] in
+            let runtime = state.value.runtime
+            defer { runtime.serviceAll() }
+            return try body(runtime.outstation)
+        }
+    }
+
     /// Runs `body` on the event loop with the outstation, for status reports.
     public func inspect<T: Sendable>(_ body: @escaping @Sendable (Outstation) -> T) -> EventLoopFuture<T> {
         eventLoop.submit { [state] in body(state.value.runtime.outstation) }

@@ -1,0 +1,113 @@
+import Config
+import Foundation
+import IEC104
+public import Outstation
+
+/// Answers control socket requests against the outstation: one JSON reply line per request line.
+public enum ControlService {
+    /// Handles one request line; runs on the outstation's executor.
+    public static func reply(to line: String, outstation: Outstation, wallTime: Int64) -> String {
+        let image = outstation.image
+        switch ControlRequestParser.parse(line, kindOf: { image.state(at: $0)?.definition.kind }) {
+        case .failure(let problem):
+            return render(["ok": false, "error": problem.message])
+        case .success(.set(let updates)):
+            do {
+                let events = try outstation.apply(updates, wallTime: wallTime)
+                return render(["ok": true, "updated": updates.count, "events": events])
+            } catch {
+                return render(["ok": false, "error": error.description])
+            }
+        case .success(.get(let addresses)):
+            let states: [MonitorPointState]
+            if let addresses {
+                var found: [MonitorPointState] = []
+                for address in addresses {
+                    guard let state = image.state(at: address) else {
+                        return render(["ok": false, "error": "no monitor point \(address)"])
+                    }
+                    found.append(state)
+                }
+                states = found
+            } else {
+                states = image.points
+            }
+            return render(["ok": true, "points": states.map(describe)])
+        case .success(.status):
+            return render(["ok": true, "stations": outstation.stations.map(describe)])
+        case .success(.reload):
+            return render(["ok": false, "error": "reload is not available in this version"])
+        }
+    }
+
+    static func describe(_ state: MonitorPointState) -> [String: Any] {
+        var point: [String: Any] = [
+            "ca": Int(state.definition.address.commonAddress),
+            "ioa": Int(state.definition.address.objectAddress),
+            "type": state.definition.kind.rawValue,
+            "value": jsonValue(state.value),
+            "quality": state.quality.flagNames.map(qualityName),
+            "time": state.changedAt,
+        ]
+        if !state.definition.name.isEmpty { point["name"] = state.definition.name }
+        return point
+    }
+
+    static func describe(_ station: Station) -> [String: Any] {
+        let statistics = station.statistics
+        return [
+            "name": station.name,
+            "listener": station.configuration.listener,
+            "allow": station.configuration.filter.description,
+            "common_addresses": station.configuration.commonAddresses.map(Int.init),
+            "connections": station.connections.map { connection -> [String: Any] in
+                ["peer": connection.peer, "id": Int(connection.id.rawValue),
+                 "state": "\(connection.dataTransfer)",
+                 "active": connection.id == station.activeConnection]
+            },
+            "buffered_events": station.eventBuffer.count,
+            "buffer_capacity": station.eventBuffer.capacity,
+            "dropped_events": Int(station.eventBuffer.droppedCount),
+            "events_sent": Int(statistics.eventsSent),
+            "asdus_sent": Int(statistics.asdusSent),
+            "commands": Int(statistics.commandsReceived),
+            "commands_failed": Int(statistics.commandsFailed),
+            "negative_confirmations": Int(statistics.negativeConfirmations),
+            "interrogations": Int(statistics.interrogations),
+            "connections_accepted": Int(statistics.connectionsAccepted),
+            "connections_replaced": Int(statistics.connectionsReplaced),
+            "clock_offset_ms": station.clockOffsetMilliseconds.map { Int($0) as Any } ?? NSNull(),
+        ]
+    }
+
+    private static func qualityName(_ flag: String) -> String {
+        switch flag {
+        case "OV": "overflow"
+        case "BL": "blocked"
+        case "SB": "substituted"
+        case "NT": "not_topical"
+        default: "invalid"
+        }
+    }
+
+    private static func jsonValue(_ value: PointValue) -> Any {
+        switch value {
+        case .single(let on): return on
+        case .double(let state): return state.name
+        case .step(let position): return Int(position.value)
+        case .bitstring(let bits): return Int(bits)
+        case .normalized(let value): return value.doubleValue
+        case .scaled(let value): return Int(value)
+        case .float(let value): return value.isFinite ? Double(value) as Any : "\(value)"
+        case .counter(let reading): return Int(reading.value)
+        }
+    }
+
+    static func render(_ object: [String: Any]) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+              let text = String(data: data, encoding: .utf8) else {
+            return #"{"error":"reply could not be encoded","ok":false}"#
+        }
+        return text
+    }
+}

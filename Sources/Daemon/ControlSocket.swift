@@ -1,0 +1,88 @@
+import Foundation
+public import Logging
+import NIOCore
+import NIOExtras
+import NIOPosix
+public import Server
+
+/// The local control socket: a Unix stream socket taking newline-delimited JSON requests.
+public final class ControlSocket: Sendable {
+    private let channel: Channel
+    public let path: String
+
+    /// Binds `path` (replacing a stale socket file) with file mode `mode`.
+    public static func bind(path: String, mode: UInt32, server: OutstationServer, logger: Logger) async throws -> ControlSocket {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                withIntermediateDirectories: true)
+        let channel = try await ServerBootstrap(group: server.eventLoop)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: ControlSocketLimits.maximumLine))
+                    try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(server: server, logger: logger))
+                }
+            }
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
+            .get()
+        guard chmod(path, mode_t(mode)) == 0 else {
+            try? await channel.close()
+            throw ControlSocketError(message: "cannot set mode \(String(mode, radix: 8)) on \(path): \(String(cString: strerror(errno)))")
+        }
+        return ControlSocket(channel: channel, path: path)
+    }
+
+    private init(channel: Channel, path: String) {
+        self.channel = channel
+        self.path = path
+    }
+
+    public func close() async {
+        try? await channel.close()
+        unlink(path)
+    }
+}
+
+public struct ControlSocketError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}
+
+enum ControlSocketLimits {
+    /// Matches the request parser's limit; a longer line closes the connection.
+    static let maximumLine = 1 << 20
+}
+
+/// One client of the control socket: every line in gets one line out, in order.
+final class ControlConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let server: OutstationServer
+    private let logger: Logger
+
+    init(server: OutstationServer, logger: Logger) {
+        self.server = server
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        let line = buffer.readString(length: buffer.readableBytes) ?? ""
+        let reply = server.perform { outstation in
+            ControlService.reply(to: line, outstation: outstation, wallTime: SystemClock.wallMilliseconds())
+        }
+        // The reply comes back on this channel's event loop, which is the outstation's.
+        let channel = context.channel
+        reply.whenSuccess { text in
+            var out = channel.allocator.buffer(capacity: text.utf8.count + 1)
+            out.writeString(text)
+            out.writeString("\n")
+            channel.writeAndFlush(out, promise: nil)
+        }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.warning("control socket client closed: \(error)")
+        context.close(promise: nil)
+    }
+}
