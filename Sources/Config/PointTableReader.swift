@@ -255,6 +255,11 @@ struct PointTableReader {
         let actterm = fields.bool("actterm")
         fields.reportUnknownKeys(known: Self.commonKeys + Self.commandKeys, elsewhere: Self.monitorOnly)
         guard let kind else { return nil }
+        if kind == .bitstring, sbo == .required {
+            // C_BO_NA_1 has no select/execute bit, so such a point could never be executed.
+            fields.error("sbo", "a bitstring command (C_BO) has no select/execute bit, so it cannot be select-before-operate; use sbo = no or optional")
+            return nil
+        }
         let definition = CommandPointDefinition(address: address, name: name, kind: kind, timeTag: timeTag ?? .both,
                                                 selectBeforeOperate: sbo ?? .optional, feedback: feedback,
                                                 sendsTermination: actterm ?? true)

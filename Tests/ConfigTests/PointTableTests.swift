@@ -347,3 +347,11 @@ import Testing
         #expect(errors[3].hasPrefix("more.ini:1: point 47:1: duplicate address"))
     }
 }
+
+@Suite struct BitstringCommandTests {
+    @Test func bitstringCommandCannotRequireSelect() {
+        let files = Files(config: Files.config, points: pointLines(#"{"ca": 47, "ioa": 9, "command": "bitstring", "sbo": "required"}"#))
+        #expect(files.errors.count == 1)
+        #expect(files.errors.first?.contains("a bitstring command (C_BO) has no select/execute bit") == true, "\(files.errors)")
+    }
+}
