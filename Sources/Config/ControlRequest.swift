@@ -12,6 +12,8 @@ public enum ControlRequest: Sendable, Equatable {
     case status
     /// `{"op":"reload"}`: read the configuration again.
     case reload
+    /// `{"op":"watch"}`: one line per event from now on, until the client disconnects.
+    case watch
 }
 
 /// Why a control request was refused; the text goes back to the client.
@@ -49,13 +51,13 @@ public enum ControlRequestParser {
             fields[member.key] = member.value
         }
         guard let op = fields["op"], case .string(let name) = op.content else {
-            return .failure(ControlRequestError("missing \"op\"; use set, get, status or reload"))
+            return .failure(ControlRequestError("missing \"op\"; use set, get, status, reload or watch"))
         }
         let allowed: Set<String>
         switch name {
         case "set", "get": allowed = ["op", "points", "id"]
-        case "status", "reload": allowed = ["op", "id"]
-        default: return .failure(ControlRequestError("unknown op \"\(name)\"; use set, get, status or reload"))
+        case "status", "reload", "watch": allowed = ["op", "id"]
+        default: return .failure(ControlRequestError("unknown op \"\(name)\"; use set, get, status, reload or watch"))
         }
         if let unknown = fields.keys.sorted().first(where: { !allowed.contains($0) }) {
             return .failure(ControlRequestError("unknown key \"\(unknown)\" for op \(name)"))
@@ -92,6 +94,8 @@ public enum ControlRequestParser {
             return .success(.get(addresses))
         case "status":
             return .success(.status)
+        case "watch":
+            return .success(.watch)
         default:
             return .success(.reload)
         }

@@ -37,7 +37,26 @@ public enum ControlService {
             return render(["ok": true, "stations": outstation.stations.map(describe)])
         case .success(.reload):
             return render(["ok": false, "error": "reload is not available in this version"])
+        case .success(.watch):
+            // The socket handler subscribes before it gets here; a watch needs a connection of its own.
+            return render(["ok": true, "watching": true])
         }
+    }
+
+    /// Whether a line asks for a watch subscription.
+    static func isWatch(_ line: String) -> Bool {
+        if case .success(.watch) = ControlRequestParser.parse(line, kindOf: { _ in nil }) { return true }
+        return false
+    }
+
+    /// One watched event as a line: the point and its new state, with the cause of transmission.
+    static func watchLine(_ event: PointEvent, outstation: Outstation) -> String {
+        var point = describe(outstation.image[event.pointIndex])
+        point["value"] = jsonValue(event.value)
+        point["quality"] = event.quality.flagNames.map(qualityName)
+        point["time"] = event.time
+        point["cot"] = Int(event.cause.rawValue)
+        return render(["event": point])
     }
 
     static func describe(_ state: MonitorPointState) -> [String: Any] {

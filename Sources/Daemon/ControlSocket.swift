@@ -59,6 +59,7 @@ final class ControlConnectionHandler: ChannelInboundHandler {
 
     private let server: OutstationServer
     private let logger: Logger
+    private var watchToken: UInt64?
 
     init(server: OutstationServer, logger: Logger) {
         self.server = server
@@ -68,17 +69,53 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
         let line = buffer.readString(length: buffer.readableBytes) ?? ""
+        let channel = context.channel
+        if watchToken == nil, ControlService.isWatch(line) {
+            subscribe(channel: channel, line: line)
+            return
+        }
         let reply = server.perform { outstation in
             ControlService.reply(to: line, outstation: outstation, wallTime: SystemClock.wallMilliseconds())
         }
         // The reply comes back on this channel's event loop, which is the outstation's.
-        let channel = context.channel
-        reply.whenSuccess { text in
-            var out = channel.allocator.buffer(capacity: text.utf8.count + 1)
-            out.writeString(text)
-            out.writeString("\n")
-            channel.writeAndFlush(out, promise: nil)
+        reply.whenSuccess { text in Self.send(text, on: channel) }
+    }
+
+    /// Streams every event to this client; a client that does not keep up loses lines, and is told how many.
+    private func subscribe(channel: Channel, line: String) {
+        let dropped = NIOLoopBoundBox(0, eventLoop: channel.eventLoop)
+        let token = server.perform { outstation in
+            let token = outstation.observe { event in
+                guard channel.isWritable else {
+                    dropped.value += 1
+                    return
+                }
+                if dropped.value > 0 {
+                    Self.send(#"{"dropped":\#(dropped.value)}"#, on: channel)
+                    dropped.value = 0
+                }
+                Self.send(ControlService.watchLine(event, outstation: outstation), on: channel)
+            }
+            Self.send(ControlService.reply(to: line, outstation: outstation, wallTime: 0), on: channel)
+            return token
         }
+        let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        token.whenSuccess { handler.value.watchToken = $0 }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let token = watchToken {
+            _ = server.perform { $0.removeObserver(token) }
+            watchToken = nil
+        }
+        context.fireChannelInactive()
+    }
+
+    private static func send(_ text: String, on channel: Channel) {
+        var out = channel.allocator.buffer(capacity: text.utf8.count + 1)
+        out.writeString(text)
+        out.writeString("\n")
+        channel.writeAndFlush(out, promise: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

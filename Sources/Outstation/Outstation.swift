@@ -9,6 +9,8 @@ public final class Outstation {
     public let stations: [Station]
     private let stationsByName: [String: Station]
     private let stationsByCommonAddress: [UInt16: [Station]]
+    private var observers: [UInt64: (PointEvent) -> Void] = [:]
+    private var nextObserver: UInt64 = 1
 
     public init(points: PointTable, stations configurations: [StationConfiguration], now: LinkInstant, wallTime: Int64) {
         let image = ProcessImage(table: points, now: wallTime)
@@ -27,6 +29,15 @@ public final class Outstation {
     }
 
     public func station(named name: String) -> Station? { stationsByName[name] }
+
+    /// Calls `body` with every event from now on (for `rtu104ctl watch`); returns a token for ``removeObserver(_:)``.
+    public func observe(_ body: @escaping (PointEvent) -> Void) -> UInt64 {
+        defer { nextObserver += 1 }
+        observers[nextObserver] = body
+        return nextObserver
+    }
+
+    public func removeObserver(_ token: UInt64) { observers.removeValue(forKey: token) }
 
     /// Applies updates all or nothing: if any names an unknown point or the wrong kind, none is applied.
     /// Returns how many events they caused.
@@ -53,6 +64,7 @@ public final class Outstation {
     }
 
     private func fanOut(_ event: PointEvent, skipping origin: Station?) {
+        for observer in observers.values { observer(event) }
         let commonAddress = image[event.pointIndex].definition.address.commonAddress
         for station in stationsByCommonAddress[commonAddress] ?? [] where station !== origin {
             station.enqueue(event)

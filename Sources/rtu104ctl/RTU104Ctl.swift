@@ -9,6 +9,6 @@ struct RTU104Ctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rtu104ctl",
         abstract: "Operator tool for the rtu104d IEC 60870-5-104 outstation.",
-        subcommands: [Decode.self]
+        subcommands: [Decode.self, SetCommand.self, GetCommand.self, StatusCommand.self, ReloadCommand.self, WatchCommand.self]
     )
 }
