@@ -38,8 +38,9 @@ public enum DaemonRunner {
         logger.notice("control socket ready", metadata: ["path": "\(control.path)"])
         let ports = try await server.boundPorts().get()
         for listener in configuration.listeners {
+            let host = listener.host.contains(":") ? "[\(listener.host)]" : listener.host
             logger.notice("listening", metadata: ["listener": "\(listener.name)",
-                                                  "address": "\(listener.host):\(ports[listener.name] ?? listener.port)"])
+                                                  "address": "\(host):\(ports[listener.name] ?? listener.port)"])
         }
         logger.notice("rtu104d ready", metadata: [
             "stations": "\(configuration.stations.count)",
