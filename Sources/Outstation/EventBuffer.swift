@@ -37,4 +37,13 @@ public struct EventBuffer: Sendable {
     mutating func removeFirst() -> PointEvent? { events.removeFirst() }
 
     mutating func removeAll() { events.removeAll() }
+
+    /// Rewrites every buffered event in order; nil drops it (without counting it as overflow).
+    mutating func remap(_ transform: (PointEvent) -> PointEvent?) {
+        var kept = RingBuffer<PointEvent>(initialCapacity: max(events.count, 1))
+        while let event = events.removeFirst() {
+            if let moved = transform(event) { kept.append(moved) }
+        }
+        events = kept
+    }
 }

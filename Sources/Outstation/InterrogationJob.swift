@@ -26,7 +26,8 @@ struct InterrogationJob {
 
     private enum Phase {
         case confirm
-        case data(commonAddress: UInt16, indices: [Int32], cursor: Int)
+        /// The image the indices belong to: a reload that swaps the image mid-interrogation does not disturb it.
+        case data(commonAddress: UInt16, indices: [Int32], cursor: Int, image: ProcessImage)
         case terminate(commonAddress: UInt16)
         case done
     }
@@ -41,14 +42,14 @@ struct InterrogationJob {
     }
 
     /// A periodic scan of fixed points (all of one common address).
-    init(periodicScan indices: [Int32], cause: Cause, commonAddress: UInt16) {
+    init(periodicScan indices: [Int32], cause: Cause, commonAddress: UInt16, image: ProcessImage) {
         self.kind = .periodic(cause)
         self.request = []
         self.originator = 0
         self.replyCause = cause
         self.remainingCommonAddresses = [commonAddress]
         self.fixedIndices = indices
-        self.phase = .data(commonAddress: commonAddress, indices: indices, cursor: 0)
+        self.phase = .data(commonAddress: commonAddress, indices: indices, cursor: 0, image: image)
         self.remainingCommonAddresses = []
     }
 
@@ -81,19 +82,19 @@ struct InterrogationJob {
                     }
                     phase = .terminate(commonAddress: commonAddress)
                 } else {
-                    phase = .data(commonAddress: commonAddress, indices: indices, cursor: 0)
+                    phase = .data(commonAddress: commonAddress, indices: indices, cursor: 0, image: image)
                 }
                 return reply(cause: .activationConfirmation, commonAddress: commonAddress)
-            case .data(let commonAddress, let indices, var cursor):
+            case .data(let commonAddress, let indices, var cursor, let scopedImage):
                 guard cursor < indices.count else {
                     if case .periodic = kind { phase = .done; return nil }
                     phase = .terminate(commonAddress: commonAddress)
                     continue
                 }
-                let asdu = PointPacker.nextASDU(image: image, indices: indices, cursor: &cursor, cause: replyCause,
+                let asdu = PointPacker.nextASDU(image: scopedImage, indices: indices, cursor: &cursor, cause: replyCause,
                                                 originator: originator, commonAddress: commonAddress,
                                                 useFrozenCounters: isCounterRead)
-                phase = .data(commonAddress: commonAddress, indices: indices, cursor: cursor)
+                phase = .data(commonAddress: commonAddress, indices: indices, cursor: cursor, image: scopedImage)
                 return asdu
             case .terminate(let commonAddress):
                 phase = .confirm

@@ -5,10 +5,10 @@ public import IEC104
 /// Point updates fan out from here to the event buffer of every station that serves the
 /// point's common address, in the order they are applied. Owned by one serial executor.
 public final class Outstation {
-    public let image: ProcessImage
-    public let stations: [Station]
-    private let stationsByName: [String: Station]
-    private let stationsByCommonAddress: [UInt16: [Station]]
+    public private(set) var image: ProcessImage
+    public private(set) var stations: [Station]
+    private var stationsByName: [String: Station]
+    private var stationsByCommonAddress: [UInt16: [Station]]
     private var observers: [UInt64: (PointEvent) -> Void] = [:]
     private var nextObserver: UInt64 = 1
 
@@ -16,6 +16,10 @@ public final class Outstation {
         let image = ProcessImage(table: points, now: wallTime)
         self.image = image
         stations = configurations.map { Station(configuration: $0, image: image, now: now) }
+        (stationsByName, stationsByCommonAddress) = Self.index(stations)
+    }
+
+    private static func index(_ stations: [Station]) -> ([String: Station], [UInt16: [Station]]) {
         var byName: [String: Station] = [:]
         var byCommonAddress: [UInt16: [Station]] = [:]
         for station in stations {
@@ -24,8 +28,7 @@ public final class Outstation {
                 byCommonAddress[commonAddress, default: []].append(station)
             }
         }
-        stationsByName = byName
-        stationsByCommonAddress = byCommonAddress
+        return (byName, byCommonAddress)
     }
 
     public func station(named name: String) -> Station? { stationsByName[name] }
@@ -95,5 +98,93 @@ public final class Outstation {
             station.completeCommand(request.id, succeeded: true, feedback: feedback, now: now)
             return problems
         }
+    }
+
+    // MARK: Reload
+
+    /// Applies a reloaded configuration as a difference. Stations whose settings are unchanged keep
+    /// their connections and event buffers; a station whose address filter alone changed keeps the
+    /// masters it still admits; other changed stations start new sessions with the old buffered events.
+    /// Points keep their values where their kind is unchanged; new points are reported spontaneously.
+    public func reconfigure(points: PointTable, stations configurations: [StationConfiguration], now: LinkInstant,
+                            wallTime: Int64) -> ReconfigurationReport {
+        let newImage = ProcessImage(table: points, now: wallTime)
+        let (indexMap, added) = newImage.carryOver(from: image)
+        var report = ReconfigurationReport()
+        report.pointsAdded = added.count
+        report.pointsRemoved = image.points.count - indexMap.count
+
+        var next: [Station] = []
+        for configuration in configurations {
+            guard let old = stationsByName[configuration.name] else {
+                next.append(Station(configuration: configuration, image: newImage, now: now))
+                report.stationsAdded.append(configuration.name)
+                continue
+            }
+            var filterOnly = old.configuration
+            filterOnly.filter = configuration.filter
+            if old.configuration == configuration || filterOnly == configuration {
+                old.rebind(to: newImage, indexMap: indexMap, now: now)
+                if old.configuration != configuration {
+                    old.update(configuration: configuration)
+                    report.stationsRefiltered.append(configuration.name)
+                } else {
+                    report.stationsKept.append(configuration.name)
+                }
+                next.append(old)
+            } else {
+                let replacement = Station(configuration: configuration, image: newImage, now: now)
+                replacement.adoptEvents(of: old, indexMap: indexMap)
+                for connection in old.connections {
+                    report.connectionsToClose.append((connection.id, "station '\(old.name)' was reconfigured"))
+                }
+                next.append(replacement)
+                report.stationsReplaced.append(configuration.name)
+            }
+        }
+        let kept = Set(configurations.map(\.name))
+        for old in stations where !kept.contains(old.name) {
+            for connection in old.connections {
+                report.connectionsToClose.append((connection.id, "station '\(old.name)' was removed"))
+            }
+            report.stationsRemoved.append(old.name)
+        }
+        // A changed filter drops the masters the station no longer admits.
+        for station in next where report.stationsRefiltered.contains(station.name) {
+            let siblings = next.filter { $0 !== station && $0.configuration.listener == station.configuration.listener }
+            let dropped = station.connectionsNotAdmitted(by: station.configuration.filter) { peer in
+                siblings.contains { $0.configuration.filter.matches(peer) }
+            }
+            for id in dropped {
+                report.connectionsToClose.append((id, "station '\(station.name)' no longer admits this address"))
+            }
+        }
+        image = newImage
+        stations = next
+        (stationsByName, stationsByCommonAddress) = Self.index(next)
+        for index in added {
+            let state = newImage[index]
+            fanOut(PointEvent(pointIndex: index, value: state.value, quality: state.quality, time: wallTime, cause: .spontaneous),
+                   skipping: nil)
+        }
+        return report
+    }
+}
+
+/// What a reload changed, for the log and the status.
+public struct ReconfigurationReport: Sendable {
+    public var stationsKept: [String] = []
+    public var stationsRefiltered: [String] = []
+    public var stationsReplaced: [String] = []
+    public var stationsAdded: [String] = []
+    public var stationsRemoved: [String] = []
+    public var pointsAdded = 0
+    public var pointsRemoved = 0
+    /// Connections the server must close, with the reason for the log.
+    public var connectionsToClose: [(ConnectionID, String)] = []
+
+    public var summary: String {
+        "stations: \(stationsKept.count) unchanged, \(stationsRefiltered.count) new filter, \(stationsReplaced.count) reconfigured, "
+            + "\(stationsAdded.count) added, \(stationsRemoved.count) removed; points: \(pointsAdded) added, \(pointsRemoved) removed"
     }
 }

@@ -161,4 +161,26 @@ public final class ProcessImage {
             }
         }
     }
+
+    /// Takes over the state of every point that keeps its address and kind across a reload.
+    /// Returns the old→new index map and the indices of points that are new (or changed kind).
+    func carryOver(from old: ProcessImage) -> (indexMap: [Int32: Int32], added: [Int32]) {
+        var indexMap: [Int32: Int32] = [:]
+        var added: [Int32] = []
+        for index in points.indices {
+            let address = points[index].definition.address
+            guard let oldIndex = old.index(of: address), old[oldIndex].definition.kind == points[index].definition.kind else {
+                added.append(Int32(index))
+                continue
+            }
+            let previous = old[oldIndex]
+            points[index].value = previous.value
+            points[index].quality = previous.quality
+            points[index].changedAt = previous.changedAt
+            points[index].reportedValue = previous.reportedValue
+            points[index].frozen = previous.frozen
+            indexMap[oldIndex] = Int32(index)
+        }
+        return (indexMap, added)
+    }
 }

@@ -6,8 +6,8 @@ public import IEC104
 /// running interrogations and select-before-operate state. It does no I/O: the server shell feeds
 /// it frames and time, writes what ``drainOutput(_:)`` hands over, and carries out the returned actions.
 public final class Station {
-    public let configuration: StationConfiguration
-    let image: ProcessImage
+    public private(set) var configuration: StationConfiguration
+    private(set) var image: ProcessImage
     public private(set) var eventBuffer: EventBuffer
     public private(set) var statistics = StationStatistics()
     /// Master time minus system time at the last clock synchronisation.
@@ -286,12 +286,62 @@ public final class Station {
             periodicScans[index].due = now + periodicScans[index].period
             guard activeConnection != nil else { continue }
             let scan = periodicScans[index]
-            _ = startJob(InterrogationJob(periodicScan: scan.indices, cause: scan.cause, commonAddress: scan.commonAddress))
+            _ = startJob(InterrogationJob(periodicScan: scan.indices, cause: scan.cause, commonAddress: scan.commonAddress,
+                                          image: image))
         }
         return actions
     }
 
     func session(_ id: ConnectionID) -> Session? { sessions[id] }
+
+    /// Moves the station onto a reloaded process image: buffered events follow their points
+    /// (events of points that are gone or changed kind are dropped), periodic scans are planned anew.
+    func rebind(to newImage: ProcessImage, indexMap: [Int32: Int32], now: LinkInstant) {
+        eventBuffer.remap { event in
+            indexMap[event.pointIndex].map { index in
+                var moved = event
+                moved.pointIndex = index
+                return moved
+            }
+        }
+        image = newImage
+        periodicScans = PeriodicScan.plan(image: newImage, commonAddresses: configuration.commonAddresses, now: now)
+    }
+
+    /// Takes over another station's buffered events (a station whose settings changed on reload).
+    func adoptEvents(of old: Station, indexMap: [Int32: Int32]) {
+        var events = old.eventBuffer
+        events.remap { event in
+            guard let index = indexMap[event.pointIndex],
+                  configuration.commonAddresses.contains(image[index].definition.address.commonAddress) else { return nil }
+            var moved = event
+            moved.pointIndex = index
+            return moved
+        }
+        while let event = events.removeFirst() { eventBuffer.append(event) }
+        resendQueue.prepend(contentsOf: old.pendingResends)
+    }
+
+    var pendingResends: [[UInt8]] {
+        var copy = resendQueue
+        var all: [[UInt8]] = []
+        while let asdu = copy.removeFirst() { all.append(asdu) }
+        return all
+    }
+
+    /// Connections whose master this station's filter no longer admits (after a reload changed it).
+    func connectionsNotAdmitted(by filter: AddressFilter, isAdmittedElsewhere: (IPAddress) -> Bool) -> [ConnectionID] {
+        connectionOrder.filter { id in
+            guard let peer = sessions[id].flatMap({ IPAddress($0.peer) }) else { return true }
+            if filter == .others { return isAdmittedElsewhere(peer) }
+            return !filter.matches(peer)
+        }
+    }
+
+    /// Replaces the settings that a reload may change without a new session (the address filter).
+    func update(configuration newConfiguration: StationConfiguration) {
+        configuration = newConfiguration
+    }
 
     func eventBufferDiscardAll() { eventBuffer.removeAll() }
 
