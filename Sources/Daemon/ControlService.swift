@@ -36,11 +36,18 @@ public enum ControlService {
         case .success(.status):
             return render(["ok": true, "stations": outstation.stations.map(describe)])
         case .success(.reload):
-            return render(["ok": false, "error": "reload is not available in this version"])
+            // The socket hands reloads to the daemon's reloader before they get here.
+            return render(["ok": false, "error": "reload is handled by the control socket"])
         case .success(.watch):
             // The socket handler subscribes before it gets here; a watch needs a connection of its own.
             return render(["ok": true, "watching": true])
         }
+    }
+
+    /// Whether a line asks for a reload (answered by the daemon's reloader, not here).
+    static func isReload(_ line: String) -> Bool {
+        if case .success(.reload) = ControlRequestParser.parse(line, kindOf: { _ in nil }) { return true }
+        return false
     }
 
     /// Whether a line asks for a watch subscription.

@@ -11,7 +11,8 @@ public final class ControlSocket: Sendable {
     public let path: String
 
     /// Binds `path` (replacing a stale socket file) with file mode `mode`.
-    public static func bind(path: String, mode: UInt32, server: OutstationServer, logger: Logger) async throws -> ControlSocket {
+    public static func bind(path: String, mode: UInt32, server: OutstationServer, reloader: Reloader,
+                            logger: Logger) async throws -> ControlSocket {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
         let channel = try await ServerBootstrap(group: server.eventLoop)
@@ -19,7 +20,7 @@ public final class ControlSocket: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: ControlSocketLimits.maximumLine))
-                    try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(server: server, logger: logger))
+                    try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(server: server, reloader: reloader, logger: logger))
                 }
             }
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
@@ -58,11 +59,13 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let server: OutstationServer
+    private let reloader: Reloader
     private let logger: Logger
     private var watchToken: UInt64?
 
-    init(server: OutstationServer, logger: Logger) {
+    init(server: OutstationServer, reloader: Reloader, logger: Logger) {
         self.server = server
+        self.reloader = reloader
         self.logger = logger
     }
 
@@ -72,6 +75,15 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         let channel = context.channel
         if watchToken == nil, ControlService.isWatch(line) {
             subscribe(channel: channel, line: line)
+            return
+        }
+        if ControlService.isReload(line) {
+            let reloader = self.reloader
+            let reply = channel.eventLoop.makeFutureWithTask { await reloader.reload() }
+            reply.whenSuccess { outcome in
+                Self.send(ControlService.render(outcome.succeeded ? ["ok": true, "message": outcome.message]
+                                                                  : ["ok": false, "error": outcome.message]), on: channel)
+            }
             return
         }
         let reply = server.perform { outstation in

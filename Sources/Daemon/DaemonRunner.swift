@@ -8,8 +8,8 @@ import Server
 /// Builds the outstation from a validated configuration and serves it until told to stop.
 public enum DaemonRunner {
     /// Serves `configuration`; returns after `stopSignals` yields and every connection is closed.
-    public static func serve(_ configuration: DaemonConfiguration, logger: Logger,
-                             stopSignals: AsyncStream<Int32>) async throws {
+    public static func serve(_ configuration: DaemonConfiguration, overrides: DaemonOverrides, logger: Logger,
+                             stopSignals: AsyncStream<Int32>, reloadSignals: AsyncStream<Int32>) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let eventLoop = group.next()
         let outstation = try await eventLoop.submit {
@@ -26,10 +26,11 @@ public enum DaemonRunner {
             try? await group.shutdownGracefully()
             throw error
         }
+        let reloader = Reloader(configuration: configuration, overrides: overrides, server: server, logger: logger)
         let control: ControlSocket
         do {
             control = try await ControlSocket.bind(path: controlSocketPath(configuration), mode: 0o660, server: server,
-                                                   logger: logger)
+                                                   reloader: reloader, logger: logger)
         } catch {
             try? await server.stop().get()
             try? await group.shutdownGracefully()
@@ -46,9 +47,15 @@ public enum DaemonRunner {
             "stations": "\(configuration.stations.count)",
             "points": "\(configuration.points.monitorPoints.count + configuration.points.commandPoints.count)"])
 
-        for await signal in stopSignals {
-            logger.notice("stopping on signal \(signal)")
-            break
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await _ in reloadSignals { _ = await reloader.reload() }
+            }
+            for await signal in stopSignals {
+                logger.notice("stopping on signal \(signal)")
+                break
+            }
+            group.cancelAll()
         }
         await control.close()
         try await server.stop().get()

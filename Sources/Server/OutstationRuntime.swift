@@ -176,6 +176,35 @@ final class OutstationRuntime {
         if let station = outstation.station(named: request.station) { service(station) }
     }
 
+    /// Applies a reload to the outstation and closes what it drops; re-arms every station's timer.
+    func reconfigure(points: PointTable, stations: [StationConfiguration]) -> ReconfigurationReport {
+        let report = outstation.reconfigure(points: points, stations: stations, now: SystemClock.monotonicNow(),
+                                            wallTime: SystemClock.wallMilliseconds())
+        for (id, reason) in report.connectionsToClose {
+            guard let connection = connections.removeValue(forKey: id) else { continue }
+            connection.station.detach(id)
+            logger.notice("closing connection: \(reason)", metadata: ["station": "\(connection.station.name)",
+                                                                     "peer": "\(connection.peer)"])
+            connection.channel.close(promise: nil)
+        }
+        let current = Set(outstation.stations.map(ObjectIdentifier.init))
+        for (key, timer) in timers where !current.contains(key) {
+            timer.task.cancel()
+            timers[key] = nil
+        }
+        for station in outstation.stations { service(station) }
+        return report
+    }
+
+    func closeConnections(listener: String, reason: String) {
+        for (id, connection) in connections where connection.listener == listener {
+            connections[id] = nil
+            connection.station.detach(id)
+            logger.notice("closing connection: \(reason)", metadata: ["listener": "\(listener)", "peer": "\(connection.peer)"])
+            connection.channel.close(promise: nil)
+        }
+    }
+
     /// Closes every connection; used at shutdown.
     func closeAll() -> [EventLoopFuture<Void>] {
         stopping = true

@@ -28,13 +28,16 @@ public final class OutstationServer: Sendable {
                 var failure: Error?
                 for (index, result) in results.enumerated() {
                     switch result {
-                    case .success(let channel): server.listenerChannels[listeners[index].name] = channel
+                    case .success(let channel):
+                        server.listenerChannels[listeners[index].name] = channel
+                        server.listenerSettings[listeners[index].name] = listeners[index]
                     case .failure(let error): failure = failure ?? ListenerBindError(listener: listeners[index], underlying: error)
                     }
                 }
                 if let failure {
                     for channel in server.listenerChannels.values { channel.close(promise: nil) }
                     server.listenerChannels.removeAll()
+                    server.listenerSettings.removeAll()
                     throw failure
                 }
             }
@@ -71,6 +74,47 @@ public final class OutstationServer: Sendable {
         }
     }
 
+    /// Applies a reloaded configuration. New and moved listeners are bound first; if one cannot bind,
+    /// they are closed again and nothing changes. Then the outstation is reconfigured as a difference,
+    /// listeners that went away are closed with their connections, and what the reload drops is closed.
+    public func reload(listeners: [ListenerSettings], points: PointTable,
+                       stations: [StationConfiguration]) -> EventLoopFuture<ReconfigurationReport> {
+        eventLoop.flatSubmit { [state, eventLoop] in
+            let server = state.value
+            let toBind = listeners.filter { listener in
+                guard let current = server.listenerSettings[listener.name] else { return true }
+                return current.host != listener.host || current.port != listener.port
+            }
+            let binding = toBind.map { server.bind($0, eventLoop: eventLoop) }
+            return EventLoopFuture.whenAllComplete(binding, on: eventLoop).flatMapThrowing { [state] results in
+                let server = state.value
+                var bound: [(ListenerSettings, Channel)] = []
+                var failure: Error?
+                for (index, result) in results.enumerated() {
+                    switch result {
+                    case .success(let channel): bound.append((toBind[index], channel))
+                    case .failure(let error): failure = failure ?? ListenerBindError(listener: toBind[index], underlying: error)
+                    }
+                }
+                if let failure {
+                    for (_, channel) in bound { channel.close(promise: nil) }
+                    throw failure
+                }
+                let wanted = Set(listeners.map(\.name))
+                let moved = Set(toBind.map(\.name))
+                for (name, channel) in server.listenerChannels where !wanted.contains(name) || moved.contains(name) {
+                    channel.close(promise: nil)
+                    server.listenerChannels[name] = nil
+                    server.listenerSettings[name] = nil
+                    if !wanted.contains(name) { server.runtime.closeConnections(listener: name, reason: "listener removed") }
+                }
+                for (settings, channel) in bound { server.listenerChannels[settings.name] = channel }
+                for settings in listeners { server.listenerSettings[settings.name] = settings }
+                return server.runtime.reconfigure(points: points, stations: stations)
+            }
+        }
+    }
+
     /// Runs `body` on the event loop with the outstation, for status reports.
     public func inspect<T: Sendable>(_ body: @escaping @Sendable (Outstation) -> T) -> EventLoopFuture<T> {
         eventLoop.submit { [state] in body(state.value.runtime.outstation) }
@@ -90,18 +134,24 @@ public struct ListenerBindError: Error, CustomStringConvertible {
 final class ServerState {
     let runtime: OutstationRuntime
     var listenerChannels: [String: Channel] = [:]
+    /// The settings in force: a reload may change the error policy and limits of a bound listener.
+    var listenerSettings: [String: ListenerSettings] = [:]
 
     init(runtime: OutstationRuntime) { self.runtime = runtime }
 
-    func bind(_ settings: ListenerSettings, eventLoop: EventLoop) -> EventLoopFuture<Channel> {
-        let stations = runtime.outstation.stations.filter { $0.configuration.listener == settings.name }
-        let bound = NIOLoopBound((runtime: runtime, admission: StationAdmission(stations: stations)), eventLoop: eventLoop)
+    func bind(_ initial: ListenerSettings, eventLoop: EventLoop) -> EventLoopFuture<Channel> {
+        let name = initial.name
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
         return ServerBootstrap(group: eventLoop)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
-                let (runtime, admission) = bound.value
+                let server = bound.value
+                let runtime = server.runtime
+                // Read at accept time, so that a reload's stations and limits apply to the next master.
+                let settings = server.listenerSettings[name] ?? initial
+                let admission = StationAdmission(stations: runtime.outstation.stations.filter { $0.configuration.listener == name })
                 let peerText = channel.remoteAddress?.ipAddress ?? "unknown"
                 guard let peer = IPAddress(peerText), let station = admission.station(for: peer) else {
                     runtime.logger.warning("refused connection: no station admits this address",
@@ -127,7 +177,7 @@ final class ServerState {
                     return channel.eventLoop.makeFailedFuture(error)
                 }
             }
-            .bind(host: settings.host, port: settings.port)
+            .bind(host: initial.host, port: initial.port)
     }
 }
 

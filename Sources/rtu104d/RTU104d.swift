@@ -61,8 +61,10 @@ struct RTU104d: AsyncParsableCommand {
         let logger = Logger(label: "rtu104d")
         for warning in configuration.warnings { logger.warning("\(warning)") }
         let stopSignals = SignalStream.watching([SIGTERM, SIGINT])
+        let reloadSignals = SignalStream.watching([SIGHUP])
         do {
-            try await DaemonRunner.serve(configuration, logger: logger, stopSignals: stopSignals)
+            try await DaemonRunner.serve(configuration, overrides: overrides, logger: logger, stopSignals: stopSignals,
+                                         reloadSignals: reloadSignals)
         } catch {
             logger.critical("\(error)")
             throw ExitCode(1)
