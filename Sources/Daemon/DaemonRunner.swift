@@ -20,6 +20,8 @@ public enum DaemonRunner {
         let server = try await eventLoop.submit {
             OutstationServer(eventLoop: eventLoop, logger: logger, outstation: outstation.value)
         }.get()
+        let stateStore = StateStore(directory: configuration.daemon.stateDirectory)
+        await restoreState(from: stateStore, into: server, logger: logger)
         do {
             try await server.start(listeners: configuration.listeners.map(ListenerSettings.init)).get()
         } catch {
@@ -51,6 +53,13 @@ public enum DaemonRunner {
             group.addTask {
                 for await _ in reloadSignals { _ = await reloader.reload() }
             }
+            group.addTask {
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: stateSaveInterval)
+                    guard !Task.isCancelled else { break }
+                    await saveState(to: stateStore, from: server, logger: logger)
+                }
+            }
             for await signal in stopSignals {
                 logger.notice("stopping on signal \(signal)")
                 break
@@ -58,9 +67,36 @@ public enum DaemonRunner {
             group.cancelAll()
         }
         await control.close()
+        await saveState(to: stateStore, from: server, logger: logger)
         try await server.stop().get()
         try await group.shutdownGracefully()
         logger.notice("rtu104d stopped")
+    }
+}
+
+/// How often counters and retained values are written to the state file (and always at stop).
+let stateSaveInterval: Duration = .seconds(10)
+
+func restoreState(from store: StateStore, into server: OutstationServer, logger: Logger) async {
+    do {
+        guard let saved = try store.load() else {
+            logger.info("no state file yet", metadata: ["path": "\(store.path)"])
+            return
+        }
+        let restored = try await server.perform { outstation in saved.filter { outstation.image.restore($0) }.count }.get()
+        logger.notice("restored \(restored) of \(saved.count) saved values", metadata: ["path": "\(store.path)"])
+    } catch {
+        logger.error("ignoring the state file: \(error)", metadata: ["path": "\(store.path)"])
+    }
+}
+
+func saveState(to store: StateStore, from server: OutstationServer, logger: Logger) async {
+    do {
+        let snapshot = try await server.inspect { $0.image.persistentState }.get()
+        guard !snapshot.isEmpty else { return }
+        try store.save(snapshot, savedAt: SystemClock.wallMilliseconds())
+    } catch {
+        logger.error("cannot save state: \(error)", metadata: ["path": "\(store.path)"])
     }
 }
 

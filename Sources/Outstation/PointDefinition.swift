@@ -86,11 +86,13 @@ public struct MonitorPointDefinition: Hashable, Sendable {
     public var counterGroup: Int?
     public var deadband: Deadband?
     public var periodic: PeriodicTransmission?
+    /// Keep the last value across restarts (integrated totals always are).
+    public var retain: Bool
 
     public init(address: PointAddress, name: String = "", kind: PointKind, initialValue: PointValue? = nil,
                 initialQuality: QualityDescriptor = [], timeTaggedEvents: Bool = false,
                 groups: InterrogationGroups = [], counterGroup: Int? = nil, deadband: Deadband? = nil,
-                periodic: PeriodicTransmission? = nil) {
+                periodic: PeriodicTransmission? = nil, retain: Bool = false) {
         self.address = address
         self.name = name
         self.kind = kind
@@ -101,7 +103,11 @@ public struct MonitorPointDefinition: Hashable, Sendable {
         self.counterGroup = counterGroup
         self.deadband = deadband
         self.periodic = periodic
+        self.retain = retain
     }
+
+    /// Whether the point's value is written to the state file.
+    public var isPersistent: Bool { retain || kind == .counter }
 }
 
 /// The command families a command point accepts.

@@ -183,4 +183,25 @@ public final class ProcessImage {
         }
         return (indexMap, added)
     }
+
+    /// Puts back a value saved before a restart, without reporting it as an event.
+    /// Returns false for a point that is gone, changed kind, or is not persistent.
+    @discardableResult
+    public func restore(_ update: PointUpdate) -> Bool {
+        guard let index = indexByAddress[update.address] else { return false }
+        let slot = Int(index)
+        guard points[slot].definition.isPersistent, points[slot].definition.kind == update.value.kind else { return false }
+        points[slot].value = update.value
+        points[slot].quality = update.quality
+        if let time = update.time { points[slot].changedAt = time }
+        points[slot].reportedValue = update.value.numericValue
+        return true
+    }
+
+    /// The points whose values survive a restart, as updates to restore them with.
+    public var persistentState: [PointUpdate] {
+        points.filter(\.definition.isPersistent).map {
+            PointUpdate(address: $0.definition.address, value: $0.value, quality: $0.quality, time: $0.changedAt)
+        }
+    }
 }
