@@ -6,6 +6,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .library(name: "IEC104", targets: ["IEC104"]),
+        .library(name: "Outstation", targets: ["Outstation"]),
+        .library(name: "Config", targets: ["Config"]),
         .executable(name: "rtu104d", targets: ["rtu104d"]),
         .executable(name: "rtu104ctl", targets: ["rtu104ctl"]),
     ],

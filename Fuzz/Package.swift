@@ -1,5 +1,6 @@
 // swift-tools-version: 6.2
-// libFuzzer targets for the IEC104 codec. A package of its own so that `swift test`
+// libFuzzer targets: the IEC104 codec, the link state machine, the configuration readers and the
+// control socket request parser. A package of its own so that `swift test`
 // of the main package never builds them. Build and run with `Fuzz/run SECONDS`.
 import PackageDescription
 
@@ -14,6 +15,22 @@ let package = Package(
         .executableTarget(
             name: "FuzzCodec",
             dependencies: [.product(name: "IEC104", package: "rtu104d")]
+        ),
+        .executableTarget(
+            name: "FuzzLink",
+            dependencies: [.product(name: "IEC104", package: "rtu104d")]
+        ),
+        .executableTarget(
+            name: "FuzzConfig",
+            dependencies: [.product(name: "Config", package: "rtu104d")]
+        ),
+        .executableTarget(
+            name: "FuzzControl",
+            dependencies: [
+                .product(name: "Config", package: "rtu104d"),
+                .product(name: "Outstation", package: "rtu104d"),
+                .product(name: "IEC104", package: "rtu104d"),
+            ]
         ),
     ]
 )
