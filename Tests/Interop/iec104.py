@@ -269,7 +269,8 @@ class RawMaster:
     daemon's k window never fills. Every wait has a deadline.
     """
 
-    def __init__(self, port: int, host: str = "127.0.0.1", source: str | None = None, timeout: float = 5.0):
+    def __init__(self, port: int, host: str = "127.0.0.1", source: str | None = None, timeout: float = 5.0,
+                 ack: bool = True):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if source is not None:
@@ -281,6 +282,8 @@ class RawMaster:
         self.recv_seq = 0
         self.received: list[bytes] = []  # every APDU, in order
         self.closed = False
+        self.auto_ack = ack
+        self.sent_s_frames = 0
 
     def close(self) -> None:
         try:
@@ -296,6 +299,11 @@ class RawMaster:
 
     def send_raw(self, data: bytes) -> None:
         self.sock.sendall(data)
+
+    def ack(self) -> None:
+        """An S-frame acknowledging every I-frame received so far."""
+        self.sock.sendall(bytes([0x68, 4, 0x01, 0]) + struct.pack("<H", (self.recv_seq << 1) & 0xFFFF))
+        self.sent_s_frames += 1
 
     def send_asdu(self, asdu: bytes) -> None:
         control = struct.pack("<HH", (self.send_seq << 1) & 0xFFFF, (self.recv_seq << 1) & 0xFFFF)
@@ -327,9 +335,13 @@ class RawMaster:
                 frame = frames[0]
                 self.buffer = b"".join(frames[1:]) + rest
                 self.received.append(frame)
-                if frame[2] & 1 == 0:  # I-frame
+                if frame[2] & 1 == 0:  # I-frame: its N(S) must be the next in sequence (clause 5.1)
+                    send_seq = struct.unpack("<H", frame[2:4])[0] >> 1
+                    if send_seq != self.recv_seq:
+                        raise AssertionError(f"I-frame N(S) = {send_seq}, expected {self.recv_seq}: {frame.hex(' ')}")
                     self.recv_seq = (self.recv_seq + 1) & 0x7FFF
-                    self.sock.sendall(bytes([0x68, 4, 0x01, 0]) + struct.pack("<H", (self.recv_seq << 1) & 0xFFFF))
+                    if self.auto_ack:
+                        self.ack()
                 elif frame[2] == 0x43:  # TESTFR act
                     self.sock.sendall(TESTFR_CON)
                 return frame

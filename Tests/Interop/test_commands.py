@@ -14,6 +14,7 @@ import pytest
 import iec104
 from c104master import C104Master
 from expect import assert_mirror
+from iec104 import RawMaster
 
 
 @pytest.fixture(scope="module")
@@ -203,3 +204,38 @@ def test_command_to_unknown_ioa(daemon):
         requests, received = send(master, 3333, iec104.C_SC_NA_1, c104.SingleCmd(on=True))
         assert len(requests) == 1 and len(received) == 1, received
         assert_mirror(received[0], requests[0], iec104.COT_UNKNOWN_IOA, negative=True)
+
+
+def test_select_before_operate_sequence_raw(daemon):
+    """On 2005 (sbo required), frame by frame: a select gets ACTCON only; an execute that does not match
+    the select is refused; a select can be cancelled with a deactivation (DEACTCON), after which an
+    execute is refused; a select followed by the matching execute runs the command."""
+    select_on = iec104.single_command(48, 2005, True, select=True)
+    execute_on = iec104.single_command(48, 2005, True)
+    execute_off = iec104.single_command(48, 2005, False)
+    cancel = iec104.single_command(48, 2005, True, select=True, cause=iec104.COT_DEACTIVATION)
+
+    def exchange(master, request, count, quiet=0.3):
+        master.send_asdu(request)
+        replies = master.collect(quiet)
+        assert len(replies) == count, f"after {request.hex(' ')} expected {count} replies: {replies}"
+        return replies
+
+    with RawMaster(daemon.port) as master:
+        master.start_dt()
+        master.collect(0.2)
+        assert_mirror(exchange(master, select_on, 1)[0], select_on, iec104.COT_ACTCON)
+        assert_mirror(exchange(master, execute_off, 1)[0], execute_off, iec104.COT_ACTCON, negative=True)
+
+        assert_mirror(exchange(master, select_on, 1)[0], select_on, iec104.COT_ACTCON)
+        assert_mirror(exchange(master, cancel, 1)[0], cancel, iec104.COT_DEACTCON)
+        assert_mirror(exchange(master, execute_on, 1)[0], execute_on, iec104.COT_ACTCON, negative=True)
+
+        assert_mirror(exchange(master, select_on, 1)[0], select_on, iec104.COT_ACTCON)
+        actcon, event, actterm = exchange(master, execute_on, 3)
+        assert_mirror(actcon, execute_on, iec104.COT_ACTCON)
+        assert (event.type_id, event.cause, [(o.ioa, o.value) for o in event.objects]) == \
+            (iec104.M_SP_NA_1, iec104.COT_RETURN_REMOTE, [(1005, True)]), event
+        assert_mirror(actterm, execute_on, iec104.COT_ACTTERM)
+        # The selection is used up: a second execute needs a new select.
+        assert_mirror(exchange(master, execute_on, 1)[0], execute_on, iec104.COT_ACTCON, negative=True)

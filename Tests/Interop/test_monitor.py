@@ -154,3 +154,42 @@ def test_test_command_without_time_refused_by_default(daemon):
         master.start_dt()
         replies = master.request(request)
     assert_mirror(replies[-1], request, iec104.COT_UNKNOWN_TYPE, negative=True)
+
+
+def test_interrogation_deactivation_without_running_interrogation(daemon):
+    """A C_IC_NA_1 deactivation with no interrogation running: negative DEACTCON (COT 9, P/N)."""
+    request = iec104.gi(47, cause=iec104.COT_DEACTIVATION)
+    with RawMaster(daemon.port) as master:
+        master.start_dt()
+        master.collect(0.2)
+        master.send_asdu(request)
+        replies = master.collect(0.3)
+    assert len(replies) == 1, replies
+    assert_mirror(replies[0], request, iec104.COT_DEACTCON, negative=True)
+
+
+def test_read_of_a_command_point_is_unknown_ioa(daemon):
+    """IOA 2001 of CA 48 is a command point: there is nothing to read there."""
+    request = iec104.build_asdu(iec104.C_RD_NA_1, iec104.COT_REQUEST, 48, [(2001, b"")])
+    with RawMaster(daemon.port) as master:
+        master.start_dt()
+        master.collect(0.2)
+        replies = master.request(request)
+    assert_mirror(replies[-1], request, iec104.COT_UNKNOWN_IOA, negative=True)
+
+
+def test_counter_freeze_then_read(daemon):
+    """C_CI_NA_1 freeze without reset (QCC 0x45): ACTCON and ACTTERM, no counters; a read request
+    afterwards (QCC 5) reports the frozen values."""
+    freeze = iec104.build_asdu(iec104.C_CI_NA_1, iec104.COT_ACTIVATION, 47, [(0, bytes([0x45]))])
+    read = iec104.build_asdu(iec104.C_CI_NA_1, iec104.COT_ACTIVATION, 47, [(0, bytes([0x05]))])
+    with RawMaster(daemon.port) as master:
+        master.start_dt()
+        master.collect(0.2)
+        replies = master.request(freeze, until_cause=iec104.COT_ACTTERM)
+        assert len(replies) == 2, replies
+        assert_mirror(replies[0], freeze, iec104.COT_ACTCON)
+        assert_mirror(replies[1], freeze, iec104.COT_ACTTERM)
+        replies = master.request(read, until_cause=iec104.COT_ACTTERM)
+    assert_interrogation(replies, read, 47, iec104.COT_COUNTER_GENERAL,
+                         {ioa: (iec104.M_IT_NA_1, *MAIN_COUNTERS[ioa]) for ioa in MAIN_COUNTERS})
