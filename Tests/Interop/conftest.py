@@ -85,6 +85,13 @@ def pytest_runtest_makereport(item, call):  # noqa: ARG001
             report.sections.append((f"rtu104d log ({daemon.name}, {daemon.log_path})", daemon.log_tail()))
 
 
+def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001
+    """A daemon still running here lost its teardown (e.g. to a timeout): never leave it behind."""
+    for daemon in list(_running):
+        daemon.kill()
+        _running.remove(daemon)
+
+
 # MARK: the daemon
 
 def free_port() -> int:

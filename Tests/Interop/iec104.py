@@ -365,6 +365,18 @@ class RawMaster:
             except (TimeoutError, LinkClosed):
                 return out
 
+    def replies(self, count: int, timeout: float = 3.0, quiet: float = 0.3) -> list[ASDU]:
+        """Waits (up to `timeout`) for `count` ASDUs, then `quiet` seconds more for any extra one,
+        so that a slow machine does not turn into a missing reply and an extra reply is still seen."""
+        out: list[ASDU] = []
+        deadline = time.monotonic() + timeout
+        while len(out) < count:
+            try:
+                out.append(self.next_asdu(max(deadline - time.monotonic(), 0.001)))
+            except (TimeoutError, LinkClosed):
+                return out
+        return out + self.collect(quiet)
+
     def until(self, predicate, timeout: float, skip_init: bool = True) -> list[ASDU]:
         """ASDUs up to and including the first that satisfies `predicate`; TimeoutError with what came."""
         out: list[ASDU] = []

@@ -42,7 +42,7 @@ def send(master: C104Master, ioa: int, type_id: int, info, mode=c104.CommandMode
     point.info = info
     since, since_sent = master.mark(), len(master.sent)
     point.transmit(cause=c104.Cot.ACTIVATION)  # its return value is not trusted; the frames are
-    received = master.settle(since, quiet=0.3)
+    received = master.settle(since, quiet=0.4)
     return sent_commands(master, since_sent, type_id), received
 
 
@@ -215,9 +215,9 @@ def test_select_before_operate_sequence_raw(daemon):
     execute_off = iec104.single_command(48, 2005, False)
     cancel = iec104.single_command(48, 2005, True, select=True, cause=iec104.COT_DEACTIVATION)
 
-    def exchange(master, request, count, quiet=0.3):
+    def exchange(master, request, count):
         master.send_asdu(request)
-        replies = master.collect(quiet)
+        replies = master.replies(count)
         assert len(replies) == count, f"after {request.hex(' ')} expected {count} replies: {replies}"
         return replies
 

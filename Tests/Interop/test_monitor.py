@@ -163,7 +163,7 @@ def test_interrogation_deactivation_without_running_interrogation(daemon):
         master.start_dt()
         master.collect(0.2)
         master.send_asdu(request)
-        replies = master.collect(0.3)
+        replies = master.replies(1)
     assert len(replies) == 1, replies
     assert_mirror(replies[0], request, iec104.COT_DEACTCON, negative=True)
 

@@ -50,7 +50,7 @@ def test_negative_confirmation(daemon, name):
     with RawMaster(daemon.port) as master:
         master.start_dt()
         master.send_asdu(request)
-        replies = master.collect(0.3)
+        replies = master.replies(1)
         assert len(replies) == 1, f"expected exactly one negative confirmation, got {replies}"
         assert_mirror(replies[0], request, cause, negative=True)
         # The link stays up and the station keeps answering.
