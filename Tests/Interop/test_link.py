@@ -164,3 +164,48 @@ def test_time_tags_invalid_until_clock_sync(daemon):
                                  [(0, iec104.cp56_encode(datetime.datetime.now(datetime.timezone.utc)))])
         assert_mirror(master.request(sync)[-1], sync, iec104.COT_ACTCON)
         assert not command(master, False).objects[0].time.invalid, "IV must be clear after a clock sync"
+
+
+def test_interrogation_deactivation_stops_the_interrogation(daemon):
+    """With the k window holding the interrogation back, a deactivation gets a positive DEACTCON and
+    no further COT 20 data nor ACTTERM follow (clause 7.4.4 of IEC 60870-5-101 as used by 104)."""
+    request = iec104.gi(47)
+    stop = iec104.gi(47, cause=iec104.COT_DEACTIVATION)
+    with RawMaster(daemon.port, ack=False) as master:
+        master.start_dt()
+        frames_within(master, 0.2)
+        master.ack()
+        master.send_asdu(request)
+        held = [iec104.asdu_of_apdu(f) for f in i_frames_arriving(master, K)]
+        assert_mirror(held[0], request, iec104.COT_ACTCON)
+        assert all(a.cause == iec104.COT_INTERROGATED for a in held[1:]), held
+        master.send_asdu(stop)
+        master.ack()
+        rest = [iec104.asdu_of_apdu(f) for f in i_frames_arriving(master, 1)]
+        master.ack()
+        rest += [iec104.asdu_of_apdu(f) for f in frames_within(master, 0.5) if f[2] & 1 == 0]
+        master.ack()
+    deactcon = [a for a in rest if a.type_id == iec104.C_IC_NA_1]
+    assert len(deactcon) == 1, rest
+    assert_mirror(deactcon[0], stop, iec104.COT_DEACTCON)
+    after = rest[rest.index(deactcon[0]) + 1:]
+    assert after == [], f"interrogation data or ACTTERM after the DEACTCON: {after}"
+
+
+def test_acknowledging_unsent_frames_closes_the_link(daemon):
+    """An S-frame with N(R) beyond what the daemon sent is a protocol error: the link is closed (clause 5.1)."""
+    with RawMaster(daemon.port) as master:
+        master.start_dt()
+        frames_within(master, 0.2)
+        master.send_raw(bytes([0x68, 4, 0x01, 0]) + struct.pack("<H", 100 << 1))
+        assert master.wait_closed(1.5), "an acknowledgement of unsent I-frames did not close the link"
+
+
+def test_sequence_gap_from_master_closes_the_link(daemon):
+    """An I-frame whose N(S) skips a number is a protocol error: the link is closed."""
+    with RawMaster(daemon.port) as master:
+        master.start_dt()
+        frames_within(master, 0.2)
+        master.send_seq = 5
+        master.send_asdu(iec104.gi(47))
+        assert master.wait_closed(1.5), "an I-frame out of sequence did not close the link"
