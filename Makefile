@@ -7,12 +7,15 @@ BUILD_DIR    := .build
 BIN_DIR       = $(BUILD_DIR)/$(CONFIG)
 SYSTEM_PACKAGES := libssl-dev libsystemd-dev pkg-config
 FUZZ_SECONDS ?= 60
+PYTHON       ?= python3
+INTEROP_VENV := $(BUILD_DIR)/interop-venv
 
-.PHONY: help deps build test run fuzz bench install clean
+.PHONY: help deps build test interop run fuzz bench install clean
 
 help:
 	@echo "make run      build and run rtu104d in the foreground on the example config in etc/"
-	@echo "make test     everything CI runs"
+	@echo "make test     everything CI runs: Swift tests, then the interop suite"
+	@echo "make interop  the daemon against the c104 master over TCP (pytest, venv in $(INTEROP_VENV))"
 	@echo "make build    release build of rtu104d and rtu104ctl"
 	@echo "make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)"
 	@echo "make bench    codec benchmarks"
@@ -24,9 +27,22 @@ deps:
 build: deps
 	$(SWIFT) build -c $(CONFIG)
 
+# The interop suite: the debug rtu104d on loopback ports, driven by c104 and a raw-frame master.
+# pytest fails the recipe on any non-zero status, 5 (no tests collected) included.
+define run-interop
+	PYTHON=$(PYTHON) scripts/interop-venv $(INTEROP_VENV) Tests/Interop/requirements.txt
+	$(SWIFT) build --product rtu104d
+	RTU104D="$$($(SWIFT) build --show-bin-path)/rtu104d" PYTHONDONTWRITEBYTECODE=1 \
+		$(INTEROP_VENV)/bin/python -m pytest Tests/Interop -p no:cacheprovider -rfEsx
+endef
+
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+	$(run-interop)
+
+interop: deps
+	$(run-interop)
 
 run: build
 	$(BIN_DIR)/rtu104d --config etc/rtu104d/rtu104d.conf --check
