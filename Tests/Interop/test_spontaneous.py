@@ -17,8 +17,6 @@ import iec104
 from iec104 import RawMaster
 
 
-
-
 @pytest.fixture(scope="module")
 def daemon(daemon_factory):
     return daemon_factory("spontaneous")
@@ -55,7 +53,11 @@ def control(daemon, request: dict) -> dict:
 
 
 def set_points(daemon, *points: dict) -> dict:
-    return control(daemon, {"op": "set", "points": list(points)})
+    """Sets points; a successful reply must count every point as updated (the rest is compared by the test)."""
+    reply = control(daemon, {"op": "set", "points": list(points)})
+    if reply.get("ok"):
+        assert reply.pop("updated") == len(points), reply
+    return reply
 
 
 def test_float_with_quality_and_time_tag(daemon, master):
