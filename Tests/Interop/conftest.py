@@ -138,9 +138,10 @@ class Daemon:
         return "\n".join(self.log_text().splitlines()[-lines:])
 
     def start(self) -> None:
-        self.state_directory.mkdir()
-        self.runtime_directory.mkdir()
-        with open(self.log_path, "wb") as log:
+        """Starts the daemon; a second start (a restart test) keeps the state directory and appends to the log."""
+        self.state_directory.mkdir(exist_ok=True)
+        self.runtime_directory.mkdir(exist_ok=True)
+        with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [str(BINARY), "--config", str(self.config_path), "--log-level", "debug",
                  "--state-directory", str(self.state_directory), "--runtime-directory", str(self.runtime_directory)],
