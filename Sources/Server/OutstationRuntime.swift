@@ -35,6 +35,10 @@ final class OutstationRuntime {
 
     func connectionCount(listener: String) -> Int { connections.values.filter { $0.listener == listener }.count }
 
+    func connectionCount(listener: String, peer: String) -> Int {
+        connections.values.filter { $0.listener == listener && $0.peer == peer }.count
+    }
+
     // MARK: Connections
 
     func open(channel: Channel, station: Station, peer: String, listener: String) -> ConnectionID {

@@ -146,6 +146,8 @@ final class ServerState {
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .serverChannelOption(.backlog, value: 256)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.writeBufferWaterMark, value: ChannelOptions.Types.WriteBufferWaterMark(
+                low: ListenerSettings.outputLowWatermark, high: ListenerSettings.outputHighWatermark))
             .childChannelInitializer { channel in
                 let server = bound.value
                 let runtime = server.runtime
@@ -156,6 +158,14 @@ final class ServerState {
                 guard let peer = IPAddress(peerText), let station = admission.station(for: peer) else {
                     runtime.logger.warning("refused connection: no station admits this address",
                                            metadata: ["peer": "\(peerText)", "listener": "\(settings.name)"])
+                    return channel.close()
+                }
+                // A replacing connection from the same address is still counted, so a flood from one
+                // address cannot starve the others.
+                guard runtime.connectionCount(listener: settings.name, peer: peerText) < settings.maxConnectionsPerAddress else {
+                    runtime.logger.warning("refused connection: address at its connection limit",
+                                           metadata: ["peer": "\(peerText)", "listener": "\(settings.name)",
+                                                      "limit": "\(settings.maxConnectionsPerAddress)"])
                     return channel.close()
                 }
                 guard runtime.connectionCount(listener: settings.name) < settings.maxConnections else {
@@ -169,7 +179,8 @@ final class ServerState {
                         runtime.logger.warning("discarded \(octets) octets: \(error)",
                                                metadata: ["peer": "\(peerText)", "station": "\(station.name)"])
                     }
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(decoder))
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(decoder, maximumBufferSize: ListenerSettings.maximumBufferedInput))
                     try channel.pipeline.syncOperations.addHandler(
                         StationChannelHandler(runtime: runtime, station: station, peer: peerText, listener: settings.name))
                     return channel.eventLoop.makeSucceededVoidFuture()

@@ -35,6 +35,14 @@ final class StationChannelHandler: ChannelInboundHandler {
         runtime.readComplete(on: connection)
     }
 
+    /// A peer that does not read what it is sent (e.g. floods TESTFR act without taking the
+    /// confirmations) is not read from until it catches up, so its output cannot grow without bound.
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        context.channel.setOption(.autoRead, value: context.channel.isWritable).whenFailure { _ in }
+        if context.channel.isWritable { context.read() }
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         if let connection { runtime.closed(connection) }
         connection = nil
