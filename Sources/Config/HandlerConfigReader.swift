@@ -20,9 +20,9 @@ extension DaemonConfigReader {
             fields.error("restart_delay", "restart_delay applies to mode = persistent only; a spawn handler starts a new process per command")
         }
         fields.reportUnknownKeys(known: Self.handlerKeys, elsewhere: Self.misplaced(for: "handler"))
-        guard let program else { return }
+        // A handler whose exec is wrong is still declared, so that its points are not reported as well.
         handlers.append(HandlerConfiguration(
-            name: name, program: program, mode: mode ?? .spawn, timeout: timeout ?? HandlerConfiguration.defaultTimeout,
+            name: name, program: program ?? ProgramConfiguration(executable: ""), mode: mode ?? .spawn, timeout: timeout ?? HandlerConfiguration.defaultTimeout,
             maxOutput: maxOutput ?? HandlerConfiguration.defaultMaxOutput,
             restartDelay: restartDelay ?? HandlerConfiguration.defaultRestartDelay, location: fields.location))
     }
@@ -32,8 +32,7 @@ extension DaemonConfigReader {
         let maxLine = fields.int("max_line", in: 256...16_777_216)
         let restartDelay = fields.duration("restart_delay", max: .seconds(600))
         fields.reportUnknownKeys(known: Self.feederKeys, elsewhere: Self.misplaced(for: "feeder"))
-        guard let program else { return }
-        feeders.append(FeederConfiguration(name: name, program: program,
+        feeders.append(FeederConfiguration(name: name, program: program ?? ProgramConfiguration(executable: ""),
                                            maxLine: maxLine ?? HandlerConfiguration.defaultMaxOutput,
                                            restartDelay: restartDelay ?? HandlerConfiguration.defaultRestartDelay,
                                            location: fields.location))
