@@ -63,7 +63,6 @@ public func renderSummary(_ config: DaemonConfiguration) -> String {
         lines.append("  commands: time-tagged \(maxAge), select timeout \(selectTimeouts), "
                      + "at most \(daemon.maxHandlerProcesses) handler processes")
     }
-    if !config.handlers.isEmpty || !config.feeders.isEmpty { lines.append("") }
     for handler in config.handlers {
         let points = config.commandBindings.values.filter { $0.handler == handler.name }.count
         lines.append("handler \(handler.name): \(handler.mode.rawValue) \(describeProgram(handler.program)), "

@@ -129,11 +129,21 @@ enum ChildProcess {
         options.teardownSequence = teardown
         let name = program.executable.split(separator: "/").last.map(String.init) ?? program.executable
         return Configuration(
-            executable: .path(FilePath(program.executable)),
+            executable: .path(FilePath(absolute(program.executable))),
             arguments: Arguments(executablePathOverride: name, remainingValues: program.arguments),
             environment: .custom(Dictionary(uniqueKeysWithValues: environment.map { (Environment.Key(rawValue: $0.key)!, $0.value) })),
-            workingDirectory: FilePath(program.workingDirectory),
+            workingDirectory: FilePath(absolute(program.workingDirectory)),
             platformOptions: options)
+    }
+
+    /// Config paths relative to the daemon's working directory (a config given as a relative path) made
+    /// absolute, so that the executable is found after the child has changed to its working directory.
+    static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        guard getcwd(&buffer, buffer.count) != nil else { return path }
+        let directory = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return path == "." ? directory : directory + "/" + path
     }
 
     struct SpawnOutcome: Sendable {

@@ -142,3 +142,17 @@ private func files(_ extra: String, handlerKey: String = #""handler": "breaker""
         #expect(files.errors == [#"points.json:1:53: point 47:1 key 'handler': 'handler' applies to command points only; write a command point as [command CA:IOA] in INI or with "command" in JSON"#])
     }
 }
+
+@Suite struct ExampleHandlerTests {
+    @Test func exampleWiresItsHooks() throws {
+        let config = try ConfigurationLoader.load(configPath: ExampleConfigTests.checkout + "/etc/rtu104d/rtu104d.conf").get()
+        #expect(config.handlers.map(\.name) == ["breaker", "setpoint", "tap-changer"])
+        #expect(config.handlers.map(\.mode) == [.spawn, .spawn, .persistent])
+        #expect(config.feeders.map(\.name) == ["sine"])
+        let bound = config.commandBindings.mapValues(\.handler)
+        #expect(bound[PointAddress(commonAddress: 47, objectAddress: 2001)] == "breaker")
+        #expect(bound[PointAddress(commonAddress: 47, objectAddress: 2201)] == "tap-changer")
+        #expect(bound[PointAddress(commonAddress: 47, objectAddress: 2501)] == "setpoint")
+        #expect(config.handlers.allSatisfy { $0.program.executable.hasPrefix(ExampleConfigTests.checkout + "/etc/rtu104d/hooks/") })
+    }
+}
