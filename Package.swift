@@ -17,6 +17,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
+        // Handler scripts and feeders: drains stdout and stderr concurrently, with output limits. No Foundation trait.
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
+        .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
         // The wire format and the link layer: Swift standard library only.
@@ -56,6 +59,8 @@ let package = Package(
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                .product(name: "SystemPackage", package: "swift-system"),
             ],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
@@ -84,5 +89,9 @@ let package = Package(
         ),
         .testTarget(name: "OutstationTests", dependencies: ["Outstation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(
+            name: "DaemonTests",
+            dependencies: ["Daemon", "Config", "Outstation", "Server", "IEC104", .product(name: "Logging", package: "swift-log")]
+        ),
     ]
 )

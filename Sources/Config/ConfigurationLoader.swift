@@ -57,9 +57,10 @@ public enum ConfigurationLoader {
         var validator = CrossValidator(diagnostics: diagnostics)
         let (points, pointSources) = validator.checkPoints(monitors: tables.monitors, commands: tables.commands)
         let listeners = reader.listeners
-        let stations = validator.checkStations(reader.stations, listeners: listeners, pointCommonAddresses: points.commonAddresses,
+        var stations = validator.checkStations(reader.stations, listeners: listeners, pointCommonAddresses: points.commonAddresses,
                                                pointTablesRead: !reader.pointTables.isEmpty)
         validator.checkListeners(listeners, stations: stations)
+        let bindings = validator.checkHandlers(commands: tables.commands, handlers: reader.handlers, configPath: configPath)
 
         guard !diagnostics.hasErrors, var daemon = reader.daemon else {
             return .failure(ConfigErrors(errors: diagnostics.errors, warnings: diagnostics.warnings))
@@ -69,9 +70,14 @@ public enum ConfigurationLoader {
         if let level = overrides.logLevel { daemon.logLevel = level }
         var stationSources: [String: SourceLocation] = [:]
         for draft in reader.stations { stationSources[draft.configuration.name] = draft.location }
+        // A station without its own select_timeout takes the daemon's.
+        for (index, draft) in reader.stations.enumerated() where index < stations.count && !draft.selectTimeoutGiven {
+            stations[index].selectTimeout = daemon.selectTimeout
+        }
         return .success(DaemonConfiguration(configPath: configPath, daemon: daemon, listeners: listeners,
                                             stations: stations, stationSources: stationSources, points: points,
-                                            pointSources: pointSources, warnings: diagnostics.warnings))
+                                            pointSources: pointSources, warnings: diagnostics.warnings,
+                                            handlers: reader.handlers, feeders: reader.feeders, commandBindings: bindings))
     }
 
     /// Why a file could not be read, in words for the error message (e.g. "no such file").

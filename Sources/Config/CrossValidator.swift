@@ -144,3 +144,30 @@ struct CrossValidator {
         return first == wildcard || second == wildcard
     }
 }
+
+extension CrossValidator {
+    /// Command points name handlers that exist; handlers that no point names are worth a warning.
+    func checkHandlers(commands: [PointTableReader.LocatedCommand], handlers: [HandlerConfiguration],
+                       configPath: String) -> [PointAddress: CommandBinding] {
+        let names = handlers.map(\.name)
+        var bindings: [PointAddress: CommandBinding] = [:]
+        var used: Set<String> = []
+        for command in commands {
+            guard let handler = command.handler else { continue }
+            guard names.contains(handler) else {
+                diagnostics.error(command.handlerLocation ?? command.location, subject: command.subject, key: "handler",
+                                  "no [handler \(handler)] is defined in \(configPath)"
+                                  + Suggestions.hint(for: handler, in: names)
+                                  + (names.isEmpty ? "" : " (handlers: \(names.joined(separator: ", ")))"))
+                continue
+            }
+            used.insert(handler)
+            bindings[command.definition.address] = CommandBinding(handler: handler, timeout: command.timeout)
+        }
+        for handler in handlers where !used.contains(handler.name) {
+            diagnostics.warning(handler.location, subject: "handler '\(handler.name)'",
+                                "no command point names this handler (\"handler\": \"\(handler.name)\" in a point table)")
+        }
+        return bindings
+    }
+}

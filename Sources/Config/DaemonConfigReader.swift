@@ -3,12 +3,13 @@ import Outstation
 
 /// Interprets the daemon config's INI sections; cross-section checks are the loader's.
 struct DaemonConfigReader {
-    static let daemonKeys = ["point_tables", "state_directory", "runtime_directory", "log_level"]
+    static let daemonKeys = ["point_tables", "state_directory", "runtime_directory", "log_level", "command_max_age",
+                             "max_handler_processes", "select_timeout"]
     static let listenerKeys = ["bind", "link_errors", "max_connections"]
     static let stationKeys = ["listener", "allow", "common_addresses", "k", "w", "t0", "t1", "t2", "t3",
                               "event_buffer", "event_overflow", "time_tags", "redundancy", "accept_c_ts_na",
-                              "start_timeout", "invalid_time_until_sync"]
-    static let sectionKinds = ["daemon", "listener", "station"]
+                              "start_timeout", "invalid_time_until_sync", "select_timeout"]
+    static let sectionKinds = ["daemon", "listener", "station", "handler", "feeder"]
 
     /// A point table file named in `point_tables`.
     struct PointTableReference {
@@ -22,6 +23,7 @@ struct DaemonConfigReader {
         var location: SourceLocation
         var listenerGiven: Bool
         var commonAddressesGiven: Bool
+        var selectTimeoutGiven = false
         var keyLocations: [String: SourceLocation]
         var subject: String { "station '\(configuration.name)'" }
         func place(_ key: String) -> SourceLocation { keyLocations[key] ?? location }
@@ -31,14 +33,18 @@ struct DaemonConfigReader {
     var pointTables: [PointTableReference] = []
     var listeners: [ListenerConfiguration] = []
     var stations: [StationDraft] = []
+    var handlers: [HandlerConfiguration] = []
+    var feeders: [FeederConfiguration] = []
+    let configDirectory: String
 
     init(document: INIDocument, configDirectory: String, diagnostics: Diagnostics) {
+        self.configDirectory = configDirectory
         var firstSection: [String: SourceLocation] = [:]
         for section in document.sections {
             guard Self.sectionKinds.contains(section.kind) else {
                 diagnostics.error(section.location, "unknown section [\(section.kind)\(section.name.map { " \($0)" } ?? "")]"
                                   + Suggestions.hint(for: section.kind, in: Self.sectionKinds)
-                                  + "; sections are [daemon], [listener NAME] and [station NAME]")
+                                  + "; sections are [daemon], [listener NAME], [station NAME], [handler NAME] and [feeder NAME]")
                 continue
             }
             if section.kind == "daemon", let name = section.name {
@@ -65,6 +71,8 @@ struct DaemonConfigReader {
             switch section.kind {
             case "daemon": readDaemon(fields, configDirectory: configDirectory)
             case "listener": readListener(fields, name: section.name!)
+            case "handler": readHandler(fields, name: section.name!)
+            case "feeder": readFeeder(fields, name: section.name!)
             default: readStation(fields, name: section.name!)
             }
         }
@@ -96,11 +104,18 @@ struct DaemonConfigReader {
         let state = fields.string("state_directory").map { Paths.resolve($0, relativeTo: configDirectory) }
         let runtime = fields.string("runtime_directory").map { Paths.resolve($0, relativeTo: configDirectory) }
         let level = fields.keyword("log_level", LogLevel.allCases.map { ($0.rawValue, $0) })
-        fields.reportUnknownKeys(known: Self.daemonKeys)
+        let maxAge = fields.duration("command_max_age", allowZero: true, max: .seconds(86_400))
+        let processes = fields.int("max_handler_processes", in: 1...1024)
+        let selectTimeout = fields.duration("select_timeout", max: .seconds(3600))
+        fields.reportUnknownKeys(known: Self.daemonKeys, elsewhere: Self.misplaced(for: "daemon"))
         daemon = DaemonSettings(pointTables: pointTables.map(\.path),
                                 stateDirectory: state ?? DaemonSettings.defaultStateDirectory,
                                 runtimeDirectory: runtime ?? DaemonSettings.defaultRuntimeDirectory,
-                                logLevel: level ?? .info, location: fields.location)
+                                logLevel: level ?? .info,
+                                commandMaxAge: maxAge.map { $0 == .zero ? nil : $0 } ?? DaemonSettings.defaultCommandMaxAge,
+                                maxHandlerProcesses: processes ?? DaemonSettings.defaultMaxHandlerProcesses,
+                                selectTimeout: selectTimeout ?? DaemonSettings.defaultSelectTimeout,
+                                location: fields.location)
     }
 
     private mutating func readListener(_ fields: FieldReader, name: String) {
@@ -201,21 +216,27 @@ struct DaemonConfigReader {
         let acceptTest = fields.bool("accept_c_ts_na")
         let startTimeout = fields.duration("start_timeout", allowZero: true)
         let invalidTime = fields.bool("invalid_time_until_sync")
+        let selectTimeout = fields.duration("select_timeout", max: .seconds(3600))
         fields.reportUnknownKeys(known: Self.stationKeys, elsewhere: Self.misplaced(for: "station"))
         let configuration = StationConfiguration(
             name: name, listener: listener ?? "", filter: filter, commonAddresses: (commonAddresses ?? []).map { UInt16($0) },
             parameters: parameters, eventBufferSize: buffer ?? 10_000, overflowPolicy: overflow ?? .dropOldest,
             timeTags: timeTags ?? .perPoint, redundancy: redundancy ?? 1, acceptTestCommandWithoutTime: acceptTest ?? false,
-            startTimeout: startTimeout.flatMap { $0 == .zero ? nil : $0 }, invalidTimeUntilSynchronized: invalidTime ?? false)
+            startTimeout: startTimeout.flatMap { $0 == .zero ? nil : $0 }, invalidTimeUntilSynchronized: invalidTime ?? false,
+            selectTimeout: selectTimeout ?? DaemonSettings.defaultSelectTimeout)
         stations.append(StationDraft(configuration: configuration, location: fields.location, listenerGiven: listener != nil,
-                                     commonAddressesGiven: commonAddresses != nil, keyLocations: locations))
+                                     commonAddressesGiven: commonAddresses != nil, selectTimeoutGiven: selectTimeout != nil,
+                                     keyLocations: locations))
     }
 
     /// Keys that belong to the other section kinds, with a hint where they go.
     static func misplaced(for kind: String) -> [String: String] {
         var result: [String: String] = [:]
-        for (other, keys) in [("daemon", daemonKeys), ("listener", listenerKeys), ("station", stationKeys)] where other != kind {
-            for key in keys where result[key] == nil {
+        let sections = [("daemon", daemonKeys), ("listener", listenerKeys), ("station", stationKeys),
+                        ("handler", handlerKeys), ("feeder", feederKeys)]
+        let own = Set(sections.first { $0.0 == kind }?.1 ?? [])
+        for (other, keys) in sections where other != kind {
+            for key in keys where result[key] == nil && !own.contains(key) {
                 result[key] = "'\(key)' belongs in a [\(other)\(other == "daemon" ? "" : " NAME")] section, not in a [\(kind)] section"
             }
         }

@@ -15,18 +15,32 @@ public struct DaemonSettings: Hashable, Sendable {
     /// Where the daemon puts its control socket and other run-time files.
     public var runtimeDirectory: String
     public var logLevel: LogLevel
+    /// Time-tagged commands (types 58–64) older than this are refused; nil: no check.
+    public var commandMaxAge: Duration?
+    /// How many handler processes (spawned commands) run at once; more commands wait.
+    public var maxHandlerProcesses: Int
+    /// How long a select waits for its execute, for stations without their own `select_timeout`.
+    public var selectTimeout: Duration
     public var location: SourceLocation
 
     public static let defaultStateDirectory = "/var/lib/rtu104d"
     public static let defaultRuntimeDirectory = "/run/rtu104d"
+    public static let defaultCommandMaxAge = Duration.seconds(30)
+    public static let defaultMaxHandlerProcesses = 16
+    public static let defaultSelectTimeout = Duration.seconds(10)
 
     public init(pointTables: [String], stateDirectory: String = Self.defaultStateDirectory,
                 runtimeDirectory: String = Self.defaultRuntimeDirectory, logLevel: LogLevel = .info,
-                location: SourceLocation) {
+                commandMaxAge: Duration? = Self.defaultCommandMaxAge,
+                maxHandlerProcesses: Int = Self.defaultMaxHandlerProcesses,
+                selectTimeout: Duration = Self.defaultSelectTimeout, location: SourceLocation) {
         self.pointTables = pointTables
         self.stateDirectory = stateDirectory
         self.runtimeDirectory = runtimeDirectory
         self.logLevel = logLevel
+        self.commandMaxAge = commandMaxAge
+        self.maxHandlerProcesses = maxHandlerProcesses
+        self.selectTimeout = selectTimeout
         self.location = location
     }
 }
@@ -73,10 +87,18 @@ public struct DaemonConfiguration: Sendable {
     public var pointSources: [PointAddress: SourceLocation]
     /// Problems worth a look that do not stop the daemon.
     public var warnings: [ConfigError]
+    /// `[handler NAME]` sections in file order.
+    public var handlers: [HandlerConfiguration]
+    /// `[feeder NAME]` sections in file order.
+    public var feeders: [FeederConfiguration]
+    /// The command points that name a handler; the others use the built-in feedback handler.
+    public var commandBindings: [PointAddress: CommandBinding]
 
     public init(configPath: String, daemon: DaemonSettings, listeners: [ListenerConfiguration],
                 stations: [StationConfiguration], stationSources: [String: SourceLocation] = [:],
-                points: PointTable, pointSources: [PointAddress: SourceLocation] = [:], warnings: [ConfigError] = []) {
+                points: PointTable, pointSources: [PointAddress: SourceLocation] = [:], warnings: [ConfigError] = [],
+                handlers: [HandlerConfiguration] = [], feeders: [FeederConfiguration] = [],
+                commandBindings: [PointAddress: CommandBinding] = [:]) {
         self.configPath = configPath
         self.daemon = daemon
         self.listeners = listeners
@@ -85,6 +107,9 @@ public struct DaemonConfiguration: Sendable {
         self.points = points
         self.pointSources = pointSources
         self.warnings = warnings
+        self.handlers = handlers
+        self.feeders = feeders
+        self.commandBindings = commandBindings
     }
 
     /// The stations that take connections from `listener`, in file order.
@@ -94,6 +119,10 @@ public struct DaemonConfiguration: Sendable {
 
     public func listener(named name: String) -> ListenerConfiguration? {
         listeners.first { $0.name == name }
+    }
+
+    public func handler(named name: String) -> HandlerConfiguration? {
+        handlers.first { $0.name == name }
     }
 }
 

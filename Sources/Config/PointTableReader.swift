@@ -12,13 +12,17 @@ struct PointTableReader {
         var definition: CommandPointDefinition
         var location: SourceLocation
         var feedbackLocation: SourceLocation?
+        /// The `[handler NAME]` the point names, and where.
+        var handler: String?
+        var handlerLocation: SourceLocation?
+        var timeout: Duration?
         var subject: String { "command \(definition.address)" }
     }
 
     static let commonKeys = ["ca", "ioa", "name", "comment"]
     static let monitorKeys = ["type", "value", "quality", "time_tag", "groups", "counter_group", "deadband",
                               "cyclic", "background", "transient"]
-    static let commandKeys = ["command", "time_tag", "sbo", "feedback", "actterm"]
+    static let commandKeys = ["command", "time_tag", "sbo", "feedback", "actterm", "handler", "timeout"]
 
     static let pointKinds: [(String, PointKind)] = PointKind.allCases.map { ($0.rawValue, $0) }
     static let pointKindAliases: [(String, PointKind)] = [("integrated_totals", .counter), ("integrated-totals", .counter)]
@@ -253,6 +257,16 @@ struct PointTableReader {
             return .failure(ValueError("\(value.display) is not a point address; write an IOA (1001) or CA:IOA (47:1001)"))
         }
         let actterm = fields.bool("actterm")
+        let handler = fields.read("handler") { value -> Result<String, ValueError> in
+            guard let text = value.scalarText, !text.isEmpty else {
+                return .failure(ValueError("\(value.display) is not a handler name; name a [handler NAME] of the daemon config"))
+            }
+            return .success(text)
+        }
+        let timeout = fields.duration("timeout", max: .seconds(3600))
+        if timeout != nil, !fields.has("handler") {
+            fields.error("timeout", "timeout applies to points with a handler; the built-in handler answers at once")
+        }
         fields.reportUnknownKeys(known: Self.commonKeys + Self.commandKeys, elsewhere: Self.monitorOnly)
         guard let kind else { return nil }
         if kind == .bitstring, sbo == .required {
@@ -263,10 +277,11 @@ struct PointTableReader {
         let definition = CommandPointDefinition(address: address, name: name, kind: kind, timeTag: timeTag ?? .both,
                                                 selectBeforeOperate: sbo ?? .optional, feedback: feedback,
                                                 sendsTermination: actterm ?? true)
-        return LocatedCommand(definition: definition, location: fields.location, feedbackLocation: fields.keyLocation("feedback"))
+        return LocatedCommand(definition: definition, location: fields.location, feedbackLocation: fields.keyLocation("feedback"),
+                              handler: handler, handlerLocation: fields.keyLocation("handler"), timeout: timeout)
     }
 
-    static let commandOnly: [String: String] = Dictionary(uniqueKeysWithValues: ["command", "sbo", "feedback", "actterm"].map {
+    static let commandOnly: [String: String] = Dictionary(uniqueKeysWithValues: ["command", "sbo", "feedback", "actterm", "handler", "timeout"].map {
         ($0, "'\($0)' applies to command points only; write a command point as [command CA:IOA] in INI or with \"command\" in JSON")
     })
     static let monitorOnly: [String: String] = Dictionary(uniqueKeysWithValues: (monitorKeys.filter { $0 != "time_tag" && $0 != "type" }).map {

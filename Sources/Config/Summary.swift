@@ -57,6 +57,20 @@ public func renderSummary(_ config: DaemonConfiguration) -> String {
         let sbo = commands.filter { $0.selectBeforeOperate == .required }.count
         lines.append("  command: " + commandCounts.joined(separator: ", ") + (sbo > 0 ? " (select-before-operate required: \(sbo))" : ""))
     }
+    if !commands.isEmpty || !config.handlers.isEmpty {
+        let maxAge = daemon.commandMaxAge.map { "max age \(Format.duration($0))" } ?? "no max age"
+        let selectTimeouts = Set(config.stations.map(\.selectTimeout)).sorted().map(Format.duration).joined(separator: "/")
+        lines.append("  commands: time-tagged \(maxAge), select timeout \(selectTimeouts), "
+                     + "at most \(daemon.maxHandlerProcesses) handler processes")
+    }
+    for handler in config.handlers {
+        let points = config.commandBindings.values.filter { $0.handler == handler.name }.count
+        lines.append("handler \(handler.name): \(handler.mode.rawValue) \(describeProgram(handler.program)), "
+                     + "timeout \(Format.duration(handler.timeout)), \(points) point" + (points == 1 ? "" : "s"))
+    }
+    for feeder in config.feeders {
+        lines.append("feeder \(feeder.name): \(describeProgram(feeder.program))")
+    }
     if !config.warnings.isEmpty {
         lines.append("")
         lines.append("\(config.warnings.count) warning" + (config.warnings.count == 1 ? "" : "s") + ":")
@@ -64,6 +78,10 @@ public func renderSummary(_ config: DaemonConfiguration) -> String {
         if config.warnings.count > 8 { lines.append("  … and \(config.warnings.count - 8) more") }
     }
     return lines.joined(separator: "\n") + "\n"
+}
+
+private func describeProgram(_ program: ProgramConfiguration) -> String {
+    ([program.executable] + program.arguments).joined(separator: " ")
 }
 
 private func describeFilter(_ filter: AddressFilter) -> String {

@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import Outstation
 import Server
+import Synchronization
 
 /// Builds the outstation from a validated configuration and serves it until told to stop.
 public enum DaemonRunner {
@@ -17,9 +18,19 @@ public enum DaemonRunner {
                                     now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds()),
                          eventLoop: eventLoop)
         }.get()
+        ChildProcess.ignoreBrokenPipes()
+        let serverBox = ServerBox()
+        let apply: @Sendable ([PointUpdate]) -> Void = { updates in
+            guard let server = serverBox.server, !updates.isEmpty else { return }
+            server.apply(updates).whenFailure { error in
+                logger.warning("point update refused: \(error)")
+            }
+        }
+        let dispatcher = CommandDispatcher(configuration: configuration, logger: logger, apply: apply)
         let server = try await eventLoop.submit {
-            OutstationServer(eventLoop: eventLoop, logger: logger, outstation: outstation.value)
+            OutstationServer(eventLoop: eventLoop, logger: logger, outstation: outstation.value, commandHandler: dispatcher)
         }.get()
+        serverBox.server = server
         let stateStore = StateStore(directory: configuration.daemon.stateDirectory)
         await restoreState(from: stateStore, into: server, logger: logger)
         do {
@@ -47,13 +58,24 @@ public enum DaemonRunner {
         }
         logger.notice("rtu104d ready", metadata: [
             "stations": "\(configuration.stations.count)",
-            "points": "\(configuration.points.monitorPoints.count + configuration.points.commandPoints.count)"])
+            "points": "\(configuration.points.monitorPoints.count + configuration.points.commandPoints.count)",
+            "handlers": "\(configuration.handlers.count)", "feeders": "\(configuration.feeders.count)"])
 
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
+        // Commands, persistent handlers, feeders, reloads and state saving are child tasks of this group:
+        // stopping cancels them (spawned commands are killed, coprocesses and feeders get SIGTERM, then
+        // SIGKILL) and waits for them.
+        await withDiscardingTaskGroup { tasks in
+            tasks.addTask { await server.runCommands() }
+            tasks.addTask { await dispatcher.run() }
+            for feederConfiguration in configuration.feeders {
+                let feeder = Feeder(configuration: feederConfiguration, points: configuration.points, logger: logger,
+                                    apply: apply)
+                tasks.addTask { await feeder.run() }
+            }
+            tasks.addTask {
                 for await _ in reloadSignals { _ = await reloader.reload() }
             }
-            group.addTask {
+            tasks.addTask {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: stateSaveInterval)
                     guard !Task.isCancelled else { break }
@@ -64,11 +86,11 @@ public enum DaemonRunner {
                 logger.notice("stopping on signal \(signal)")
                 break
             }
-            group.cancelAll()
+            await control.close()
+            await saveState(to: stateStore, from: server, logger: logger)
+            try? await server.stop().get()
+            tasks.cancelAll()
         }
-        await control.close()
-        await saveState(to: stateStore, from: server, logger: logger)
-        try await server.stop().get()
         try await group.shutdownGracefully()
         logger.notice("rtu104d stopped")
     }
@@ -109,5 +131,14 @@ extension ListenerSettings {
     init(_ listener: ListenerConfiguration) {
         self.init(name: listener.name, host: listener.host, port: listener.port, errorPolicy: listener.errorPolicy,
                   maxConnections: listener.maxConnections)
+    }
+}
+
+/// The server, set once it exists, for updates that handlers and feeders print.
+private final class ServerBox: Sendable {
+    private let value = Mutex<OutstationServer?>(nil)
+    var server: OutstationServer? {
+        get { value.withLock { $0 } }
+        set { value.withLock { $0 = newValue } }
     }
 }

@@ -44,6 +44,14 @@ struct CommandState {
 
     mutating func cancelSelection(at address: PointAddress) -> Bool { selections.removeValue(forKey: address) != nil }
 
+    /// Withdraws the commands on `address` that `connection` is still waiting for, oldest first; their
+    /// results will find nothing to answer.
+    mutating func cancelPending(at address: PointAddress, connection: ConnectionID) -> [UInt64] {
+        let ids = pending.filter { $0.value.point.address == address && $0.value.connection == connection }.keys.sorted()
+        for id in ids { pending.removeValue(forKey: id) }
+        return ids
+    }
+
     mutating func expireSelections(now: LinkInstant) {
         selections = selections.filter { $0.value.expires > now }
     }

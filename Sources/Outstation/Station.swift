@@ -48,6 +48,7 @@ public final class Station {
         self.image = image
         self.eventBuffer = EventBuffer(capacity: configuration.eventBufferSize, overflowPolicy: configuration.overflowPolicy)
         self.commands = CommandState()
+        self.commands.selectTimeout = configuration.selectTimeout
         self.periodicScans = PeriodicScan.plan(image: image, commonAddresses: configuration.commonAddresses, now: now)
     }
 

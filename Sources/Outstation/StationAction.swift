@@ -13,6 +13,9 @@ public enum StationAction: Sendable {
     case close(ConnectionID, reason: String)
     /// Run a command through the command handler and report back with `Outstation.complete`.
     case execute(CommandRequest)
+    /// A deactivation (COT 8) withdrew a command handed out with `execute`: stop it if it still runs.
+    /// The station has already confirmed the deactivation and will not answer the command any more.
+    case cancel(station: String, commandID: UInt64)
     /// Something an operator should see in the log.
     case notice(String)
     /// A master's request that was refused or malformed.
@@ -47,6 +50,13 @@ public enum CommandResult: Sendable {
 /// Runs commands for the outstation; implementations must not block the caller.
 public protocol CommandHandler: Sendable {
     func execute(_ request: CommandRequest) async -> CommandResult
+    /// Asks a running `execute` of the command `commandID` of `station` to stop (a deactivation);
+    /// it should then return soon, with any result. Must not block.
+    func cancel(station: String, commandID: UInt64)
+}
+
+extension CommandHandler {
+    public func cancel(station: String, commandID: UInt64) {}
 }
 
 /// The built-in handler: accepts every command and moves its feedback point to the commanded state.

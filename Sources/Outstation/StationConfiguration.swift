@@ -44,12 +44,14 @@ public struct StationConfiguration: Hashable, Sendable {
     public var startTimeout: Duration?
     /// Mark time tags invalid (IV) until the first clock synchronisation.
     public var invalidTimeUntilSynchronized: Bool
+    /// How long a select (select-before-operate) waits for its execute.
+    public var selectTimeout: Duration
 
     public init(name: String, listener: String, filter: AddressFilter, commonAddresses: [UInt16],
                 parameters: APCIParameters = .standard, eventBufferSize: Int = 10_000,
                 overflowPolicy: EventOverflowPolicy = .dropOldest, timeTags: TimeTagPolicy = .perPoint,
                 redundancy: Int = 1, acceptTestCommandWithoutTime: Bool = false, startTimeout: Duration? = nil,
-                invalidTimeUntilSynchronized: Bool = false) {
+                invalidTimeUntilSynchronized: Bool = false, selectTimeout: Duration = .seconds(10)) {
         self.name = name
         self.listener = listener
         self.filter = filter
@@ -62,6 +64,7 @@ public struct StationConfiguration: Hashable, Sendable {
         self.acceptTestCommandWithoutTime = acceptTestCommandWithoutTime
         self.startTimeout = startTimeout
         self.invalidTimeUntilSynchronized = invalidTimeUntilSynchronized
+        self.selectTimeout = selectTimeout
     }
 
     public func serves(_ commonAddress: UInt16) -> Bool {

@@ -175,9 +175,15 @@ extension Station {
             return refuseActivation(bytes, because: "point \(address) does not take \(asdu.typeID.mnemonic)", session)
         }
         if asdu.cause.cause == .deactivation {
-            let cancelled = commands.cancelSelection(at: address)
+            // A deactivation withdraws the selection and any command on the point still running for this master.
+            let selectionCancelled = commands.cancelSelection(at: address)
+            let withdrawn = commands.cancelPending(at: address, connection: id)
+            let cancelled = selectionCancelled || !withdrawn.isEmpty
             respond(ASDU.confirmation(of: bytes, cause: .deactivationConfirmation, negative: !cancelled))
-            return cancelled ? [.notice("\(session.peer): selection of \(address) cancelled")] : []
+            var actions: [StationAction] = withdrawn.map { .cancel(station: name, commandID: $0) }
+            if selectionCancelled { actions.append(.notice("\(session.peer): selection of \(address) cancelled")) }
+            if !withdrawn.isEmpty { actions.append(.notice("\(session.peer): running command on \(address) cancelled")) }
+            return actions
         }
         let isSelect = object.element.commandSelectBit ?? false
         let identity = object.element.commandIdentity

@@ -23,12 +23,18 @@ final class OutstationRuntime {
     private var timers: [ObjectIdentifier: (deadline: LinkInstant, task: Scheduled<Void>)] = [:]
     private var commandsInFlight = 0
     private var stopping = false
+    /// Commands per command point in arrival order; the first of each is with the handler, the rest wait.
+    private var sequencer = CommandSequencer()
+    /// Commands for the handler; `OutstationServer.runCommands()` runs them.
+    private let commandSink: AsyncStream<CommandRequest>.Continuation
 
-    init(eventLoop: EventLoop, logger: Logger, outstation: Outstation, commandHandler: any CommandHandler) {
+    init(eventLoop: EventLoop, logger: Logger, outstation: Outstation, commandHandler: any CommandHandler,
+         commandSink: AsyncStream<CommandRequest>.Continuation) {
         self.eventLoop = eventLoop
         self.logger = logger
         self.outstation = outstation
         self.commandHandler = commandHandler
+        self.commandSink = commandSink
     }
 
     var connectionCount: Int { connections.count }
@@ -142,6 +148,8 @@ final class OutstationRuntime {
                 connection.channel.close(promise: nil)
             case .execute(let request):
                 run(request)
+            case .cancel(let name, let commandID):
+                cancel(station: name, commandID: commandID)
             case .notice(let message):
                 logger.notice("\(message)", metadata: ["station": "\(station.name)"])
             case .warning(let message):
@@ -153,21 +161,27 @@ final class OutstationRuntime {
         }
     }
 
+    /// Queues the command behind those on the same point (they run one at a time, in arrival order).
     private func run(_ request: CommandRequest) {
         commandsInFlight += 1
         logger.info("command \(request.element) on \(request.point.address)\(request.isSelect ? " (select)" : "")",
                     metadata: ["station": "\(request.station)", "peer": "\(request.peer)"])
-        let handler = commandHandler
-        let runtime = NIOLoopBound(self, eventLoop: eventLoop)
-        let loop = eventLoop
-        Task {
-            let result = await handler.execute(request)
-            loop.execute { runtime.value.finish(request, result: result) }
+        if let start = sequencer.arrived(request) { commandSink.yield(start) }
+    }
+
+    /// A deactivation: a waiting command is dropped, a running one is the handler's to stop.
+    private func cancel(station: String, commandID: UInt64) {
+        switch sequencer.withdraw(station: station, commandID: commandID) {
+        case .running: commandHandler.cancel(station: station, commandID: commandID)
+        case .dropped: commandsInFlight -= 1
+        case .unknown: break
         }
     }
 
-    private func finish(_ request: CommandRequest, result: CommandResult) {
+    /// Called on the event loop when the handler has finished `request`.
+    func finish(_ request: CommandRequest, result: CommandResult) {
         commandsInFlight -= 1
+        if let next = sequencer.finished(request) { commandSink.yield(next) }
         if case .failure(let reason) = result {
             logger.warning("command failed: \(reason)", metadata: ["station": "\(request.station)", "ioa": "\(request.point.address)"])
         }

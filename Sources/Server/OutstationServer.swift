@@ -9,13 +9,36 @@ public import Outstation
 public final class OutstationServer: Sendable {
     public let eventLoop: EventLoop
     private let state: NIOLoopBound<ServerState>
+    private let commandHandler: any CommandHandler
+    private let commands: AsyncStream<CommandRequest>
+    private let commandSink: AsyncStream<CommandRequest>.Continuation
 
+    /// Must be called on `eventLoop`. Commands run only while `runCommands()` does.
     public init(eventLoop: EventLoop, logger: Logger, outstation: Outstation,
                 commandHandler: any CommandHandler = FeedbackCommandHandler()) {
         self.eventLoop = eventLoop
+        self.commandHandler = commandHandler
+        (commands, commandSink) = AsyncStream.makeStream(of: CommandRequest.self)
         let runtime = OutstationRuntime(eventLoop: eventLoop, logger: logger, outstation: outstation,
-                                        commandHandler: commandHandler)
+                                        commandHandler: commandHandler, commandSink: commandSink)
         state = NIOLoopBound(ServerState(runtime: runtime), eventLoop: eventLoop)
+    }
+
+    /// Runs the command handler for every command the stations accept, each in a child task of this call
+    /// (commands on one point one after the other). Returns after `stop()` once the running commands have
+    /// finished; cancelling it cancels them.
+    public func runCommands() async {
+        let handler = commandHandler
+        let loop = eventLoop
+        let state = state
+        await withDiscardingTaskGroup { group in
+            for await request in commands {
+                group.addTask {
+                    let result = await handler.execute(request)
+                    loop.execute { state.value.runtime.finish(request, result: result) }
+                }
+            }
+        }
     }
 
     /// Binds every listener; fails (and closes what was bound) if one cannot bind.
@@ -54,9 +77,10 @@ public final class OutstationServer: Sendable {
         eventLoop.submit { [state] in try state.value.runtime.apply(updates) }
     }
 
-    /// Stops accepting, closes every connection.
+    /// Stops accepting, closes every connection and ends `runCommands()` once its commands are done.
     public func stop() -> EventLoopFuture<Void> {
-        eventLoop.flatSubmit { [state, eventLoop] in
+        commandSink.finish()
+        return eventLoop.flatSubmit { [state, eventLoop] in
             let server = state.value
             var closing = server.listenerChannels.values.map { $0.close() }
             server.listenerChannels.removeAll()

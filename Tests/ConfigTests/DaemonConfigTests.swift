@@ -115,7 +115,7 @@ import Testing
 
     @Test func unknownSection() {
         let files = Files(config: Files.config + "\n[stations other]\nallow = any\n")
-        #expect(files.errors == ["rtu.conf:12: unknown section [stations other]; did you mean 'station'?; sections are [daemon], [listener NAME] and [station NAME]"])
+        #expect(files.errors == ["rtu.conf:12: unknown section [stations other]; did you mean 'station'?; sections are [daemon], [listener NAME], [station NAME], [handler NAME] and [feeder NAME]"])
     }
 
     @Test func unknownKeyWithSuggestion() {

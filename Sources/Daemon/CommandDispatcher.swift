@@ -1,0 +1,125 @@
+public import Config
+import IEC104
+public import Logging
+public import Outstation
+import Server
+import Synchronization
+
+/// The daemon's command handler: refuses time-tagged commands older than `command_max_age`, sends the
+/// commands of points that name a `[handler NAME]` to it and the others to the built-in feedback handler,
+/// and cancels a running command on deactivation.
+public final class CommandDispatcher: CommandHandler {
+    enum Runner: Sendable {
+        case spawn(SpawnHandler)
+        case persistent(PersistentHandler)
+    }
+
+    private struct CommandKey: Hashable {
+        let station: String
+        let id: UInt64
+    }
+
+    let runners: [String: Runner]
+    let bindings: [PointAddress: CommandBinding]
+    let maxAge: Duration?
+    let slots: ProcessSlots
+    let logger: Logger
+    let wallClock: @Sendable () -> Int64
+    private let running = Mutex<[CommandKey: OneShot]>([:])
+
+    /// `apply` takes the point updates a persistent handler prints at its own initiative.
+    public init(configuration: DaemonConfiguration, logger: Logger,
+                apply: @escaping @Sendable ([PointUpdate]) -> Void = { _ in },
+                wallClock: (@Sendable () -> Int64)? = nil) {
+        let parser = UpdateParser(points: configuration.points)
+        let slots = ProcessSlots(limit: configuration.daemon.maxHandlerProcesses)
+        var runners: [String: Runner] = [:]
+        for handler in configuration.handlers {
+            switch handler.mode {
+            case .spawn: runners[handler.name] = .spawn(SpawnHandler(configuration: handler, parser: parser, slots: slots))
+            case .persistent:
+                runners[handler.name] = .persistent(PersistentHandler(configuration: handler, parser: parser, logger: logger,
+                                                                      unsolicited: apply))
+            }
+        }
+        self.runners = runners
+        self.bindings = configuration.commandBindings
+        self.maxAge = configuration.daemon.commandMaxAge
+        self.slots = slots
+        self.logger = logger
+        self.wallClock = wallClock ?? { SystemClock.wallMilliseconds() }
+    }
+
+    /// Runs the persistent handlers' coprocesses until the task is cancelled.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for case .persistent(let handler) in runners.values {
+                group.addTask { await handler.run() }
+            }
+        }
+    }
+
+    public func persistentHandler(named name: String) -> PersistentHandler? {
+        if case .persistent(let handler)? = runners[name] { handler } else { nil }
+    }
+
+    public func execute(_ request: CommandRequest) async -> CommandResult {
+        if let refusal = ageRefusal(request) { return .failure(reason: refusal) }
+        guard let binding = bindings[request.point.address], let runner = runners[binding.handler] else {
+            return await FeedbackCommandHandler().execute(request)
+        }
+        let key = CommandKey(station: request.station, id: request.id)
+        let cancel = OneShot()
+        running.withLock { $0[key] = cancel }
+        defer { running.withLock { _ = $0.removeValue(forKey: key) } }
+        // A deactivation fires `cancel`, which cancels the handler's task: it kills or withdraws the command.
+        let outcome = await withTaskGroup(of: HandlerOutcome?.self) { group in
+            group.addTask {
+                switch runner {
+                case .spawn(let handler): await handler.perform(request, timeout: binding.timeout)
+                case .persistent(let handler): await handler.perform(request, timeout: binding.timeout)
+                }
+            }
+            group.addTask {
+                await cancel.wait()
+                return nil
+            }
+            var outcome = HandlerOutcome(result: .failure(reason: "cancelled"))
+            for await finished in group {
+                if let finished { outcome = finished }
+                group.cancelAll()
+            }
+            return outcome
+        }
+        log(outcome, of: request, handler: binding.handler)
+        return outcome.result
+    }
+
+    public func cancel(station: String, commandID: UInt64) {
+        running.withLock { $0[CommandKey(station: station, id: commandID)] }?.fire()
+    }
+
+    /// Why a time-tagged command is too old to run, or nil.
+    func ageRefusal(_ request: CommandRequest) -> String? {
+        guard let maxAge, let time = request.time else { return nil }
+        guard let sent = time.unixMilliseconds() else { return "command time tag \(time) is not a valid date" }
+        let age = wallClock() - sent
+        let limit = maxAge.components.seconds * 1000 + maxAge.components.attoseconds / 1_000_000_000_000_000
+        guard age > limit else { return nil }
+        return "command time tag \(time) is \(Double(age) / 1000) s old, more than command_max_age = \(maxAge)"
+    }
+
+    private func log(_ outcome: HandlerOutcome, of request: CommandRequest, handler: String) {
+        let metadata: Logger.Metadata = [
+            "station": "\(request.station)", "peer": "\(request.peer)", "ca": "\(request.point.address.commonAddress)",
+            "ioa": "\(request.point.address.objectAddress)", "handler": "\(handler)",
+        ]
+        for line in outcome.stderr {
+            if outcome.succeeded { logger.info("handler stderr: \(line)", metadata: metadata) }
+            else { logger.warning("handler stderr: \(line)", metadata: metadata) }
+        }
+        for line in outcome.rejectedLines {
+            logger.warning("handler stdout line ignored: \(line)", metadata: metadata)
+        }
+    }
+}

@@ -1,0 +1,76 @@
+public import Config
+import Foundation
+public import Logging
+public import Outstation
+import Synchronization
+
+/// A `[feeder NAME]`: a long-lived program whose stdout lines set monitor points, with the control socket's
+/// `set` syntax (`{"point":"47:3201","value":231.5}` or `{"op":"set","points":[…]}`). Restarted with back-off
+/// when it exits; stderr goes to the log; bad lines are skipped and logged once per burst.
+public final class Feeder: Sendable {
+    public let configuration: FeederConfiguration
+    let parser: UpdateParser
+    let logger: Logger
+    let apply: @Sendable ([PointUpdate]) -> Void
+    private let badLines = Mutex(BurstLimiter())
+    private let startCount = Mutex(0)
+
+    public init(configuration: FeederConfiguration, points: PointTable, logger: Logger,
+                apply: @escaping @Sendable ([PointUpdate]) -> Void) {
+        self.configuration = configuration
+        self.parser = UpdateParser(points: points)
+        self.apply = apply
+        var logger = logger
+        logger[metadataKey: "feeder"] = "\(configuration.name)"
+        self.logger = logger
+    }
+
+    public var starts: Int { startCount.withLock { $0 } }
+
+    /// Keeps the program running until the task is cancelled; then SIGTERM, SIGKILL after a grace period.
+    public func run() async {
+        var backOff = BackOff(initial: configuration.restartDelay)
+        while !Task.isCancelled {
+            let start = ContinuousClock.now
+            logger.info("starting feeder", metadata: ["exec": "\(configuration.program.executable)"])
+            let termination = await ChildProcess.runLongLived(
+                configuration.program, input: nil, maxLine: configuration.maxLine, grace: PersistentHandler.terminationGrace,
+                started: { [self] in startCount.withLock { $0 += 1 } },
+                stdout: { [self] event in received(event) },
+                stderr: { [logger] event in
+                    switch event {
+                    case .line(let line): logger.notice("stderr: \(line)")
+                    case .overlong(let length): logger.warning("stderr: skipped a line of \(length) bytes")
+                    }
+                })
+            if Task.isCancelled { break }
+            let delay = backOff.next(afterRunning: ContinuousClock.now - start)
+            logger.warning("feeder stopped (\(termination)); restarting in \(delay)")
+            try? await Task.sleep(for: delay)
+        }
+    }
+
+    func received(_ event: LineSplitter.Event) {
+        switch event {
+        case .overlong(let length):
+            reject("a line of \(length) bytes, longer than max_line = \(configuration.maxLine)", line: nil)
+        case .line(let line):
+            guard !line.allSatisfy(\.isWhitespace) else { return }
+            switch parser.parseLine(line) {
+            case .success(let updates)?: apply(updates)
+            case .failure(let problem)?: reject(problem.message, line: line)
+            case nil: reject("not a JSON object", line: line)
+            }
+        }
+    }
+
+    private func reject(_ problem: String, line: String?) {
+        let (log, suppressed) = badLines.withLock { $0.admit() }
+        guard log else { return }
+        var metadata: Logger.Metadata = [:]
+        if let line { metadata["line"] = "\(line.prefix(200))" }
+        if suppressed > 0 { metadata["suppressed"] = "\(suppressed)" }
+        let more = suppressed > 0 ? " (and \(suppressed) more bad lines since the last message)" : ""
+        logger.warning("skipped a bad line: \(problem)\(more)", metadata: metadata)
+    }
+}

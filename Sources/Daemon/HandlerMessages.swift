@@ -1,0 +1,161 @@
+import Config
+import Foundation
+import IEC104
+public import Outstation
+
+/// How a command is shown to a handler: one JSON object (stdin of a spawn handler, a request line of a
+/// persistent one) and RTU104_* environment variables. Values from the wire are data: they are escaped by the
+/// JSON encoder and passed in the environment, never through a shell; NaN and infinities become strings.
+public enum CommandMessage {
+    /// The command as JSON members (`id` is added for persistent handlers).
+    public static func members(_ request: CommandRequest, handler: String) -> [String: Any] {
+        let address = request.point.address
+        return [
+            "handler": handler,
+            "station": request.station,
+            "peer": request.peer,
+            "ca": Int(address.commonAddress),
+            "ioa": Int(address.objectAddress),
+            "point": address.description,
+            "type": request.element.typeID.mnemonic,
+            "command": request.point.kind.rawValue,
+            "value": jsonValue(request.element),
+            "select": request.isSelect,
+            "qualifier": qualifier(request.element).map { $0 as Any } ?? NSNull(),
+            "time": request.time.flatMap(isoTime).map { $0 as Any } ?? NSNull(),
+            "originator": Int(request.originator),
+            "feedback": request.point.feedback.map { $0.description as Any } ?? NSNull(),
+        ]
+    }
+
+    /// One line of JSON (no newline), keys sorted.
+    public static func json(_ request: CommandRequest, handler: String, id: UInt64? = nil) -> String {
+        var object = members(request, handler: handler)
+        if let id { object["id"] = Int(id) }
+        return render(object)
+    }
+
+    /// The RTU104_* variables of a command.
+    public static func environment(_ request: CommandRequest, handler: String) -> [String: String] {
+        let address = request.point.address
+        return [
+            "RTU104_HANDLER": handler,
+            "RTU104_STATION": request.station,
+            "RTU104_PEER": request.peer,
+            "RTU104_CA": String(address.commonAddress),
+            "RTU104_IOA": String(address.objectAddress),
+            "RTU104_POINT": address.description,
+            "RTU104_TYPE": request.element.typeID.mnemonic,
+            "RTU104_COMMAND": request.point.kind.rawValue,
+            "RTU104_VALUE": textValue(request.element),
+            "RTU104_SELECT": request.isSelect ? "1" : "0",
+            "RTU104_QUALIFIER": qualifier(request.element).map(String.init) ?? "",
+            "RTU104_TIME": request.time.flatMap(isoTime) ?? "",
+            "RTU104_ORIGINATOR": String(request.originator),
+            "RTU104_FEEDBACK": request.point.feedback?.description ?? "",
+        ]
+    }
+
+    /// `on`/`off` (single, double), `higher`/`lower` (step), numbers for set-points and bitstrings;
+    /// `nan`, `inf`, `-inf` for floats that are not finite.
+    static func textValue(_ element: InformationElement) -> String {
+        switch element {
+        case .singleCommand(let command, _): command.isOn ? "on" : "off"
+        case .doubleCommand(let command, _): command.state == .on ? "on" : "off"
+        case .regulatingStepCommand(let command, _): command.direction == .higher ? "higher" : "lower"
+        case .setpointNormalized(let value, _, _): "\(value.doubleValue)"
+        case .setpointScaled(let value, _, _): "\(value)"
+        case .setpointFloat(let value, _, _): "\(value)"
+        case .bitstringCommand(let bits, _): "\(bits)"
+        default: ""
+        }
+    }
+
+    static func jsonValue(_ element: InformationElement) -> Any {
+        switch element {
+        case .setpointNormalized(let value, _, _): return value.doubleValue
+        case .setpointScaled(let value, _, _): return Int(value)
+        case .setpointFloat(let value, _, _):
+            // The shortest decimal that reads back as the same Float; non-finite values as text.
+            guard value.isFinite, let number = Double("\(value)") else { return "\(value)" }
+            return number
+        case .bitstringCommand(let bits, _): return Int(bits)
+        default: return textValue(element)
+        }
+    }
+
+    /// QU of single, double and step commands (0–31), QL of set-points (0–127); nil for bitstrings.
+    static func qualifier(_ element: InformationElement) -> Int? {
+        switch element {
+        case .singleCommand(let command, _): Int(command.qualifier.rawValue)
+        case .doubleCommand(let command, _): Int(command.qualifier.rawValue)
+        case .regulatingStepCommand(let command, _): Int(command.qualifier.rawValue)
+        case .setpointNormalized(_, let qos, _), .setpointScaled(_, let qos, _), .setpointFloat(_, let qos, _):
+            Int(qos.qualifier)
+        default: nil
+        }
+    }
+
+    /// `2026-03-01T12:00:05.250Z` (the CP56Time2a as UTC); nil for a date that does not exist.
+    static func isoTime(_ time: CP56Time2a) -> String? {
+        guard time.unixMilliseconds() != nil else { return nil }
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(2000 + Int(time.year))-\(pad(Int(time.month), 2))-\(pad(Int(time.dayOfMonth), 2))T"
+            + "\(pad(Int(time.hour), 2)):\(pad(Int(time.minute), 2)):\(pad(Int(time.milliseconds) / 1000, 2))."
+            + "\(pad(Int(time.milliseconds) % 1000, 3))Z"
+    }
+
+    static func render(_ object: [String: Any]) -> String {
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+              let text = String(data: data, encoding: .utf8) else { return "{}" }
+        return text
+    }
+}
+
+/// Reads point updates from handler and feeder output, with the control socket's `set` rules.
+public struct UpdateParser: Sendable {
+    let kinds: [PointAddress: PointKind]
+
+    public init(points: PointTable) {
+        var kinds: [PointAddress: PointKind] = [:]
+        for point in points.monitorPoints { kinds[point.address] = point.kind }
+        self.kinds = kinds
+    }
+
+    /// A line that is one JSON object: a point (`{"point":"47:3201","value":231.5}`) or a whole
+    /// `{"op":"set","points":[…]}`. Returns nil for a line that is not a JSON object (free text).
+    public func parseLine(_ line: String) -> Result<[PointUpdate], UpdateLineError>? {
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        guard trimmed.hasPrefix("{"), let data = trimmed.data(using: .utf8),
+              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        // The text is exactly one JSON object, so it can stand as the one element of a set request.
+        return parseRequest(object["op"] == nil ? #"{"op":"set","points":["# + trimmed + "]}" : trimmed)
+    }
+
+    /// The `updates` list of a persistent handler's reply.
+    public func parseList(_ items: [Any]) -> Result<[PointUpdate], UpdateLineError> {
+        guard !items.isEmpty else { return .success([]) }
+        guard JSONSerialization.isValidJSONObject(["points": items]),
+              let data = try? JSONSerialization.data(withJSONObject: ["op": "set", "points": items]),
+              let text = String(data: data, encoding: .utf8) else {
+            return .failure(UpdateLineError(message: "updates is not a list of point objects"))
+        }
+        return parseRequest(text)
+    }
+
+    private func parseRequest(_ text: String) -> Result<[PointUpdate], UpdateLineError> {
+        switch ControlRequestParser.parse(text, kindOf: { kinds[$0] }) {
+        case .success(.set(let updates)): return .success(updates)
+        case .success: return .failure(UpdateLineError(message: "only \"op\":\"set\" sets points"))
+        case .failure(let problem): return .failure(UpdateLineError(message: problem.message))
+        }
+    }
+}
+
+public struct UpdateLineError: Error, Sendable, Equatable, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+}

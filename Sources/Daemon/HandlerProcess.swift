@@ -1,0 +1,254 @@
+public import Config
+import Foundation
+import Logging
+public import Outstation
+import Synchronization
+
+/// What a handler made of one command, with what it printed, for the log and for tests.
+public struct HandlerOutcome: Sendable {
+    public var result: CommandResult
+    /// stderr lines (spawn: of this command's process; persistent: none, the coprocess's go to the log).
+    public var stderr: [String] = []
+    /// stdout lines that were neither free text nor valid updates, with the reason.
+    public var rejectedLines: [String] = []
+
+    public var succeeded: Bool { if case .success = result { true } else { false } }
+    public var updates: [PointUpdate] { if case .success(let updates) = result { updates } else { [] } }
+    public var reason: String? { if case .failure(let reason) = result { reason } else { nil } }
+}
+
+/// A `[handler NAME]` with `mode = spawn`: one process per command.
+///
+/// The command is the process's stdin (one JSON object and a newline) and its RTU104_* environment. Exit
+/// status 0 is success; stdout lines that are JSON objects are point updates (`{"point":"47:1001","value":"on"}`
+/// or `{"op":"set","points":[…]}`), other lines are ignored. A non-zero exit, a signal, more than `max_output`
+/// bytes on stdout or no exit within the timeout (the process group is killed) is a failure.
+public final class SpawnHandler: Sendable {
+    public let configuration: HandlerConfiguration
+    let parser: UpdateParser
+    let slots: ProcessSlots
+
+    init(configuration: HandlerConfiguration, parser: UpdateParser, slots: ProcessSlots) {
+        self.configuration = configuration
+        self.parser = parser
+        self.slots = slots
+    }
+
+    public func perform(_ request: CommandRequest, timeout: Duration? = nil) async -> HandlerOutcome {
+        guard await slots.acquire() else { return HandlerOutcome(result: .failure(reason: "cancelled while waiting for a handler process")) }
+        defer { slots.release() }
+        if Task.isCancelled { return HandlerOutcome(result: .failure(reason: "cancelled")) }
+        let limit = timeout ?? configuration.timeout
+        let input = Array((CommandMessage.json(request, handler: configuration.name) + "\n").utf8)
+        let outcome = await ChildProcess.spawn(configuration.program,
+                                               environment: CommandMessage.environment(request, handler: configuration.name),
+                                               input: input, timeout: limit, maxOutput: configuration.maxOutput,
+                                               killSwitch: KillSwitch())
+        var report = HandlerOutcome(result: .success(updates: []))
+        report.stderr = String(decoding: outcome.stderr, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
+        if outcome.stderrTruncated { report.stderr.append("(stderr cut at \(configuration.maxOutput) bytes)") }
+        let name = "handler '\(configuration.name)'"
+        switch outcome.killed {
+        case .timeout?:
+            report.result = .failure(reason: "\(name) gave no answer within \(limit); killed")
+            return report
+        case .cancelled?:
+            report.result = .failure(reason: "\(name) cancelled; killed")
+            return report
+        case .outputLimit?:
+            report.result = .failure(reason: "\(name) wrote more than \(configuration.maxOutput) bytes on stdout; killed")
+            return report
+        case nil:
+            break
+        }
+        guard outcome.termination == .exited(0) else {
+            report.result = .failure(reason: "\(name) failed: \(outcome.termination)")
+            return report
+        }
+        var updates: [PointUpdate] = []
+        for line in String(decoding: outcome.stdout, as: UTF8.self).split(whereSeparator: \.isNewline) {
+            switch parser.parseLine(String(line)) {
+            case nil: continue
+            case .success(let parsed)?: updates += parsed
+            case .failure(let problem)?: report.rejectedLines.append("\(line): \(problem.message)")
+            }
+        }
+        report.result = .success(updates: updates)
+        return report
+    }
+}
+
+/// A `[handler NAME]` with `mode = persistent`: one long-running coprocess for all its commands.
+///
+/// Requests are JSON lines on its stdin, the command's members plus `"id"`; replies are lines on stdout:
+/// `{"id":7,"ok":true,"updates":[{"point":"47:1001","value":"on"}]}` or `{"id":7,"ok":false,"error":"…"}`.
+/// Many commands may be in flight; replies may come in any order. A command that is deactivated or gets no
+/// reply within its timeout fails and the coprocess is told `{"cancel":true,"id":7}`. A stdout line without
+/// `"id"` is a point update at any time. The coprocess is restarted with back-off when it exits; the commands
+/// it had not answered fail.
+public final class PersistentHandler: Sendable {
+    public let configuration: HandlerConfiguration
+    let parser: UpdateParser
+    let logger: Logger
+    let unsolicited: @Sendable ([PointUpdate]) -> Void
+    let mailbox = LineMailbox()
+    /// SIGTERM first, SIGKILL after this, at shutdown.
+    static let terminationGrace = Duration.seconds(2)
+
+    private struct Pending {
+        var line: String
+        var continuation: CheckedContinuation<CommandResult, Never>
+    }
+    private struct State {
+        var nextID: UInt64 = 0
+        var pending: [UInt64: Pending] = [:]
+        var starts = 0
+        var running = false
+    }
+    private let state = Mutex(State())
+    private let started = OneShot()
+
+    init(configuration: HandlerConfiguration, parser: UpdateParser, logger: Logger,
+         unsolicited: @escaping @Sendable ([PointUpdate]) -> Void) {
+        self.configuration = configuration
+        self.parser = parser
+        self.unsolicited = unsolicited
+        var logger = logger
+        logger[metadataKey: "handler"] = "\(configuration.name)"
+        self.logger = logger
+    }
+
+    /// How often the coprocess has been started.
+    public var starts: Int { state.withLock { $0.starts } }
+
+    /// Waits until the coprocess has been started once (tests).
+    func waitUntilStarted() async { await started.wait() }
+
+    /// Keeps the coprocess running until the task is cancelled; then SIGTERM, SIGKILL after a grace period.
+    public func run() async {
+        var backOff = BackOff(initial: configuration.restartDelay)
+        while !Task.isCancelled {
+            let start = ContinuousClock.now
+            logger.info("starting persistent handler", metadata: ["exec": "\(configuration.program.executable)"])
+            let termination = await ChildProcess.runLongLived(
+                configuration.program, input: mailbox, maxLine: configuration.maxOutput, grace: Self.terminationGrace,
+                started: { [self] in
+                    state.withLock { $0.starts += 1; $0.running = true }
+                    started.fire()
+                },
+                stdout: { [self] event in received(event) },
+                stderr: { [logger] event in
+                    switch event {
+                    case .line(let line): logger.notice("stderr: \(line)")
+                    case .overlong(let length): logger.warning("stderr: skipped a line of \(length) bytes")
+                    }
+                })
+            let orphans = state.withLock { state -> [Pending] in
+                state.running = false
+                defer { state.pending.removeAll() }
+                return Array(state.pending.values)
+            }
+            for orphan in orphans { orphan.continuation.resume(returning: .failure(reason: "handler '\(configuration.name)' exited (\(termination)) before answering")) }
+            if Task.isCancelled { break }
+            let delay = backOff.next(afterRunning: ContinuousClock.now - start)
+            logger.warning("persistent handler stopped (\(termination)); restarting in \(delay)",
+                           metadata: ["unanswered": "\(orphans.count)"])
+            try? await Task.sleep(for: delay)
+        }
+        mailbox.close()
+        let left = state.withLock { state -> [Pending] in
+            defer { state.pending.removeAll() }
+            return Array(state.pending.values)
+        }
+        for pending in left { pending.continuation.resume(returning: .failure(reason: "daemon stopping")) }
+    }
+
+    public func perform(_ request: CommandRequest, timeout: Duration? = nil) async -> HandlerOutcome {
+        let limit = timeout ?? configuration.timeout
+        let id = state.withLock { state -> UInt64 in
+            state.nextID += 1
+            return state.nextID
+        }
+        let line = CommandMessage.json(request, handler: configuration.name, id: id)
+        let result = await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                if (try? await Task.sleep(for: limit)) != nil {
+                    resolve(id, .failure(reason: "handler '\(configuration.name)' gave no answer within \(limit)"), tellHandler: true)
+                }
+            }
+            let result = await withTaskCancellationHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<CommandResult, Never>) in
+                    let cancelled = state.withLock { state -> Bool in
+                        if Task.isCancelled { return true }
+                        state.pending[id] = Pending(line: line, continuation: continuation)
+                        return false
+                    }
+                    if cancelled {
+                        continuation.resume(returning: .failure(reason: "cancelled"))
+                    } else {
+                        mailbox.post(line)
+                    }
+                }
+            } onCancel: { [self] in
+                resolve(id, .failure(reason: "handler '\(configuration.name)' cancelled"), tellHandler: true)
+            }
+            group.cancelAll()
+            return result
+        }
+        return HandlerOutcome(result: result)
+    }
+
+    /// Answers command `id` once; a command given up on is withdrawn from the coprocess.
+    private func resolve(_ id: UInt64, _ result: CommandResult, tellHandler: Bool) {
+        guard let pending = state.withLock({ $0.pending.removeValue(forKey: id) }) else { return }
+        pending.continuation.resume(returning: result)
+        if tellHandler {
+            mailbox.removeAll { $0 == pending.line }
+            mailbox.post(#"{"cancel":true,"id":\#(id)}"#)
+        }
+    }
+
+    private func received(_ event: LineSplitter.Event) {
+        guard case .line(let line) = event else {
+            if case .overlong(let length) = event { logger.warning("skipped a stdout line of \(length) bytes (max_output)") }
+            return
+        }
+        let trimmed = line.trimmingCharacters(in: .whitespaces)
+        guard !trimmed.isEmpty else { return }
+        guard let data = trimmed.data(using: .utf8),
+              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            logger.notice("stdout: \(line)")
+            return
+        }
+        guard let rawID = object["id"] else {
+            // Not a reply: a point update at the handler's initiative.
+            switch parser.parseLine(trimmed) {
+            case .success(let updates)?: unsolicited(updates)
+            case .failure(let problem)?: logger.warning("ignored stdout line: \(problem.message)", metadata: ["line": "\(line)"])
+            case nil: break
+            }
+            return
+        }
+        guard let number = rawID as? NSNumber, let id = UInt64(exactly: number.doubleValue) else {
+            logger.warning("ignored a reply whose id is not a command id", metadata: ["line": "\(line)"])
+            return
+        }
+        let ok = (object["ok"] as? Bool) ?? false
+        if ok {
+            var updates: [PointUpdate] = []
+            if let list = object["updates"] {
+                switch (list as? [Any]).map(parser.parseList) {
+                case .success(let parsed)?: updates = parsed
+                case .failure(let problem)?:
+                    logger.warning("reply \(id): updates ignored: \(problem.message)")
+                case nil:
+                    logger.warning("reply \(id): \"updates\" is not a list; ignored")
+                }
+            }
+            resolve(id, .success(updates: updates), tellHandler: false)
+        } else {
+            let error = (object["error"] as? String) ?? "no reason given"
+            resolve(id, .failure(reason: "handler '\(configuration.name)' refused: \(error)"), tellHandler: false)
+        }
+    }
+}
