@@ -45,11 +45,17 @@ let package = Package(
             ],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
+        // libsystemd (sd_notify, watchdog, journal) through a module map and a shim header.
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
         // Host integration: running the server from a configuration, signals.
         .target(
             name: "Daemon",
             dependencies: [
-                "Config", "Outstation", "Server",
+                "Config", "Outstation", "Server", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -82,5 +88,7 @@ let package = Package(
         ),
         .testTarget(name: "OutstationTests", dependencies: ["Outstation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        // sd_notify sequence and watchdog against the built rtu104d, journal field mapping.
+        .testTarget(name: "SystemdTests", dependencies: ["Daemon", "Config", .product(name: "Logging", package: "swift-log")]),
     ]
 )

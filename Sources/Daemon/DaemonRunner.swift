@@ -45,11 +45,15 @@ public enum DaemonRunner {
         logger.notice("rtu104d ready", metadata: [
             "stations": "\(configuration.stations.count)",
             "points": "\(configuration.points.monitorPoints.count + configuration.points.commandPoints.count)"])
+        // systemd: READY=1 now that every listener and the control socket are bound; watchdog and STATUS=.
+        let systemd = await SystemdSupervision.started(server: server, logger: logger)
+        // end systemd
 
         for await signal in stopSignals {
             logger.notice("stopping on signal \(signal)")
             break
         }
+        systemd.stopping() // systemd: STOPPING=1
         await control.close()
         try await server.stop().get()
         try await group.shutdownGracefully()
