@@ -10,6 +10,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/uio.h>
+// Without this, sd_journal_sendv is a macro that appends CODE_FILE/CODE_LINE/CODE_FUNC of this header;
+// the log handler sends the Swift caller's location itself.
+#define SD_JOURNAL_SUPPRESS_LOCATION 1
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 

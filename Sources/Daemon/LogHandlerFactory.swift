@@ -15,14 +15,23 @@ public enum LogTarget: String, CaseIterable, Sendable {
 
 /// Chooses and makes the log handler.
 public enum LogHandlerFactory {
-    /// `auto` resolved against the process's stderr: `.journal` or `.stderr`.
+    /// journald's native socket. sd_journal_sendv(3) succeeds silently when it is missing, so the
+    /// daemon checks for it rather than lose every line in a container without journald.
+    public static let journalSocket = "/run/systemd/journal/socket"
+
+    public static var journalAvailable: Bool { access(journalSocket, F_OK) == 0 }
+
+    /// The target in use: `.journal` or `.stderr`. `auto` is the journal when stderr is the stream systemd
+    /// connected to it; `journal` falls back to stderr when journald is not running.
     public static func resolve(_ target: LogTarget, journalStream: String? = LogHandlerFactory.environment("JOURNAL_STREAM"),
-                               standardError: (device: UInt64, inode: UInt64)? = LogHandlerFactory.standardErrorIdentity()) -> LogTarget {
+                               standardError: (device: UInt64, inode: UInt64)? = LogHandlerFactory.standardErrorIdentity(),
+                               journalAvailable: Bool = LogHandlerFactory.journalAvailable) -> LogTarget {
         switch target {
-        case .journal, .stderr: return target
+        case .stderr: return .stderr
+        case .journal: return journalAvailable ? .journal : .stderr
         case .auto:
             guard let stream = journalStream.flatMap(parseJournalStream), let standardError,
-                  stream == standardError else { return .stderr }
+                  stream == standardError, journalAvailable else { return .stderr }
             return .journal
         }
     }
@@ -44,9 +53,9 @@ public enum LogHandlerFactory {
         getenv(name).map { String(cString: $0) }
     }
 
-    /// A handler for `label` at `level` for a resolved target (`auto` is resolved first).
+    /// A handler for `label` at `level` for a resolved target (`.journal` or `.stderr`).
     public static func makeHandler(label: String, level: Logger.Level, target: LogTarget) -> any LogHandler {
-        switch resolve(target) {
+        switch target {
         case .journal:
             var handler = JournalLogHandler(label: label)
             handler.logLevel = level

@@ -59,8 +59,9 @@ struct RTU104d: AsyncParsableCommand {
             return
         }
         let level = Logger.Level(rawValue: configuration.daemon.logLevel.rawValue) ?? .info
-        LogHandlerFactory.bootstrap(level: level, target: target) // journal or stderr (--log-target)
+        let logTo = LogHandlerFactory.bootstrap(level: level, target: target) // journal or stderr (--log-target)
         let logger = Logger(label: "rtu104d")
+        if target == .journal && logTo != .journal { logger.warning("journald is not running; logging to stderr") }
         for warning in configuration.warnings { logger.warning("\(warning)") }
         let stopSignals = SignalStream.watching([SIGTERM, SIGINT])
         do {

@@ -70,7 +70,14 @@ struct JournalFieldTests {
 @Suite("Log target")
 struct LogTargetTests {
     @Test func autoPicksTheJournalWhenStderrIsTheJournalStream() {
-        #expect(LogHandlerFactory.resolve(.auto, journalStream: "8:1234", standardError: (8, 1234)) == .journal)
+        #expect(LogHandlerFactory.resolve(.auto, journalStream: "8:1234", standardError: (8, 1234),
+                                          journalAvailable: true) == .journal)
+    }
+
+    @Test func withoutJournaldEverythingGoesToStderr() {
+        #expect(LogHandlerFactory.resolve(.auto, journalStream: "8:1234", standardError: (8, 1234),
+                                          journalAvailable: false) == .stderr)
+        #expect(LogHandlerFactory.resolve(.journal, journalStream: nil, standardError: nil, journalAvailable: false) == .stderr)
     }
 
     @Test func autoPicksStderrOtherwise() {
@@ -82,7 +89,7 @@ struct LogTargetTests {
     }
 
     @Test func explicitTargetsAreKept() {
-        #expect(LogHandlerFactory.resolve(.journal, journalStream: nil, standardError: nil) == .journal)
+        #expect(LogHandlerFactory.resolve(.journal, journalStream: nil, standardError: nil, journalAvailable: true) == .journal)
         #expect(LogHandlerFactory.resolve(.stderr, journalStream: "8:1234", standardError: (8, 1234)) == .stderr)
     }
 

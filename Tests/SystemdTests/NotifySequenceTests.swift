@@ -107,3 +107,21 @@ struct NotifySequenceTests {
         return UInt64(now.tv_sec) * 1_000_000 + UInt64(now.tv_nsec) / 1_000
     }
 }
+
+@Suite("Journal logging of the built daemon")
+struct JournalFallbackTests {
+    static let noJournald = !FileManager.default.fileExists(atPath: "/run/systemd/journal/socket")
+
+    /// `--log-target journal` on a machine without journald (like a container) still logs, on stderr.
+    @Test(.enabled(if: DaemonUnderTest.binary != nil && noJournald, "needs the built rtu104d and no journald"),
+          .timeLimit(.minutes(1)))
+    func journalTargetFallsBackToStderrWithoutJournald() throws {
+        let daemon = try DaemonUnderTest(watchdogUsec: nil, watchdogPID: nil, logTarget: "journal")
+        _ = try #require(daemon.notify.receive(until: { $0.assignments["READY"] == "1" }, timeout: .seconds(20)),
+                         "no READY=1; stderr:\n\(daemon.stderr)")
+        daemon.signal(SIGTERM)
+        #expect(daemon.exitStatus(timeout: .seconds(10)) == 0)
+        #expect(daemon.stderr.contains("journald is not running; logging to stderr"), "stderr:\n\(daemon.stderr)")
+        #expect(daemon.stderr.contains("rtu104d ready"), "stderr:\n\(daemon.stderr)")
+    }
+}

@@ -107,7 +107,7 @@ final class DaemonUnderTest {
     var stderrPath: String { directory + "/stderr" }
 
     /// Writes the config; `watchdogPID`: "self" makes WATCHDOG_PID the daemon's own pid, a number sets it, nil omits it.
-    init(watchdogUsec: Int? = nil, watchdogPID: String? = "self") throws {
+    init(watchdogUsec: Int? = nil, watchdogPID: String? = "self", logTarget: String = "stderr") throws {
         var template = Array("/tmp/rtu104d-sd-XXXXXX".utf8CString)
         guard mkdtemp(&template) != nil else { throw TestFailure("mkdtemp: errno \(errno)") }
         directory = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
@@ -129,7 +129,7 @@ final class DaemonUnderTest {
         case nil: break
         }
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
-        process.arguments = ["-c", script, binary.path, "--config", configPath, "--log-target", "stderr"]
+        process.arguments = ["-c", script, binary.path, "--config", configPath, "--log-target", logTarget]
         process.environment = environment
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
         process.standardOutput = FileHandle.nullDevice
