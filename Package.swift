@@ -89,6 +89,11 @@ let package = Package(
         .testTarget(name: "OutstationTests", dependencies: ["Outstation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         // sd_notify sequence and watchdog against the built rtu104d, journal field mapping.
-        .testTarget(name: "SystemdTests", dependencies: ["Daemon", "Config", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "SystemdTests", dependencies: [
+            "Daemon", "Config",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
     ]
 )

@@ -28,9 +28,12 @@ struct NotifySequenceTests {
         // WATCHDOG_USEC=1 s: a ping every 0.5 s. The periodic STATUS= refresh (every 5 s) sees the master.
         let later = daemon.notify.collect(for: .milliseconds(6_500))
         let pings = later.filter { $0.text == "WATCHDOG=1" }
-        #expect((9...16).contains(pings.count), "\(pings.count) pings in 6.5 s")
-        let gaps = zip(pings.dropFirst(), pings).map { $0.at - $1.at }
-        #expect(gaps.allSatisfy { $0 > .milliseconds(250) && $0 < .milliseconds(900) }, "ping gaps \(gaps)")
+        // 13 expected; the bounds leave room for a busy machine (systemd would only act after 1 s of silence).
+        #expect((8...16).contains(pings.count), "\(pings.count) pings in 6.5 s")
+        let gaps = zip(pings.dropFirst(), pings).map { $0.at - $1.at }.sorted()
+        let median = gaps.isEmpty ? .zero : gaps[gaps.count / 2]
+        #expect(median > .milliseconds(400) && median < .milliseconds(650), "ping gaps \(gaps)")
+        #expect(gaps.allSatisfy { $0 < .milliseconds(1_000) }, "ping gaps \(gaps)")
         let statuses = later.compactMap { $0.assignments["STATUS"] }
         #expect(statuses.contains("1/1 stations connected, 1 connection"), "statuses \(statuses)")
         close(connection)
