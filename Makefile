@@ -54,11 +54,18 @@ fuzz: deps
 bench: deps
 	Benchmarks/run
 
+# Binaries to $(PREFIX)/sbin and bin, the unit to $(PREFIX)/lib/systemd/system (ExecStart at this PREFIX),
+# man pages to $(PREFIX)/share/man, the example configuration and hooks to $(DESTDIR)/etc/rtu104d without
+# overwriting what is there. Override UNITDIR=/lib/systemd/system (etc.) if your layout needs it.
 install: build
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(BIN_DIR)/rtu104ctl $(DESTDIR)$(PREFIX)/bin/rtu104ctl
-	install -d $(DESTDIR)$(PREFIX)/sbin
-	install -m 0755 $(BIN_DIR)/rtu104d $(DESTDIR)$(PREFIX)/sbin/rtu104d
+	BIN_DIR=$(BIN_DIR) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) $(if $(UNITDIR),UNITDIR=$(UNITDIR)) scripts/install
+
+# The unit (systemd-analyze verify, offline) and `make install` into temporary DESTDIRs, from the debug build.
+.PHONY: systemd-verify
+test: systemd-verify
+systemd-verify: deps
+	$(SWIFT) build
+	BIN_DIR=$(BUILD_DIR)/debug scripts/check-install
 
 clean:
 	rm -rf $(BUILD_DIR) Fuzz/.build Benchmarks/.build

@@ -50,11 +50,17 @@ let package = Package(
             ],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
+        // libsystemd (sd_notify, watchdog, journal) through a module map and a shim header.
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
         // Host integration: running the server from a configuration, signals.
         .target(
             name: "Daemon",
             dependencies: [
-                "Config", "Outstation", "Server",
+                "Config", "Outstation", "Server", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -93,5 +99,12 @@ let package = Package(
             name: "DaemonTests",
             dependencies: ["Daemon", "Config", "Outstation", "Server", "IEC104", .product(name: "Logging", package: "swift-log")]
         ),
+        // sd_notify sequence and watchdog against the built rtu104d, journal field mapping.
+        .testTarget(name: "SystemdTests", dependencies: [
+            "Daemon", "Config",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
     ]
 )

@@ -60,6 +60,9 @@ public enum DaemonRunner {
             "stations": "\(configuration.stations.count)",
             "points": "\(configuration.points.monitorPoints.count + configuration.points.commandPoints.count)",
             "handlers": "\(configuration.handlers.count)", "feeders": "\(configuration.feeders.count)"])
+        // systemd: READY=1 now that every listener and the control socket are bound; watchdog and STATUS=.
+        let systemd = await SystemdSupervision.started(server: server, logger: logger)
+        await reloader.report(to: systemd)
 
         // Commands, persistent handlers, feeders, reloads and state saving are child tasks of this group:
         // stopping cancels them (spawned commands are killed, coprocesses and feeders get SIGTERM, then
@@ -86,6 +89,7 @@ public enum DaemonRunner {
                 logger.notice("stopping on signal \(signal)")
                 break
             }
+            systemd.stopping()
             await control.close()
             await saveState(to: stateStore, from: server, logger: logger)
             try? await server.stop().get()

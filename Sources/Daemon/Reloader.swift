@@ -3,8 +3,8 @@ public import Logging
 import Outstation
 public import Server
 
-/// How a reload went, for the log, the control socket and systemd's STATUS=.
-public struct ReloadOutcome: Sendable {
+/// How a reload went, for the log and the control socket.
+public struct ReloadResult: Sendable {
     public let succeeded: Bool
     public let message: String
 }
@@ -17,7 +17,8 @@ public actor Reloader {
     private let server: OutstationServer
     private let logger: Logger
     public private(set) var configuration: DaemonConfiguration
-    public private(set) var lastOutcome: ReloadOutcome?
+    public private(set) var lastOutcome: ReloadResult?
+    private var systemd: SystemdSupervision?
 
     public init(configuration: DaemonConfiguration, overrides: DaemonOverrides, server: OutstationServer, logger: Logger) {
         self.configPath = configuration.configPath
@@ -27,13 +28,19 @@ public actor Reloader {
         self.configuration = configuration
     }
 
-    public func reload() async -> ReloadOutcome {
+    /// Tells systemd about every reload from now on (RELOADING=1 … READY=1, STATUS=).
+    public func report(to supervision: SystemdSupervision) {
+        systemd = supervision
+    }
+
+    public func reload() async -> ReloadResult {
+        systemd?.reloading()
         logger.notice("reloading configuration", metadata: ["config": "\(configPath)"])
-        let outcome: ReloadOutcome
+        let outcome: ReloadResult
         switch ConfigurationLoader.load(configPath: configPath, overrides: overrides) {
         case .failure(let problems):
             for error in problems.errors { logger.error("reload: \(error)") }
-            outcome = ReloadOutcome(succeeded: false, message:
+            outcome = ReloadResult(succeeded: false, message:
                 "reload failed with \(problems.errors.count) error(s), first: \(problems.errors.first.map { "\($0)" } ?? "?"); the running configuration stays")
         case .success(let loaded):
             for warning in loaded.warnings { logger.warning("reload: \(warning)") }
@@ -41,12 +48,13 @@ public actor Reloader {
                 let report = try await server.reload(listeners: loaded.listeners.map(ListenerSettings.init),
                                                      points: loaded.points, stations: loaded.stations).get()
                 configuration = loaded
-                outcome = ReloadOutcome(succeeded: true, message: "configuration reloaded: \(report.summary)")
+                outcome = ReloadResult(succeeded: true, message: "configuration reloaded: \(report.summary)")
             } catch {
-                outcome = ReloadOutcome(succeeded: false, message: "reload failed: \(error); the running configuration stays")
+                outcome = ReloadResult(succeeded: false, message: "reload failed: \(error); the running configuration stays")
             }
         }
         if outcome.succeeded { logger.notice("\(outcome.message)") } else { logger.error("\(outcome.message)") }
+        await systemd?.reloaded(outcome.succeeded ? .succeeded : .failed(outcome.message))
         lastOutcome = outcome
         return outcome
     }

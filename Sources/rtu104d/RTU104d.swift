@@ -21,6 +21,9 @@ struct RTU104d: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical (overrides the config).")
     var logLevel: String?
 
+    @Option(name: .long, help: "Where to log: auto (the journal when stderr is connected to it, else stderr), journal, stderr.")
+    var logTarget = "auto"
+
     @Option(name: .long, help: "State directory (overrides the config).")
     var stateDirectory: String?
 
@@ -36,6 +39,9 @@ struct RTU104d: AsyncParsableCommand {
                 throw ValidationError("--log-level must be one of \(LogLevel.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             overrides.logLevel = level
+        }
+        guard let target = LogTarget(rawValue: logTarget) else {
+            throw ValidationError("--log-target must be one of \(LogTarget.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let configuration: DaemonConfiguration
         switch ConfigurationLoader.load(configPath: config, overrides: overrides) {
@@ -53,12 +59,9 @@ struct RTU104d: AsyncParsableCommand {
             return
         }
         let level = Logger.Level(rawValue: configuration.daemon.logLevel.rawValue) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
+        let logTo = LogHandlerFactory.bootstrap(level: level, target: target) // journal or stderr (--log-target)
         let logger = Logger(label: "rtu104d")
+        if target == .journal && logTo != .journal { logger.warning("journald is not running; logging to stderr") }
         for warning in configuration.warnings { logger.warning("\(warning)") }
         let stopSignals = SignalStream.watching([SIGTERM, SIGINT])
         let reloadSignals = SignalStream.watching([SIGHUP])
