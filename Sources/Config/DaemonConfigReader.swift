@@ -4,7 +4,8 @@ import Outstation
 /// Interprets the daemon config's INI sections; cross-section checks are the loader's.
 struct DaemonConfigReader {
     static let daemonKeys = ["point_tables", "state_directory", "runtime_directory", "log_level", "command_max_age",
-                             "max_handler_processes", "select_timeout"]
+                             "max_handler_processes", "select_timeout", "control_socket", "control_socket_mode",
+                             "control_socket_group"]
     static let listenerKeys = ["bind", "link_errors", "max_connections"]
     static let stationKeys = ["listener", "allow", "common_addresses", "k", "w", "t0", "t1", "t2", "t3",
                               "event_buffer", "event_overflow", "time_tags", "redundancy", "accept_c_ts_na",
@@ -107,6 +108,17 @@ struct DaemonConfigReader {
         let maxAge = fields.duration("command_max_age", allowZero: true, max: .seconds(86_400))
         let processes = fields.int("max_handler_processes", in: 1...1024)
         let selectTimeout = fields.duration("select_timeout", max: .seconds(3600))
+        let controlSocket = fields.string("control_socket").map { Paths.resolve($0, relativeTo: configDirectory) }
+        let controlSocketMode = fields.read("control_socket_mode") { value -> Result<UInt32, ValueError> in
+            guard let text = value.scalarText, let mode = UInt32(text, radix: 8), mode <= 0o777 else {
+                return .failure(ValueError("\(value.display) is not a file mode; write it in octal, e.g. 0660"))
+            }
+            guard mode & 0o007 == 0 else {
+                return .failure(ValueError("mode \(text) lets every local user command the RTU; clear the last digit (e.g. 0660)"))
+            }
+            return .success(mode)
+        }
+        let controlSocketGroup = fields.string("control_socket_group")
         fields.reportUnknownKeys(known: Self.daemonKeys, elsewhere: Self.misplaced(for: "daemon"))
         daemon = DaemonSettings(pointTables: pointTables.map(\.path),
                                 stateDirectory: state ?? DaemonSettings.defaultStateDirectory,
@@ -115,7 +127,9 @@ struct DaemonConfigReader {
                                 commandMaxAge: maxAge.map { $0 == .zero ? nil : $0 } ?? DaemonSettings.defaultCommandMaxAge,
                                 maxHandlerProcesses: processes ?? DaemonSettings.defaultMaxHandlerProcesses,
                                 selectTimeout: selectTimeout ?? DaemonSettings.defaultSelectTimeout,
-                                location: fields.location)
+                                controlSocket: controlSocket,
+                                controlSocketMode: controlSocketMode ?? DaemonSettings.defaultControlSocketMode,
+                                controlSocketGroup: controlSocketGroup, location: fields.location)
     }
 
     private mutating func readListener(_ fields: FieldReader, name: String) {

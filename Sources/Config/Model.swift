@@ -21,8 +21,17 @@ public struct DaemonSettings: Hashable, Sendable {
     public var maxHandlerProcesses: Int
     /// How long a select waits for its execute, for stations without their own `select_timeout`.
     public var selectTimeout: Duration
+    /// The control socket's path as configured; nil: `control.sock` in the runtime directory.
+    public var controlSocketPath: String?
+    /// The control socket's file mode and group (nil: the daemon's own group).
+    public var controlSocketMode: UInt32
+    public var controlSocketGroup: String?
     public var location: SourceLocation
 
+    public static let defaultControlSocketMode: UInt32 = 0o660
+
+    /// Where the control socket is: as configured, else in the runtime directory (systemd's RuntimeDirectory).
+    public var controlSocket: String { controlSocketPath ?? runtimeDirectory + "/control.sock" }
     public static let defaultStateDirectory = "/var/lib/rtu104d"
     public static let defaultRuntimeDirectory = "/run/rtu104d"
     public static let defaultCommandMaxAge = Duration.seconds(30)
@@ -33,7 +42,9 @@ public struct DaemonSettings: Hashable, Sendable {
                 runtimeDirectory: String = Self.defaultRuntimeDirectory, logLevel: LogLevel = .info,
                 commandMaxAge: Duration? = Self.defaultCommandMaxAge,
                 maxHandlerProcesses: Int = Self.defaultMaxHandlerProcesses,
-                selectTimeout: Duration = Self.defaultSelectTimeout, location: SourceLocation) {
+                selectTimeout: Duration = Self.defaultSelectTimeout, controlSocket: String? = nil,
+                controlSocketMode: UInt32 = Self.defaultControlSocketMode, controlSocketGroup: String? = nil,
+                location: SourceLocation) {
         self.pointTables = pointTables
         self.stateDirectory = stateDirectory
         self.runtimeDirectory = runtimeDirectory
@@ -41,6 +52,9 @@ public struct DaemonSettings: Hashable, Sendable {
         self.commandMaxAge = commandMaxAge
         self.maxHandlerProcesses = maxHandlerProcesses
         self.selectTimeout = selectTimeout
+        self.controlSocketPath = controlSocket
+        self.controlSocketMode = controlSocketMode
+        self.controlSocketGroup = controlSocketGroup
         self.location = location
     }
 }

@@ -21,7 +21,7 @@ struct PointTableReader {
 
     static let commonKeys = ["ca", "ioa", "name", "comment"]
     static let monitorKeys = ["type", "value", "quality", "time_tag", "groups", "counter_group", "deadband",
-                              "cyclic", "background", "transient"]
+                              "cyclic", "background", "transient", "retain"]
     static let commandKeys = ["command", "time_tag", "sbo", "feedback", "actterm", "handler", "timeout"]
 
     static let pointKinds: [(String, PointKind)] = PointKind.allCases.map { ($0.rawValue, $0) }
@@ -182,6 +182,7 @@ struct PointTableReader {
         let cyclic = fields.duration("cyclic")
         let background = fields.duration("background")
         let transient = fields.bool("transient")
+        let retain = fields.bool("retain")
         let valueNode = fields.value("value")
         fields.reportUnknownKeys(known: Self.commonKeys + Self.monitorKeys, elsewhere: Self.commandOnly)
 
@@ -213,6 +214,9 @@ struct PointTableReader {
         if kind == .counter, !quality.subtracting(.invalid).isEmpty {
             fields.error("quality", "integrated totals carry only the invalid flag (the IV bit of BCR)")
         }
+        if kind == .counter, retain == false {
+            fields.warning("retain", "integrated totals are always kept across restarts; retain = false has no effect")
+        }
         if kind.isMeasurement, case .percent(let percent)? = deadband, percent > 100 {
             fields.warning("deadband", "a deadband of \(percent)% means hardly any change is ever reported")
         }
@@ -231,7 +235,7 @@ struct PointTableReader {
             address: address, name: name, kind: kind, initialValue: value, initialQuality: quality,
             timeTaggedEvents: timeTag, groups: InterrogationGroups(groups: groups),
             counterGroup: kind == .counter ? counterGroup : nil, deadband: kind.isMeasurement ? deadband : nil,
-            periodic: kind == .counter ? nil : periodic)
+            periodic: kind == .counter ? nil : periodic, retain: retain ?? false)
         return LocatedMonitor(definition: definition, location: fields.location)
     }
 

@@ -11,7 +11,7 @@ public final class ControlSocket: Sendable {
     public let path: String
 
     /// Binds `path` (replacing a stale socket file) with file mode `mode`.
-    public static func bind(path: String, mode: UInt32, server: OutstationServer, reloader: Reloader,
+    public static func bind(path: String, mode: UInt32, group: String?, server: OutstationServer, reloader: Reloader,
                             logger: Logger) async throws -> ControlSocket {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
@@ -25,6 +25,17 @@ public final class ControlSocket: Sendable {
             }
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true)
             .get()
+        // Who may command the RTU is decided by the socket file's group and mode.
+        if let group {
+            guard let entry = getgrnam(group) else {
+                try? await channel.close()
+                throw ControlSocketError(message: "control_socket_group '\(group)' is not a group on this machine")
+            }
+            guard chown(path, uid_t.max, entry.pointee.gr_gid) == 0 else {
+                try? await channel.close()
+                throw ControlSocketError(message: "cannot give \(path) to group \(group): \(String(cString: strerror(errno)))")
+            }
+        }
         guard chmod(path, mode_t(mode)) == 0 else {
             try? await channel.close()
             throw ControlSocketError(message: "cannot set mode \(String(mode, radix: 8)) on \(path): \(String(cString: strerror(errno)))")

@@ -42,7 +42,9 @@ public enum DaemonRunner {
         let reloader = Reloader(configuration: configuration, overrides: overrides, server: server, logger: logger)
         let control: ControlSocket
         do {
-            control = try await ControlSocket.bind(path: controlSocketPath(configuration), mode: 0o660, server: server,
+            control = try await ControlSocket.bind(path: configuration.daemon.controlSocket,
+                                                   mode: configuration.daemon.controlSocketMode,
+                                                   group: configuration.daemon.controlSocketGroup, server: server,
                                                    reloader: reloader, logger: logger)
         } catch {
             try? await server.stop().get()
@@ -124,11 +126,6 @@ func saveState(to store: StateStore, from server: OutstationServer, logger: Logg
     } catch {
         logger.error("cannot save state: \(error)", metadata: ["path": "\(store.path)"])
     }
-}
-
-/// The control socket lives in the runtime directory (systemd's RuntimeDirectory when run as a service).
-public func controlSocketPath(_ configuration: DaemonConfiguration) -> String {
-    configuration.daemon.runtimeDirectory + "/control.sock"
 }
 
 extension ListenerSettings {

@@ -321,3 +321,47 @@ import Testing
     }
 }
 
+
+@Suite struct ControlSocketAndRetainTests {
+    @Test func controlSocketDefaultsToTheRuntimeDirectory() throws {
+        let config = try #require(Files().configuration)
+        #expect(config.daemon.controlSocket == DaemonSettings.defaultRuntimeDirectory + "/control.sock")
+        #expect(config.daemon.controlSocketMode == 0o660)
+        #expect(config.daemon.controlSocketGroup == nil)
+        let moved = try #require(try? Files().load(overrides: DaemonOverrides(runtimeDirectory: "/tmp/elsewhere")).get())
+        #expect(moved.daemon.controlSocket == "/tmp/elsewhere/control.sock", "the override moves the default socket too")
+    }
+
+    @Test func controlSocketKeys() throws {
+        let text = Files.config.replacing("point_tables = points.json",
+                                          with: "point_tables = points.json\ncontrol_socket = /run/x/ctl.sock\ncontrol_socket_mode = 0640\ncontrol_socket_group = scada")
+        let config = try #require(Files(config: text).configuration)
+        #expect(config.daemon.controlSocket == "/run/x/ctl.sock")
+        #expect(config.daemon.controlSocketMode == 0o640)
+        #expect(config.daemon.controlSocketGroup == "scada")
+    }
+
+    @Test(arguments: [("0666", "lets every local user command the RTU"), ("rw-rw----", "is not a file mode"), ("01777", "is not a file mode")])
+    func controlSocketModeErrors(mode: String, message: String) {
+        let text = Files.config.replacing("point_tables = points.json", with: "point_tables = points.json\ncontrol_socket_mode = \(mode)")
+        let errors = Files(config: text).errors
+        #expect(errors.count == 1)
+        #expect(errors.first?.contains("key 'control_socket_mode'") == true, "\(errors)")
+        #expect(errors.first?.contains(message) == true, "\(errors)")
+    }
+
+    @Test func retainIsReadAndCountersAlwaysPersist() throws {
+        let points = Files.points(#"{"ca": 47, "ioa": 1, "type": "float", "retain": true}"#,
+                                  #"{"ca": 47, "ioa": 2, "type": "float"}"#,
+                                  #"{"ca": 47, "ioa": 3, "type": "counter"}"#)
+        let config = try #require(Files(points: points).configuration)
+        let persistent = config.points.monitorPoints.filter(\.isPersistent).map(\.address.objectAddress)
+        #expect(persistent == [1, 3])
+    }
+
+    @Test func retainFalseOnACounterIsAWarning() {
+        let files = Files(points: Files.points(#"{"ca": 47, "ioa": 3, "type": "counter", "retain": false}"#))
+        #expect(files.errors.isEmpty)
+        #expect(files.warnings.contains { $0.contains("integrated totals are always kept across restarts") })
+    }
+}

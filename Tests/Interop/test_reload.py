@@ -44,6 +44,7 @@ BASE = [
     {"ioa": 2, "type": "single", "value": False},
     {"ioa": 3, "type": "scaled", "value": 7},
     {"ioa": 50, "type": "counter", "value": 0},
+    {"ioa": 60, "type": "float", "value": 0.0, "retain": True},
 ]
 
 
@@ -121,7 +122,7 @@ def test_broken_config_keeps_the_running_one(daemon):
         assert "points.json:1:" in daemon.log_text(), "the error names the file and line"
         reply = control(daemon, {"op": "reload"})
         assert reply["ok"] is False and "the running configuration stays" in reply["error"]
-        assert set(interrogate(master)) == {1, 2, 3}
+        assert set(interrogate(master)) == {1, 2, 3, 60}
         assert not master.closed
 
 
@@ -177,14 +178,16 @@ def test_hundred_reloads_under_a_steady_event_stream_lose_nothing(daemon):
 
 
 def test_counters_come_back_after_kill_9(daemon):
-    assert control(daemon, {"op": "set", "points": [{"point": "47:50", "value": 123456}]})["ok"]
+    assert control(daemon, {"op": "set", "points": [{"point": "47:50", "value": 123456}, {"point": "47:60", "value": 7.5},
+                                                    {"point": "47:1", "value": 9.0}]})["ok"]
     time.sleep(11)  # the state is saved every 10 s
     daemon.kill()
     daemon.start()
-    got = control(daemon, {"op": "get", "points": ["47:50", "47:1"]})
+    got = control(daemon, {"op": "get", "points": ["47:50", "47:60", "47:1"]})
     values = {point["ioa"]: point["value"] for point in got["points"]}
-    assert values == {50: 123456, 1: 1.5}, "the counter survives; a point without retain starts from its table value"
-    assert "restored 1 of 1 saved values" in daemon.log_text()
+    assert values == {50: 123456, 60: 7.5, 1: 1.5}, \
+        "the counter and the retained point survive; a point without retain starts from its table value"
+    assert "restored 2 of 2 saved values" in daemon.log_text()
 
 
 def test_counters_are_saved_at_a_clean_stop(daemon):
