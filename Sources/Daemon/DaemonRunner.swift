@@ -26,9 +26,9 @@ public enum DaemonRunner {
                 logger.warning("point update refused: \(error)")
             }
         }
-        let dispatcher = CommandDispatcher(configuration: configuration, logger: logger, apply: apply)
+        let processes = HostProcesses(configuration: configuration, logger: logger, apply: apply)
         let server = try await eventLoop.submit {
-            OutstationServer(eventLoop: eventLoop, logger: logger, outstation: outstation.value, commandHandler: dispatcher)
+            OutstationServer(eventLoop: eventLoop, logger: logger, outstation: outstation.value, commandHandler: processes)
         }.get()
         serverBox.server = server
         let stateStore = StateStore(directory: configuration.daemon.stateDirectory)
@@ -39,7 +39,8 @@ public enum DaemonRunner {
             try? await group.shutdownGracefully()
             throw error
         }
-        let reloader = Reloader(configuration: configuration, overrides: overrides, server: server, logger: logger)
+        let reloader = Reloader(configuration: configuration, overrides: overrides, server: server, processes: processes,
+                                logger: logger)
         let control: ControlSocket
         do {
             control = try await ControlSocket.bind(path: configuration.daemon.controlSocket,
@@ -71,12 +72,7 @@ public enum DaemonRunner {
         // SIGKILL) and waits for them.
         await withDiscardingTaskGroup { tasks in
             tasks.addTask { await server.runCommands() }
-            tasks.addTask { await dispatcher.run() }
-            for feederConfiguration in configuration.feeders {
-                let feeder = Feeder(configuration: feederConfiguration, points: configuration.points, logger: logger,
-                                    apply: apply)
-                tasks.addTask { await feeder.run() }
-            }
+            tasks.addTask { await processes.run() }
             tasks.addTask {
                 for await _ in reloadSignals { _ = await reloader.reload() }
             }

@@ -15,15 +15,18 @@ public actor Reloader {
     private let configPath: String
     private let overrides: DaemonOverrides
     private let server: OutstationServer
+    private let processes: HostProcesses?
     private let logger: Logger
     public private(set) var configuration: DaemonConfiguration
     public private(set) var lastOutcome: ReloadResult?
     private var systemd: SystemdSupervision?
 
-    public init(configuration: DaemonConfiguration, overrides: DaemonOverrides, server: OutstationServer, logger: Logger) {
+    public init(configuration: DaemonConfiguration, overrides: DaemonOverrides, server: OutstationServer,
+                processes: HostProcesses? = nil, logger: Logger) {
         self.configPath = configuration.configPath
         self.overrides = overrides
         self.server = server
+        self.processes = processes
         self.logger = logger
         self.configuration = configuration
     }
@@ -48,7 +51,9 @@ public actor Reloader {
                 let report = try await server.reload(listeners: loaded.listeners.map(ListenerSettings.init),
                                                      points: loaded.points, stations: loaded.stations).get()
                 configuration = loaded
-                outcome = ReloadResult(succeeded: true, message: "configuration reloaded: \(report.summary)")
+                let restarted = processes?.reconfigure(loaded) ?? false
+                outcome = ReloadResult(succeeded: true, message: "configuration reloaded: \(report.summary)"
+                                       + (restarted ? "; handlers and feeders restarted" : ""))
             } catch {
                 outcome = ReloadResult(succeeded: false, message: "reload failed: \(error); the running configuration stays")
             }
