@@ -105,7 +105,7 @@ public struct JournalLogHandler: LogHandler {
                                           label: label, file: event.file, function: event.function, line: event.line,
                                           error: event.error, identifier: identifier)
         if Self.send(fields) != 0 {
-            Self.writeToStandardError("\(event.level): \(fields[0].value)\n")
+            writeStandardError("\(event.level): \(fields[0].value)\n")
         }
     }
 
@@ -125,21 +125,6 @@ public struct JournalLogHandler: LogHandler {
                 iovec(iov_base: bytes.baseAddress! + range.lowerBound, iov_len: range.count)
             }
             return vectors.withUnsafeBufferPointer { rtu104d_sd_journal_sendv($0.baseAddress, Int32($0.count)) }
-        }
-    }
-
-    static func writeToStandardError(_ text: String) {
-        var text = text
-        text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                offset += written
-            }
         }
     }
 }

@@ -76,16 +76,5 @@ struct RTU104d: AsyncParsableCommand {
 }
 
 func printError(_ line: String) {
-    var text = line + "\n"
-    text.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(STDERR_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += written
-        }
-    }
+    writeStandardError(line + "\n")
 }
