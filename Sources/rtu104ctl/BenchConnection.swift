@@ -77,7 +77,7 @@ final class BenchConnection {
         self.descriptor = descriptor
         self.w = max(1, w)
         self.idleMilliseconds = max(1, idleMilliseconds)
-        buffer = .allocate(capacity: Self.bufferSize)
+        buffer = benchReceiveBuffer
         var size = receiveBuffer
         setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
         let flags = fcntl(descriptor, F_GETFL, 0)
@@ -85,10 +85,7 @@ final class BenchConnection {
         lastReception = benchClock()
     }
 
-    deinit {
-        buffer.deallocate()
-        close()
-    }
+    deinit { close() }
 
     func close() {
         guard !closedDescriptor else { return }
@@ -258,6 +255,10 @@ final class BenchConnection {
         }
     }
 }
+
+/// One receive buffer for every bench connection (they run one after another), so that a new
+/// connection does not page in 4 MiB again.
+nonisolated(unsafe) private let benchReceiveBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: BenchConnection.bufferSize)
 
 /// Monotonic seconds.
 func benchClock() -> Double {

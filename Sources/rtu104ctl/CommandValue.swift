@@ -125,6 +125,12 @@ enum CommandValue: Hashable, Sendable {
 enum QualifierOption {
     static func parse(_ text: String?, for kind: CommandKind) throws -> UInt8 {
         guard let text else { return 0 }
+        if kind == .bitstring {
+            guard ["default", "none", "0"].contains(text.lowercased()) else {
+                throw ValidationError("bitstring commands have no qualifier")
+            }
+            return 0
+        }
         let limit: UInt8 = kind.hasCommandQualifier ? 31 : 127
         switch text.lowercased() {
         case "default", "none": return 0
@@ -134,7 +140,6 @@ enum QualifierOption {
         default:
             if let number = UInt8(text), number <= limit { return number }
         }
-        if kind == .bitstring { throw ValidationError("bitstring commands have no qualifier") }
         throw ValidationError(kind.hasCommandQualifier
             ? "'\(text)' is not a qualifier of command; use short, long, persistent, default or 0...31"
             : "'\(text)' is not a set-point qualifier (QL); use 0...127")
