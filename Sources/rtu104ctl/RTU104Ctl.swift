@@ -9,6 +9,9 @@ struct RTU104Ctl: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rtu104ctl",
         abstract: "Operator tool for the rtu104d IEC 60870-5-104 outstation.",
-        subcommands: [Decode.self, SetCommand.self, GetCommand.self, StatusCommand.self, ReloadCommand.self, WatchCommand.self]
+        subcommands: [Decode.self, SetCommand.self, GetCommand.self, StatusCommand.self, ReloadCommand.self, WatchCommand.self,
+                      ConnectCommand.self, InterrogateCommand.self, ProcessCommand.self, MonitorCommand.self,
+                      ReadCommand.self, ClockSyncCommand.self, TestCommand.self, ResetProcessCommand.self,
+                      CompareCommand.self, BenchCommand.self]
     )
 }

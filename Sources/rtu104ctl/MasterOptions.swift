@@ -1,0 +1,147 @@
+import ArgumentParser
+import IEC104
+
+/// The options every master subcommand shares: where the station is, how to address it, the link
+/// parameters of IEC 60870-5-104 clause 5.5, TLS (accepted, not yet available) and timeouts.
+struct MasterOptions: ParsableArguments {
+    @Argument(help: ArgumentHelp("The station: HOST, HOST:PORT or [IPv6]:PORT (port 2404 unless given).",
+                                 valueName: "host[:port]"))
+    var station: String
+
+    @Option(name: [.customLong("ca"), .customLong("common-address")],
+            help: ArgumentHelp("Common address of ASDU (default: 65535, the broadcast address, where the request allows it).",
+                               valueName: "n"))
+    var commonAddress: UInt16?
+
+    @Option(name: [.customLong("originator"), .customLong("oa")],
+            help: ArgumentHelp("Originator address sent in every request.", valueName: "n"))
+    var originator: UInt8 = 0
+
+    @Option(help: "k: I-frames sent before waiting for an acknowledgement.")
+    var k: Int = 12
+    @Option(help: "w: acknowledge after this many received I-frames.")
+    var w: Int = 8
+    @Option(help: ArgumentHelp("t0: connection establishment timeout.", valueName: "seconds"))
+    var t0: Double = 30
+    @Option(help: ArgumentHelp("t1: timeout for a confirmation of a sent frame.", valueName: "seconds"))
+    var t1: Double = 15
+    @Option(help: ArgumentHelp("t2: acknowledge received I-frames after this long at the latest.", valueName: "seconds"))
+    var t2: Double = 10
+    @Option(help: ArgumentHelp("t3: send TESTFR act after this long without traffic.", valueName: "seconds"))
+    var t3: Double = 20
+
+    @Flag(help: "Connect over TLS (IEC 62351-3). Not available yet.")
+    var tls = false
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("CA certificates to verify the station (PEM).", valueName: "path"))
+    var tlsCA: String?
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Client certificate (PEM).", valueName: "path"))
+    var tlsCertificate: String?
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("Client private key (PEM).", valueName: "path"))
+    var tlsKey: String?
+
+    @Option(name: [.customLong("bind"), .customLong("source")],
+            help: ArgumentHelp("Local source address (ADDRESS or ADDRESS:PORT) to connect from.", valueName: "address"))
+    var bind: String?
+
+    @Option(help: ArgumentHelp("How long to wait for a reply, and for the next frame of a long reply.",
+                               valueName: "seconds"))
+    var timeout: Double = 10
+
+    @Flag(name: .shortAndLong, help: "No progress messages on standard error.")
+    var quiet = false
+
+    func validate() throws {
+        if tls || tlsCA != nil || tlsCertificate != nil || tlsKey != nil {
+            throw ValidationError("TLS is not available yet; connect without --tls, --tls-ca, --tls-cert and --tls-key")
+        }
+        _ = try linkParameters()
+        _ = try endpoint()
+        if let bind { _ = try Endpoint.parse(bind, defaultPort: 0) }
+        guard timeout > 0, timeout.isFinite else { throw ValidationError("--timeout must be more than 0 seconds") }
+    }
+
+    func linkParameters() throws -> APCIParameters {
+        func duration(_ seconds: Double) -> Duration { .milliseconds(Int64((seconds * 1000).rounded())) }
+        do throws(APCIParameterError) {
+            return try APCIParameters(k: k, w: w, t0: duration(t0), t1: duration(t1), t2: duration(t2), t3: duration(t3))
+        } catch {
+            throw ValidationError("link parameters: \(error)")
+        }
+    }
+
+    func endpoint() throws -> Endpoint {
+        try Endpoint.parse(station, defaultPort: 2404)
+    }
+
+    /// The common address for requests that may be broadcast.
+    var commonAddressOrBroadcast: UInt16 { commonAddress ?? ASDU.broadcastAddress }
+
+    /// A progress line on standard error, unless `--quiet`.
+    func progress(_ message: String) {
+        if !quiet { reportProgress(message) }
+    }
+
+    /// Opens the connection and starts data transfer, reporting both.
+    func openSession() throws(MasterError) -> MasterSession {
+        let endpoint: Endpoint
+        let parameters: APCIParameters
+        let source: Endpoint?
+        do {
+            endpoint = try self.endpoint()
+            parameters = try linkParameters()
+            source = try bind.map { try Endpoint.parse($0, defaultPort: 0) }
+        } catch {
+            throw .usage("\(error)")
+        }
+        let session = try MasterSession.connect(to: endpoint, from: source, parameters: parameters)
+        progress("connected to \(endpoint) in \(session.connectMilliseconds.formatted2) ms")
+        try session.startDataTransfer(timeout: parameters.t1)
+        progress("data transfer started (STARTDT con)")
+        return session
+    }
+}
+
+/// A host and port as given on the command line.
+struct Endpoint: Hashable, Sendable, CustomStringConvertible {
+    var host: String
+    var port: UInt16
+
+    /// `host`, `host:port`, `[v6]`, `[v6]:port`; a bare IPv6 address (more than one colon) takes the default port.
+    static func parse(_ text: String, defaultPort: UInt16) throws -> Endpoint {
+        guard !text.isEmpty else { throw ValidationError("empty address") }
+        func port(_ digits: Substring) throws -> UInt16 {
+            guard let number = UInt16(digits), defaultPort == 0 || number > 0 else {
+                throw ValidationError("'\(digits)' in '\(text)' is not a port number (1...65535)")
+            }
+            return number
+        }
+        if text.hasPrefix("[") {
+            guard let close = text.firstIndex(of: "]") else { throw ValidationError("'\(text)': missing ']'") }
+            let host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            if rest.isEmpty { return Endpoint(host: host, port: defaultPort) }
+            guard rest.hasPrefix(":") else { throw ValidationError("'\(text)': expected ':port' after ']'") }
+            return Endpoint(host: host, port: try port(rest.dropFirst()))
+        }
+        let colons = text.filter { $0 == ":" }.count
+        if colons == 1, let colon = text.firstIndex(of: ":") {
+            let host = String(text[..<colon])
+            guard !host.isEmpty else { throw ValidationError("'\(text)': missing host before ':'") }
+            return Endpoint(host: host, port: try port(text[text.index(after: colon)...]))
+        }
+        return Endpoint(host: text, port: defaultPort)
+    }
+
+    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+extension Double {
+    /// Two decimals, e.g. `0.42`.
+    var formatted2: String {
+        let hundredths = (self * 100).rounded()
+        let whole = Int(hundredths / 100)
+        let fraction = Int(abs(hundredths).truncatingRemainder(dividingBy: 100))
+        let sign = self < 0 && whole == 0 && fraction != 0 ? "-" : ""
+        return "\(sign)\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
+    }
+}
