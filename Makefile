@@ -32,6 +32,7 @@ build: deps
 define run-interop
 	PYTHON=$(PYTHON) scripts/interop-venv $(INTEROP_VENV) Tests/Interop/requirements.txt
 	$(SWIFT) build --product rtu104d
+	$(SWIFT) build --product rtu104ctl
 	RTU104D="$$($(SWIFT) build --show-bin-path)/rtu104d" PYTHONDONTWRITEBYTECODE=1 \
 		$(INTEROP_VENV)/bin/python -m pytest Tests/Interop -p no:cacheprovider -rfEsx
 endef
