@@ -144,7 +144,7 @@ class Bench:
     def gi(self):
         self.log("\n== 1. General interrogation (fastmaster gi, new connection per run, k=12 w=8)")
         sizes = self.args.sizes
-        repeats = {3000: 9, 10000: 9, 100000: 5, 1000000: 3}
+        repeats = {3000: 9, 10000: 9, 100000: 7, 1000000: 5}
         for index, n in enumerate(sizes):
             r = repeats.get(n, 5)
             port_d, port_l = 24100 + 2 * index, 24101 + 2 * index
@@ -152,8 +152,10 @@ class Bench:
                                   f"limitserver-gi-{n}", ready="READY")
             daemon, load_s, _ = self.start_daemon(n, port_d, f"rtu104d-gi-{n}")
             mem = self.memory(daemon.pid)
-            self.record("load", "rtu104d", points=n, load_s=round(load_s, 3), rss_mib=round(mem.get("VmRSS", 0), 1))
-            self.summary["daemon"][n] = {"load_s": load_s, "rss_loaded": mem.get("VmRSS", 0)}
+            self.record("load", "rtu104d", points=n, load_s=round(load_s, 3), rss_mib=round(mem.get("VmRSS", 0), 1),
+                        rss_peak_during_load_mib=round(mem.get("VmHWM", 0), 1))
+            self.summary["daemon"][n] = {"load_s": load_s, "rss_loaded": mem.get("VmRSS", 0),
+                                         "rss_load_peak": mem.get("VmHWM", 0)}
             figures = {"rtu104d": [], "limitserver": []}
             cpu = {"rtu104d": [], "limitserver": []}
             whole = {"rtu104d": [], "limitserver": []}  # N / (request -> ACTTERM)
@@ -266,6 +268,22 @@ class Bench:
         return line, feeder_line
 
     @staticmethod
+    def perf_report(data, out_path):
+        """Writes the top symbols (self time, then with children) of a perf recording, demangled."""
+        with open(out_path, "w", encoding="utf-8") as out:
+            for children in ("--no-children", "--children"):
+                report = subprocess.run(["perf", "report", "-i", data, children, "--stdio", "--sort", "symbol",
+                                         "-g", "none"], capture_output=True, text=True, timeout=300).stdout
+                rows = [l for l in report.splitlines() if l.strip()[:1].isdigit()][:50]
+                text = "\n".join(rows)
+                try:
+                    text = subprocess.run(["swift", "demangle", "--simplified"], input=text, capture_output=True,
+                                          text=True, timeout=60).stdout
+                except OSError:
+                    pass
+                out.write(f"== perf report {children}\n{text}\n\n")
+
+    @staticmethod
     def lossless(line, feeder, rate):
         if not line.get("ok"):
             return False
@@ -324,7 +342,9 @@ class Bench:
                 perf_file = os.path.join(self.work, "perf-events.data")
                 line, feeder = self.events_run("rtu104d", port_d, daemon.pid, perf_rate, seconds, control=control,
                                                seq_start=1, perf=perf_file)
-                self.log(f"  perf record -g of rtu104d at {perf_rate}/s: {perf_file}")
+                report = os.path.join(self.work, "perf-events-report.txt")
+                self.perf_report(perf_file, report)
+                self.log(f"  perf record -g of rtu104d at {perf_rate}/s: {perf_file}; top symbols in {report}")
             # connect + STARTDT against this daemon (section 3) while it is running
             self.connect_one("rtu104d", port_d, daemon.pid)
             self.summary["daemon"]["events_rss"] = self.memory(daemon.pid).get("VmHWM", 0)
@@ -385,15 +405,18 @@ class Bench:
         s = self.summary
         self.log(f"\n== summary (run {self.run_id}, {self.machine['cores']} cores, load at start "
                  f"{self.machine['load_at_start']:.2f}; ratios are taken within this run)")
-        self.log(f"{'GI points':>10} {'rtu104d obj/s':>15} {'limitserver obj/s':>18} {'ratio':>7} "
-                 f"{'c104 obj/s':>14} {'rtu104d load s':>15} {'RSS peak MiB':>13}")
+        self.log(f"{'GI points':>10} {'rtu104d obj/s':>14} {'CPU %':>6} {'limit obj/s':>12} {'ratio':>6} "
+                 f"{'c104 obj/s':>14} {'load s':>7} {'RSS MiB':>8} {'peak MiB':>9}")
         for n, row in s["gi"].items():
             c = s["c104"].get(n)
             c_text = "-" if c is None else (f"fails {c.get('objects_received', 0)}/{n}" if c.get("stalled")
                                             else f"{c['median']:,.0f}")
             d = s["daemon"].get(n, {})
-            self.log(f"{n:>10,} {row['rtu104d']['median']:>15,.0f} {row['limitserver']['median']:>18,.0f} "
-                     f"{row['ratio']:>7.3f} {c_text:>14} {d.get('load_s', 0):>15.2f} {d.get('rss_peak', 0):>13.0f}")
+            self.log(f"{n:>10,} {row['rtu104d']['median']:>14,.0f} {row['rtu104d']['cpu']:>6.0f} "
+                     f"{row['limitserver']['median']:>12,.0f} {row['ratio']:>6.3f} {c_text:>14} "
+                     f"{d.get('load_s', 0):>7.2f} {d.get('rss_loaded', 0):>8.0f} {d.get('rss_peak', 0):>9.0f}")
+        self.log("(obj/s: medians of ACTCON -> ACTTERM; CPU: rtu104d's median over the GI; load: start until the "
+                 "port accepts; RSS after load and peak after the GIs)")
         self.log("")
         self.log(f"{'events/s':>10} | {'rtu104d rx/s':>12} {'loss %':>6} {'p50/p99 ms':>10} {'CPU %':>5} | "
                  f"{'limit rx/s':>10} {'loss %':>6} {'p50/p99':>7} | {'limit16 rx/s':>12} {'loss %':>6} {'p50/p99':>7}")
