@@ -70,6 +70,8 @@ class Bench:
 
     # ------------------------------------------------------------------ plumbing
     def record(self, section, server, **fields):
+        if "run" in fields:  # fastmaster's GI repeat number; "run" names this run of the script
+            fields["repeat"] = fields.pop("run")
         line = {"run": self.run_id, "section": section, "server": server, **fields}
         with open(self.results_path, "a", encoding="utf-8") as out:
             out.write(json.dumps(line, sort_keys=True) + "\n")
