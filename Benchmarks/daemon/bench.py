@@ -30,6 +30,13 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 started = []  # Popen objects of every server we started
 
 
+def free_port():
+    """A loopback TCP port that is free now (other jobs on this machine run servers too)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def stop(proc, grace=5.0):
     if proc is None or proc.poll() is not None:
         return
@@ -149,7 +156,7 @@ class Bench:
         repeats = {3000: 9, 10000: 9, 100000: 7, 1000000: 5}
         for index, n in enumerate(sizes):
             r = repeats.get(n, 5)
-            port_d, port_l = 24100 + 2 * index, 24101 + 2 * index
+            port_d, port_l = free_port(), free_port()
             limit, _ = self.start([os.path.join(self.bin, "limitserver"), str(port_l), str(n)],
                                   f"limitserver-gi-{n}", ready="READY")
             daemon, load_s, _ = self.start_daemon(n, port_d, f"rtu104d-gi-{n}")
@@ -200,7 +207,7 @@ class Bench:
     def c104(self):
         self.log("\n== 1b. c104 2.2.1 server (lib60870-C) GI")
         for index, (n, r, stall, limit_s) in enumerate(((3000, 5, 5, 60), (10000, 1, 5, 30))):
-            port = 24150 + index
+            port = free_port()
             try:
                 proc, load_s = self.start([self.python, os.path.join(HERE, "c104_server.py"), str(port), str(n)],
                                           f"c104-gi-{n}", ready="ready", timeout=120)
@@ -302,7 +309,7 @@ class Bench:
         seconds = self.args.event_seconds
         rates = [10000, 50000, 100000]
         search = [150000, 200000, 300000, 400000, 600000, 800000]
-        port_d = 24200
+        port_d = free_port()
         daemon, _, control = self.start_daemon(1000, port_d, "rtu104d-events")
         seq = 1
         results = self.summary["events"]
@@ -362,7 +369,7 @@ class Bench:
         # (as many M_ME_TF_1 as fit in 249 octets, which is how rtu104d packs consecutive events)
         for rate in list(results["rtu104d"]):
             for server, per_asdu in (("limitserver", 1), ("limitserver-16", 16)):
-                port_l = 24210
+                port_l = free_port()
                 runs = []
                 for attempt in range(self.args.event_repeats):
                     limit, _ = self.start([os.path.join(self.bin, "limitserver"), str(port_l), "1000", str(rate),
@@ -412,10 +419,11 @@ class Bench:
 
     def connect(self):
         self.log("\n== 3. Connect + STARTDT act/con, then close (fastmaster connect)")
-        limit, _ = self.start([os.path.join(self.bin, "limitserver"), "24220", "1000"], "limitserver-connect",
+        port_l = free_port()
+        limit, _ = self.start([os.path.join(self.bin, "limitserver"), str(port_l), "1000"], "limitserver-connect",
                               ready="READY")
         try:
-            self.connect_one("limitserver", 24220, limit.pid)
+            self.connect_one("limitserver", port_l, limit.pid)
         finally:
             stop(limit)
         for server in ("rtu104d", "limitserver"):
@@ -426,23 +434,8 @@ class Bench:
                          f"server CPU {line.get('server_cpu_pct', float('nan')):.0f}%")
 
     # ------------------------------------------------------------------ table
-    def table(self):
+    def events_table(self):
         s = self.summary
-        self.log(f"\n== summary (run {self.run_id}, {self.machine['cores']} cores, load at start "
-                 f"{self.machine['load_at_start']:.2f}; ratios are taken within this run)")
-        self.log(f"{'GI points':>10} {'rtu104d obj/s':>14} {'CPU %':>6} {'limit obj/s':>12} {'ratio':>6} "
-                 f"{'c104 obj/s':>14} {'load s':>7} {'RSS MiB':>8} {'peak MiB':>9}")
-        for n, row in s["gi"].items():
-            c = s["c104"].get(n)
-            c_text = "-" if c is None else (f"fails {c.get('objects_received', 0)}/{n}" if c.get("stalled")
-                                            else f"{c['median']:,.0f}")
-            d = s["daemon"].get(n, {})
-            self.log(f"{n:>10,} {row['rtu104d']['median']:>14,.0f} {row['rtu104d']['cpu']:>6.0f} "
-                     f"{row['limitserver']['median']:>12,.0f} {row['ratio']:>6.3f} {c_text:>14} "
-                     f"{d.get('load_s', 0):>7.2f} {d.get('rss_loaded', 0):>8.0f} {d.get('rss_peak', 0):>9.0f}")
-        self.log("(obj/s: medians of ACTCON -> ACTTERM; CPU: rtu104d's median over the GI; load: start until the "
-                 "port accepts; RSS after load and peak after the GIs)")
-        self.log("")
         self.log(f"{'events/s':>10} | {'rtu104d rx/s':>12} {'loss %':>6} {'p50/p99 ms':>10} {'CPU %':>5} | "
                  f"{'limit rx/s':>10} {'loss %':>6} {'p50/p99':>7} | {'limit16 rx/s':>12} {'loss %':>6} {'p50/p99':>7}")
         best = {}
@@ -463,10 +456,32 @@ class Bench:
         self.log(f"highest lossless rate tried (loss <= 0.01 %, >= 98 % of the offered rate received): rtu104d "
                  f"{best.get('rtu104d', 0):,}/s, limitserver {best.get('limitserver', 0):,}/s (1 per ASDU), "
                  f"{best.get('limitserver-16', 0):,}/s (16 per ASDU); rates tried: 10k, 50k, 100k, then "
-                 f"150k…800k until rtu104d loses events")
+                 f"150k…800k while rtu104d loses none, then bisection to 5k steps")
         self.record("events_summary", "rtu104d", max_lossless_per_s=best.get("rtu104d", 0),
                     limit_max_lossless_per_s=best.get("limitserver", 0),
                     limit16_max_lossless_per_s=best.get("limitserver-16", 0))
+
+    def table(self):
+        s = self.summary
+        self.log(f"\n== summary (run {self.run_id}, {self.machine['cores']} cores, load at start "
+                 f"{self.machine['load_at_start']:.2f}; ratios are taken within this run)")
+        self.log(f"{'GI points':>10} {'rtu104d obj/s':>14} {'CPU %':>6} {'limit obj/s':>12} {'ratio':>6} "
+                 f"{'c104 obj/s':>14} {'load s':>7} {'RSS MiB':>8} {'peak MiB':>9}")
+        for n, row in s["gi"].items():
+            c = s["c104"].get(n)
+            c_text = "-" if c is None else (f"fails {c.get('objects_received', 0)}/{n}" if c.get("stalled")
+                                            else f"{c['median']:,.0f}")
+            d = s["daemon"].get(n, {})
+            self.log(f"{n:>10,} {row['rtu104d']['median']:>14,.0f} {row['rtu104d']['cpu']:>6.0f} "
+                     f"{row['limitserver']['median']:>12,.0f} {row['ratio']:>6.3f} {c_text:>14} "
+                     f"{d.get('load_s', 0):>7.2f} {d.get('rss_loaded', 0):>8.0f} {d.get('rss_peak', 0):>9.0f}")
+        self.log("(obj/s: medians of ACTCON -> ACTTERM; CPU: rtu104d's median over the GI; load: start until the "
+                 "port accepts; RSS after load and peak after the GIs)")
+        self.log("")
+        if not s["events"]["rtu104d"]:
+            self.log("(events not measured in this run)")
+        else:
+            self.events_table()
         self.log("")
         for server, line in s["connect"].items():
             self.log(f"connect+STARTDT {server:<11} p50 {line.get('ms_p50', float('nan')):.3f} ms  "
