@@ -18,7 +18,7 @@ help:
 	@echo "make interop  the daemon against the c104 master over TCP (pytest, venv in $(INTEROP_VENV))"
 	@echo "make build    release build of rtu104d and rtu104ctl"
 	@echo "make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)"
-	@echo "make bench    codec benchmarks"
+	@echo "make bench    codec and daemon benchmarks (BENCH_PARTS=codec|daemon)"
 	@echo "make install  PREFIX=$(PREFIX) DESTDIR=..."
 
 deps:

@@ -5,16 +5,43 @@ public import Outstation
 
 /// Answers control socket requests against the outstation: one JSON reply line per request line.
 public enum ControlService {
+    /// What the socket does with one request line.
+    public enum Answer: Sendable, Equatable {
+        case reply(String)
+        /// Subscribe the client to every event, then confirm with this reply.
+        case watch(String)
+        /// Run a reload (outside the event loop) and reply with its outcome.
+        case reload
+    }
+
+    /// Parses a request line once and answers it; runs on the outstation's executor.
+    public static func answer(_ line: String, outstation: Outstation, wallTime: Int64) -> Answer {
+        let image = outstation.image
+        switch ControlRequestParser.parse(line, kindOf: { image.state(at: $0)?.definition.kind }) {
+        case .success(.watch): return .watch(#"{"ok":true,"watching":true}"#)
+        case .success(.reload): return .reload
+        case let parsed: return .reply(reply(to: parsed, outstation: outstation, wallTime: wallTime))
+        }
+    }
+
     /// Handles one request line; runs on the outstation's executor.
     public static func reply(to line: String, outstation: Outstation, wallTime: Int64) -> String {
         let image = outstation.image
-        switch ControlRequestParser.parse(line, kindOf: { image.state(at: $0)?.definition.kind }) {
+        return reply(to: ControlRequestParser.parse(line, kindOf: { image.state(at: $0)?.definition.kind }),
+                     outstation: outstation, wallTime: wallTime)
+    }
+
+    static func reply(to parsed: Result<ControlRequest, ControlRequestError>, outstation: Outstation,
+                      wallTime: Int64) -> String {
+        let image = outstation.image
+        switch parsed {
         case .failure(let problem):
             return render(["ok": false, "error": problem.message])
         case .success(.set(let updates)):
             do {
                 let events = try outstation.apply(updates, wallTime: wallTime)
-                return render(["ok": true, "updated": updates.count, "events": events])
+                // The commonest reply, written by hand: Foundation's serializer cost more than the update.
+                return #"{"events":\#(events),"ok":true,"updated":\#(updates.count)}"#
             } catch {
                 return render(["ok": false, "error": error.description])
             }
@@ -42,18 +69,6 @@ public enum ControlService {
             // The socket handler subscribes before it gets here; a watch needs a connection of its own.
             return render(["ok": true, "watching": true])
         }
-    }
-
-    /// Whether a line asks for a reload (answered by the daemon's reloader, not here).
-    static func isReload(_ line: String) -> Bool {
-        if case .success(.reload) = ControlRequestParser.parse(line, kindOf: { _ in nil }) { return true }
-        return false
-    }
-
-    /// Whether a line asks for a watch subscription.
-    static func isWatch(_ line: String) -> Bool {
-        if case .success(.watch) = ControlRequestParser.parse(line, kindOf: { _ in nil }) { return true }
-        return false
     }
 
     /// One watched event as a line: the point and its new state, with the cause of transmission.

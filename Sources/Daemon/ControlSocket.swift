@@ -70,7 +70,7 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     typealias OutboundOut = ByteBuffer
 
     private let server: OutstationServer
-    private let reloader: Reloader
+    let reloader: Reloader
     private let logger: Logger
     private var watchToken: UInt64?
 
@@ -80,32 +80,52 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         self.logger = logger
     }
 
+    /// Lines of the current read, answered together in one task on the outstation's event loop.
+    private var pending: [String] = []
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
-        let line = buffer.readString(length: buffer.readableBytes) ?? ""
+        pending.append(buffer.readString(length: buffer.readableBytes) ?? "")
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        guard !pending.isEmpty else { return }
+        let lines = pending
+        pending.removeAll(keepingCapacity: true)
         let channel = context.channel
-        if watchToken == nil, ControlService.isWatch(line) {
-            subscribe(channel: channel, line: line)
-            return
+        let answers = server.perform { outstation in
+            let wallTime = SystemClock.wallMilliseconds()
+            return lines.map { ControlService.answer($0, outstation: outstation, wallTime: wallTime) }
         }
-        if ControlService.isReload(line) {
-            let reloader = self.reloader
-            let reply = channel.eventLoop.makeFutureWithTask { await reloader.reload() }
-            reply.whenSuccess { outcome in
-                Self.send(ControlService.render(outcome.succeeded ? ["ok": true, "message": outcome.message]
-                                                                  : ["ok": false, "error": outcome.message]), on: channel)
+        let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
+        // The answers come back on this channel's event loop, which is the outstation's.
+        answers.whenSuccess { answers in
+            var replies = ""
+            for answer in answers {
+                switch answer {
+                case .reply(let text):
+                    replies += text + "\n"
+                case .watch(let confirmation):
+                    if handler.value.watchToken == nil { handler.value.subscribe(channel: channel) }
+                    replies += confirmation + "\n"
+                case .reload:
+                    // A reload's reply follows the replies already due; later requests do not wait for it.
+                    Self.send(replies, on: channel)
+                    replies = ""
+                    let reloader = handler.value.reloader
+                    channel.eventLoop.makeFutureWithTask { await reloader.reload() }.whenSuccess { outcome in
+                        Self.send(ControlService.render(outcome.succeeded ? ["ok": true, "message": outcome.message]
+                                                                          : ["ok": false, "error": outcome.message]) + "\n",
+                                  on: channel)
+                    }
+                }
             }
-            return
+            Self.send(replies, on: channel)
         }
-        let reply = server.perform { outstation in
-            ControlService.reply(to: line, outstation: outstation, wallTime: SystemClock.wallMilliseconds())
-        }
-        // The reply comes back on this channel's event loop, which is the outstation's.
-        reply.whenSuccess { text in Self.send(text, on: channel) }
     }
 
     /// Streams every event to this client; a client that does not keep up loses lines, and is told how many.
-    private func subscribe(channel: Channel, line: String) {
+    private func subscribe(channel: Channel) {
         let dropped = NIOLoopBoundBox(0, eventLoop: channel.eventLoop)
         let token = server.perform { outstation in
             let token = outstation.observe { event in
@@ -114,12 +134,11 @@ final class ControlConnectionHandler: ChannelInboundHandler {
                     return
                 }
                 if dropped.value > 0 {
-                    Self.send(#"{"dropped":\#(dropped.value)}"#, on: channel)
+                    Self.send(#"{"dropped":\#(dropped.value)}"# + "\n", on: channel)
                     dropped.value = 0
                 }
-                Self.send(ControlService.watchLine(event, outstation: outstation), on: channel)
+                Self.send(ControlService.watchLine(event, outstation: outstation) + "\n", on: channel)
             }
-            Self.send(ControlService.reply(to: line, outstation: outstation, wallTime: 0), on: channel)
             return token
         }
         let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
@@ -134,11 +153,10 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         context.fireChannelInactive()
     }
 
+    /// Writes whole lines (each already ends in a newline); nothing for an empty text.
     private static func send(_ text: String, on channel: Channel) {
-        var out = channel.allocator.buffer(capacity: text.utf8.count + 1)
-        out.writeString(text)
-        out.writeString("\n")
-        channel.writeAndFlush(out, promise: nil)
+        guard !text.isEmpty else { return }
+        channel.writeAndFlush(channel.allocator.buffer(string: text), promise: nil)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
