@@ -5,6 +5,9 @@ import NIOPosix
 import Outstation
 import Server
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Builds the outstation from a validated configuration and serves it until told to stop.
 public enum DaemonRunner {
@@ -87,6 +90,10 @@ public enum DaemonRunner {
                 logger.notice("stopping on signal \(signal)")
                 break
             }
+            // An operator who signals again does not want to wait for the orderly stop: the default
+            // action ends the process at once.
+            signal(SIGTERM, SIG_DFL)
+            signal(SIGINT, SIG_DFL)
             systemd.stopping()
             await control.close()
             await saveState(to: stateStore, from: server, logger: logger)
