@@ -206,3 +206,34 @@ def test_a_damaged_state_file_is_ignored(daemon):
     assert "ignoring the state file" in daemon.log_text()
     got = control(daemon, {"op": "get", "points": ["47:50"]})
     assert got["points"][0]["value"] == 0
+
+
+def test_reload_while_a_c104_master_is_connected_and_interrogating(daemon):
+    """The third-party master: points added and removed while it interrogates, no reconnect."""
+    import c104
+    from c104master import C104Master
+
+    with C104Master(daemon.port, [47]) as master:
+        connected_at = master.connection.connected_at
+        first = master.mark()
+        assert master.connection.interrogation(common_address=47, cause=c104.Cot.ACTIVATION, qualifier=c104.Qoi.STATION)
+        master.wait_for(lambda a: a.type_id == iec104.C_IC_NA_1 and a.cause == iec104.COT_ACTTERM, first, timeout=5.0)
+        before = {obj.ioa for a in master.asdus(first) if a.cause == 20 for obj in a.objects}
+        assert before == {1, 2, 3, 60}
+
+        write_points(daemon, points(BASE[0], BASE[2], BASE[3], BASE[4], {"ioa": 7, "type": "float", "value": 70.5}))
+        # Interrogate and reload at the same time: the running interrogation finishes on its own table.
+        second = master.mark()
+        assert master.connection.interrogation(common_address=47, cause=c104.Cot.ACTIVATION, qualifier=c104.Qoi.STATION)
+        assert control(daemon, {"op": "reload"})["ok"]
+        master.wait_for(lambda a: a.type_id == iec104.C_IC_NA_1 and a.cause == iec104.COT_ACTTERM, second, timeout=5.0)
+        spontaneous = master.wait_for(lambda a: a.cause == iec104.COT_SPONTANEOUS and any(o.ioa == 7 for o in a.objects),
+                                      second, timeout=5.0)
+        assert spontaneous[-1].objects[0].value == 70.5
+
+        third = master.mark()
+        assert master.connection.interrogation(common_address=47, cause=c104.Cot.ACTIVATION, qualifier=c104.Qoi.STATION)
+        master.wait_for(lambda a: a.type_id == iec104.C_IC_NA_1 and a.cause == iec104.COT_ACTTERM, third, timeout=5.0)
+        after = {obj.ioa for a in master.asdus(third) if a.cause == 20 for obj in a.objects}
+        assert after == {1, 3, 7, 60}, "IOA 2 is gone, IOA 7 is new"
+        assert master.connection.is_connected and master.connection.connected_at == connected_at, "no reconnect"
