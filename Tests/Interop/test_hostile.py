@@ -23,7 +23,7 @@ import pytest
 
 import iec104
 from iec104 import RawMaster
-from robust import (Feeder, LegitMaster, check_numbered, connect, drain_until_closed, float_values, lines_mentioning,
+from robust import (Control, Feeder, LegitMaster, check_numbered, connect, drain_until_closed, float_values, lines_mentioning,
                     proc_figures)
 
 T1, T3, START_TIMEOUT = 2.0, 1.0, 1.0
@@ -312,33 +312,43 @@ def test_half_open_master_is_closed_by_testfr_and_t1(daemon):
 
 
 def test_peer_that_floods_and_never_reads_is_bounded_and_closed(daemon):
-    """A peer sends TESTFR act as fast as it can and never reads the confirmations: the daemon stops
-    reading it at its output watermark (memory stays bounded) and t3 + t1 close it."""
+    """A peer sends TESTFR act for 3 s as fast as it can and never reads the confirmations: once the
+    kernel buffers are full the daemon stops reading it at its output watermark (its memory stays
+    bounded), and with nothing read t3 + t1 close it — seen in the status, as the peer never reads."""
     address = "127.0.0.37"
+    mark = log_mark(daemon)
     before = proc_figures(daemon.process.pid)["rss_kib"]
     with legit_traffic(daemon):
-        with connect(daemon.port, address) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.bind((address, 0))
+        sock.settimeout(3)
+        sock.connect(("127.0.0.1", daemon.port))
+        with sock:
             started(sock)
             sock.setblocking(False)
             flood = iec104.TESTFR_ACT * 10000
             sent = 0
-            deadline = time.monotonic() + T3 + T1 + SLACK + 2
-            closed = False
-            while time.monotonic() < deadline:
+            flood_until = time.monotonic() + 3.0
+            while time.monotonic() < flood_until:
                 try:
                     sent += sock.send(flood)
                 except BlockingIOError:
-                    time.sleep(0.05)
+                    time.sleep(0.02)
                 except (BrokenPipeError, ConnectionResetError):
-                    closed = True
                     break
             after = proc_figures(daemon.process.pid)["rss_kib"]
-            if not closed:
-                sock.setblocking(True)
-                closed, _ = drain_until_closed(sock, 3.0)
-    assert closed, f"the flooding peer was not closed ({sent} octets sent)"
+            deadline = time.monotonic() + T3 + T1 + SLACK + 2
+            with Control(daemon.control_socket) as control:
+                while True:
+                    peers = [c["peer"] for s in control.status().values() for c in s["connections"]]
+                    if address not in peers or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.1)
+            assert address not in peers, f"the flooding peer is still connected ({sent} octets sent)"
     assert after - before < 16 * 1024, f"RSS grew by {after - before} KiB while a peer flooded {sent} octets"
+    lines = wait_log(daemon, address, mark, "closing")
+    assert len([line for line in lines if "closing connection" in line]) == 1, "\n".join(lines)
 
 
 def test_address_outside_every_filter_is_refused(daemon):
