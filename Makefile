@@ -10,7 +10,7 @@ FUZZ_SECONDS ?= 60
 PYTHON       ?= python3
 INTEROP_VENV := $(BUILD_DIR)/interop-venv
 
-.PHONY: help deps build test interop run fuzz bench install clean
+.PHONY: help deps build test interop run fuzz bench install clean soak
 
 help:
 	@echo "make run      build and run rtu104d in the foreground on the example config in etc/"
@@ -18,7 +18,8 @@ help:
 	@echo "make interop  the daemon against the c104 master over TCP (pytest, venv in $(INTEROP_VENV))"
 	@echo "make build    release build of rtu104d and rtu104ctl"
 	@echo "make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)"
-	@echo "make bench    codec and daemon benchmarks (BENCH_PARTS=codec|daemon)"
+	@echo "make bench    codec, daemon and command-handler benchmarks (BENCH_PARTS=codec|daemon|commands)"
+	@echo "make soak     mixed load for SOAK_SECONDS (default 600); fails if the daemon's RSS keeps growing"
 	@echo "make install  PREFIX=$(PREFIX) DESTDIR=..."
 
 deps:
@@ -54,6 +55,12 @@ fuzz: deps
 
 bench: deps
 	Benchmarks/run
+
+# Not part of `test`: SOAK_SECONDS (default 600) of mixed load against the debug daemon; RSS must stay flat.
+soak: deps
+	PYTHON=$(PYTHON) scripts/interop-venv $(INTEROP_VENV) Tests/Interop/requirements.txt
+	$(SWIFT) build --product rtu104d
+	RTU104D="$$($(SWIFT) build --show-bin-path)/rtu104d" $(INTEROP_VENV)/bin/python scripts/soak
 
 # Binaries to $(PREFIX)/sbin and bin, the unit to $(PREFIX)/lib/systemd/system (ExecStart at this PREFIX),
 # man pages to $(PREFIX)/share/man, the example configuration and hooks to $(DESTDIR)/etc/rtu104d without

@@ -6,7 +6,7 @@ struct DaemonConfigReader {
     static let daemonKeys = ["point_tables", "state_directory", "runtime_directory", "log_level", "command_max_age",
                              "max_handler_processes", "select_timeout", "control_socket", "control_socket_mode",
                              "control_socket_group"]
-    static let listenerKeys = ["bind", "link_errors", "max_connections"]
+    static let listenerKeys = ["bind", "link_errors", "max_connections", "max_connections_per_address"]
     static let stationKeys = ["listener", "allow", "common_addresses", "k", "w", "t0", "t1", "t2", "t3",
                               "event_buffer", "event_overflow", "time_tags", "redundancy", "accept_c_ts_na",
                               "start_timeout", "invalid_time_until_sync", "select_timeout"]
@@ -138,9 +138,12 @@ struct DaemonConfigReader {
         if let bind = fields.read("bind", Self.parseBind) { (host, port) = bind }
         let policy = fields.keyword("link_errors", [("close", FrameErrorPolicy.close), ("discard", .discard)])
         let maxConnections = fields.int("max_connections", in: 1...65535)
+        let maxPerAddress = fields.int("max_connections_per_address", in: 1...65535)
         fields.reportUnknownKeys(known: Self.listenerKeys, elsewhere: Self.misplaced(for: "listener"))
         listeners.append(ListenerConfiguration(name: name, host: host, port: port, errorPolicy: policy ?? .close,
                                                maxConnections: maxConnections ?? ListenerConfiguration.defaultMaxConnections,
+                                               maxConnectionsPerAddress: maxPerAddress
+                                                   ?? ListenerConfiguration.defaultMaxConnectionsPerAddress,
                                                location: fields.location))
     }
 

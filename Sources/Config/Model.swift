@@ -68,18 +68,23 @@ public struct ListenerConfiguration: Hashable, Sendable {
     /// What a malformed APDU does to the connection.
     public var errorPolicy: FrameErrorPolicy
     public var maxConnections: Int
+    /// Connections one source address may hold on the listener at once.
+    public var maxConnectionsPerAddress: Int
     public var location: SourceLocation
 
     public static let defaultPort = 2404
     public static let defaultMaxConnections = 32
+    public static let defaultMaxConnectionsPerAddress = 8
 
     public init(name: String, host: String, port: Int = Self.defaultPort, errorPolicy: FrameErrorPolicy = .close,
-                maxConnections: Int = Self.defaultMaxConnections, location: SourceLocation) {
+                maxConnections: Int = Self.defaultMaxConnections,
+                maxConnectionsPerAddress: Int = Self.defaultMaxConnectionsPerAddress, location: SourceLocation) {
         self.name = name
         self.host = host
         self.port = port
         self.errorPolicy = errorPolicy
         self.maxConnections = maxConnections
+        self.maxConnectionsPerAddress = maxConnectionsPerAddress
         self.location = location
     }
 

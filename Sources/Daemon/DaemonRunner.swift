@@ -134,7 +134,7 @@ func saveState(to store: StateStore, from server: OutstationServer, logger: Logg
 extension ListenerSettings {
     init(_ listener: ListenerConfiguration) {
         self.init(name: listener.name, host: listener.host, port: listener.port, errorPolicy: listener.errorPolicy,
-                  maxConnections: listener.maxConnections)
+                  maxConnections: listener.maxConnections, maxConnectionsPerAddress: listener.maxConnectionsPerAddress)
     }
 }
 

@@ -39,10 +39,34 @@ final class OutstationRuntime {
 
     var connectionCount: Int { connections.count }
 
-    func connectionCount(listener: String) -> Int { connections.values.filter { $0.listener == listener }.count }
+    /// Connections admitted at accept whose channel is not active yet. NIO can accept a burst of
+    /// connections before the first becomes active; counting these keeps a burst within the limits.
+    private var admitting: [AdmissionKey: Int] = [:]
+
+    private struct AdmissionKey: Hashable {
+        let listener: String
+        let peer: String
+    }
+
+    func connectionCount(listener: String) -> Int {
+        connections.values.filter { $0.listener == listener }.count
+            + admitting.filter { $0.key.listener == listener }.values.reduce(0, +)
+    }
 
     func connectionCount(listener: String, peer: String) -> Int {
         connections.values.filter { $0.listener == listener && $0.peer == peer }.count
+            + admitting[AdmissionKey(listener: listener, peer: peer), default: 0]
+    }
+
+    /// Counts a connection from accept until ``admissionEnded(listener:peer:)`` (it became active or closed).
+    func admissionStarted(listener: String, peer: String) {
+        admitting[AdmissionKey(listener: listener, peer: peer), default: 0] += 1
+    }
+
+    func admissionEnded(listener: String, peer: String) {
+        let key = AdmissionKey(listener: listener, peer: peer)
+        guard let count = admitting[key] else { return }
+        admitting[key] = count > 1 ? count - 1 : nil
     }
 
     // MARK: Connections

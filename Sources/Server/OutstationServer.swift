@@ -207,6 +207,7 @@ final class ServerState {
                         ByteToMessageHandler(decoder, maximumBufferSize: ListenerSettings.maximumBufferedInput))
                     try channel.pipeline.syncOperations.addHandler(
                         StationChannelHandler(runtime: runtime, station: station, peer: peerText, listener: settings.name))
+                    runtime.admissionStarted(listener: settings.name, peer: peerText)
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {
                     return channel.eventLoop.makeFailedFuture(error)

@@ -12,6 +12,8 @@ final class StationChannelHandler: ChannelInboundHandler {
     private let peer: String
     private let listener: String
     private var connection: ConnectionID?
+    /// Counted by the runtime as admitted until the channel is active (or goes away before).
+    private var admitting = true
 
     init(runtime: OutstationRuntime, station: Station, peer: String, listener: String) {
         self.runtime = runtime
@@ -21,6 +23,7 @@ final class StationChannelHandler: ChannelInboundHandler {
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        endAdmission()
         connection = runtime.open(channel: context.channel, station: station, peer: peer, listener: listener)
         context.fireChannelActive()
     }
@@ -43,7 +46,18 @@ final class StationChannelHandler: ChannelInboundHandler {
         context.fireChannelWritabilityChanged()
     }
 
+    func handlerRemoved(context: ChannelHandlerContext) {
+        endAdmission()
+    }
+
+    private func endAdmission() {
+        guard admitting else { return }
+        admitting = false
+        runtime.admissionEnded(listener: listener, peer: peer)
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
+        endAdmission()
         if let connection { runtime.closed(connection) }
         connection = nil
         context.fireChannelInactive()

@@ -15,6 +15,7 @@ import Testing
         #expect(listener.port == 2404)
         #expect(listener.errorPolicy == .close)
         #expect(listener.maxConnections == 32)
+        #expect(listener.maxConnectionsPerAddress == 8)
         #expect(listener.location == SourceLocation(file: "rtu.conf", line: 4))
         let station = try #require(config.stations.first)
         #expect(station.name == "scada")
@@ -113,6 +114,14 @@ import Testing
         #expect(errors.errors.map(\.description) == ["nope.conf: cannot read the configuration file: no such file"])
     }
 
+    @Test func maxConnectionsPerAddress() throws {
+        let files = Files(config: Files.config.replacing("bind = 0.0.0.0:2404",
+                                                         with: "bind = 0.0.0.0:2404\nmax_connections_per_address = 2"))
+        let listener = try #require(files.configuration?.listeners.first)
+        #expect(listener.maxConnectionsPerAddress == 2)
+        #expect(listener.maxConnections == 32)
+    }
+
     @Test func unknownSection() {
         let files = Files(config: Files.config + "\n[stations other]\nallow = any\n")
         #expect(files.errors == ["rtu.conf:12: unknown section [stations other]; did you mean 'station'?; sections are [daemon], [listener NAME], [station NAME], [handler NAME] and [feeder NAME]"])
@@ -198,6 +207,8 @@ import Testing
         ("bind = [::1:2404", "rtu.conf:5: listener 'main' key 'bind': '[::1:2404' lacks the closing ']'; write address:port, e.g. 0.0.0.0:2404 or [::]:2404"),
         ("link_errors = skip", "rtu.conf:5: listener 'main' key 'link_errors': skip is not one of 'close' or 'discard'"),
         ("max_connections = 0", "rtu.conf:5: listener 'main' key 'max_connections': 0 is outside the allowed range 1…65535"),
+        ("max_connections_per_address = 0",
+         "rtu.conf:5: listener 'main' key 'max_connections_per_address': 0 is outside the allowed range 1…65535"),
     ])
     func invalidListenerValues(line: String, message: String) {
         let files = Files(config: Files.config.replacing("bind = 0.0.0.0:2404", with: line))
