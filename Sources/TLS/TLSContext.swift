@@ -76,6 +76,12 @@ public final class TLSContext: @unchecked Sendable {
         guard rtu104d_SSL_CTX_set_min_proto_version(context, minimum) == 1 else {
             throw .setting(name: "tls_min_version", reason: lastError())
         }
+        if let maximum = settings.maximumVersion {
+            let version = maximum == .v1_3 ? rtu104d_tls1_3_version() : rtu104d_tls1_2_version()
+            guard rtu104d_SSL_CTX_set_max_proto_version(context, version) == 1 else {
+                throw .setting(name: "tls_max_version", reason: lastError())
+            }
+        }
         guard SSL_CTX_set_cipher_list(context, settings.ciphers) == 1 else {
             throw .setting(name: "tls_ciphers", reason: "OpenSSL accepts none of '\(settings.ciphers)' (\(lastError()))")
         }

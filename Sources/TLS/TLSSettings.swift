@@ -14,6 +14,8 @@ public struct TLSSettings: Hashable, Sendable {
     /// SHA-256 digests (32 octets each) of the only peer certificates accepted; empty accepts any that verifies.
     public var allowedFingerprints: [[UInt8]]
     public var minimumVersion: TLSVersion
+    /// nil: the newest OpenSSL offers (TLS 1.3).
+    public var maximumVersion: TLSVersion? = nil
     /// OpenSSL cipher list for TLS 1.2.
     public var ciphers: String
     /// TLS 1.3 cipher suites.
