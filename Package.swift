@@ -72,7 +72,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Config", "Outstation", "Server", "CSystemd",
+                "Config", "Outstation", "Server", "TLS", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -173,3 +173,9 @@ public final class TLSContext: @unchecked Sendable {
         String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }
+
+/// Contexts compare by identity: a reload that re-reads the same files builds a new one.
+extension TLSContext: Hashable {
+    public static func == (lhs: TLSContext, rhs: TLSContext) -> Bool { lhs === rhs }
+    public func hash(into hasher: inout Hasher) { hasher.combine(ObjectIdentifier(self)) }
+}
