@@ -6,7 +6,9 @@ The certificates are throw-away ones from scripts/make-certs, made into a tmp di
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import ssl
 import string
@@ -268,3 +270,64 @@ def test_tls_1_2_only_client_on_a_1_3_listener_is_refused(daemon, certs):
             tunnel.master(timeout=2.0) as master:
         master.send_raw(iec104.STARTDT_ACT)
         assert master.wait_closed(5.0)
+
+
+# MARK: certificates on reload
+
+def served_certificate(certs: Path, port: int) -> dict:
+    context = ssl.create_default_context(cafile=str(certs / "ca.pem"))
+    context.load_cert_chain(str(certs / "client.pem"), str(certs / "client.key"))
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            return tls.getpeercert()
+
+
+def log_lines_after(daemon: Daemon, count: int, needle: str, timeout: float = 5.0) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = [line for line in daemon.log_text().splitlines()[count:] if needle in line]
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError(f"no new log line with {needle!r}:\n{daemon.log_tail(30)}")
+
+
+def test_reload_rereads_certificates_and_keeps_them_when_broken(tmp_path_factory, certs):
+    """The listener's files are read again on SIGHUP: a broken certificate fails the reload and the old context
+    stays in force; a good one (here expiring in 10 days, so warned about) replaces it for new connections."""
+    directory = tmp_path_factory.mktemp("tls-reload")
+    own = directory / "certs"
+    shutil.copytree(certs, own)
+    ports = {"main": free_port(), "plain": free_port(), "pinned": free_port(), "strict": free_port()}
+    daemon = Daemon("tls-reload", directory, ports)
+    daemon.config_path.write_text(string.Template((HERE / "configs" / "tls.conf").read_text()).substitute(
+        points=str(HERE / "configs"), state=str(daemon.state_directory), runtime=str(daemon.runtime_directory),
+        certs=str(own), pin_client2=fingerprint(certs, "client2.pem"),
+        **{f"port_{name}": port for name, port in ports.items()}))
+    daemon.start()
+    try:
+        original = served_certificate(certs, ports["main"])["notAfter"]
+        lines = len(daemon.log_text().splitlines())
+        (own / "server.pem").write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
+        os.kill(daemon.process.pid, signal.SIGHUP)
+        failed = log_lines_after(daemon, lines, "the running configuration stays")
+        assert "server.pem" in failed[0], failed[0]
+        assert served_certificate(certs, ports["main"])["notAfter"] == original
+        with gnutls(certs, ports["main"]) as tunnel, tunnel.master() as master:
+            gi_and_command(master)
+
+        lines = len(daemon.log_text().splitlines())
+        shutil.copy(own / "server-expiring.pem", own / "server.pem")
+        shutil.copy(own / "server-expiring.key", own / "server.key")
+        os.kill(daemon.process.pid, signal.SIGHUP)
+        log_lines_after(daemon, lines, "configuration reloaded")
+        warning = log_lines_after(daemon, lines, "TLS certificate expires in")
+        assert "listener=main" in " ".join(warning)
+        assert served_certificate(certs, ports["main"])["notAfter"] != original
+    finally:
+        daemon.stop()
+
+
+def test_no_expiry_warning_for_a_certificate_valid_for_years(daemon):
+    """server.pem is valid for years: no warning for it at start."""
+    assert "TLS certificate expires in" not in daemon.log_text()
