@@ -97,8 +97,12 @@ final class ControlConnectionHandler: ChannelInboundHandler {
             }
             return
         }
-        let reply = server.perform { outstation in
-            ControlService.reply(to: line, outstation: outstation, wallTime: SystemClock.wallMilliseconds())
+        let server = self.server
+        let reply = server.listenersInForce().flatMap { listeners in
+            server.perform { outstation in
+                ControlService.reply(to: line, outstation: outstation, wallTime: SystemClock.wallMilliseconds(),
+                                     listeners: listeners)
+            }
         }
         // The reply comes back on this channel's event loop, which is the outstation's.
         reply.whenSuccess { text in Self.send(text, on: channel) }

@@ -140,6 +140,11 @@ public final class OutstationServer: Sendable {
         }
     }
 
+    /// The listeners and their settings in force (after the last reload), for status reports.
+    public func listenersInForce() -> EventLoopFuture<[ListenerSettings]> {
+        eventLoop.submit { [state] in state.value.listenerSettings.values.sorted { $0.name < $1.name } }
+    }
+
     /// Runs `body` on the event loop with the outstation, for status reports.
     public func inspect<T: Sendable>(_ body: @escaping @Sendable (Outstation) -> T) -> EventLoopFuture<T> {
         eventLoop.submit { [state] in body(state.value.runtime.outstation) }

@@ -331,3 +331,23 @@ def test_reload_rereads_certificates_and_keeps_them_when_broken(tmp_path_factory
 def test_no_expiry_warning_for_a_certificate_valid_for_years(daemon):
     """server.pem is valid for years: no warning for it at start."""
     assert "TLS certificate expires in" not in daemon.log_text()
+
+
+def test_status_reports_listener_certificate_expiry(daemon):
+    import json
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as control:
+        control.settimeout(5)
+        control.connect(str(daemon.control_socket))
+        control.sendall(b'{"op": "status"}\n')
+        reply = b""
+        while not reply.endswith(b"\n"):
+            reply += control.recv(65536)
+    status = json.loads(reply)
+    listeners = {listener["name"]: listener for listener in status["listeners"]}
+    assert listeners["plain"]["tls"] is False and "certificate" not in listeners["plain"]
+    certificate = listeners["main"]["certificate"]
+    assert certificate["subject"] == "O=rtu104d,CN=rtu104d"
+    assert certificate["days_left"] > 30
+    assert certificate["not_after"].endswith("Z")
+    assert certificate["client_certificate_required"] is True
+    assert listeners["pinned"]["certificate"]["min_version"] == "1.3"
