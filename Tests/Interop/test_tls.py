@@ -351,3 +351,21 @@ def test_status_reports_listener_certificate_expiry(daemon):
     assert certificate["not_after"].endswith("Z")
     assert certificate["client_certificate_required"] is True
     assert listeners["pinned"]["certificate"]["min_version"] == "1.3"
+
+
+@pytest.mark.parametrize("listener, resumed", [("main", True), ("strict", False)])
+def test_session_resumption(daemon, certs, listener, resumed):
+    """tls_session_resumption: on (default) on main, off on strict (TLS 1.2 session IDs)."""
+    context = ssl.create_default_context(cafile=str(certs / "ca.pem"))
+    context.load_cert_chain(str(certs / "client2.pem"), str(certs / "client2.key"))
+    context.maximum_version = ssl.TLSVersion.TLSv1_2
+    with socket.create_connection(("127.0.0.1", daemon.ports[listener]), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as first:
+            session = first.session
+            first.sendall(iec104.STARTDT_ACT)
+            assert first.recv(6) == iec104.STARTDT_CON
+    with socket.create_connection(("127.0.0.1", daemon.ports[listener]), timeout=5) as raw:
+        with context.wrap_socket(raw, server_hostname="127.0.0.1", session=session) as second:
+            assert second.session_reused == resumed
+            second.sendall(iec104.STARTDT_ACT)
+            assert second.recv(6) == iec104.STARTDT_CON
