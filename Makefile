@@ -5,12 +5,14 @@ PREFIX       ?= /usr/local
 DESTDIR      ?=
 BUILD_DIR    := .build
 BIN_DIR       = $(BUILD_DIR)/$(CONFIG)
-SYSTEM_PACKAGES := libssl-dev libsystemd-dev pkg-config
+# gnutls-bin and socat: the TLS interop tests speak IEC 104 through gnutls-cli and openssl s_client.
+SYSTEM_PACKAGES := libssl-dev libsystemd-dev pkg-config gnutls-bin socat
 FUZZ_SECONDS ?= 60
 PYTHON       ?= python3
 INTEROP_VENV := $(BUILD_DIR)/interop-venv
+CERTS_DIR    ?= $(BUILD_DIR)/certs
 
-.PHONY: help deps build test interop run fuzz bench install clean soak
+.PHONY: help deps build test interop run fuzz bench install clean soak certs
 
 help:
 	@echo "make run      build and run rtu104d in the foreground on the example config in etc/"
@@ -21,6 +23,7 @@ help:
 	@echo "make bench    codec, daemon and command-handler benchmarks (BENCH_PARTS=codec|daemon|commands)"
 	@echo "make soak     mixed load for SOAK_SECONDS (default 600); fails if the daemon's RSS keeps growing"
 	@echo "make install  PREFIX=$(PREFIX) DESTDIR=..."
+	@echo "make certs    throw-away TLS test CA, server and client certificates in $(CERTS_DIR)"
 
 deps:
 	@scripts/install-system-packages $(SYSTEM_PACKAGES)
@@ -74,6 +77,11 @@ test: systemd-verify
 systemd-verify: deps
 	$(SWIFT) build
 	BIN_DIR=$(BUILD_DIR)/debug scripts/check-install
+
+# A throw-away CA with server and client certificates (plus expired, revoked and foreign-CA ones and a CRL)
+# for etc/rtu104d/rtu104d-tls.conf and for trying TLS masters. Never for production.
+certs:
+	scripts/make-certs $(CERTS_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR) Fuzz/.build Benchmarks/.build

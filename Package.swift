@@ -43,11 +43,23 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "IEC104", "Outstation",
+                "IEC104", "Outstation", "TLS",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
+        ),
+        // OpenSSL 3 (libssl, libcrypto) through a module map and a shim header; only the TLS target imports it.
+        .systemLibrary(
+            name: "COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
+        // TLS for IEC 104 (IEC 62351-3): a bytes-in/bytes-out OpenSSL session over memory BIOs and its NIO handler.
+        .target(
+            name: "TLS",
+            dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
         // libsystemd (sd_notify, watchdog, journal) through a module map and a shim header.
@@ -60,7 +72,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Config", "Outstation", "Server", "CSystemd",
+                "Config", "Outstation", "Server", "TLS", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -95,6 +107,11 @@ let package = Package(
         ),
         .testTarget(name: "OutstationTests", dependencies: ["Outstation"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "TLSTests", dependencies: [
+            "TLS",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+        ]),
         .testTarget(
             name: "DaemonTests",
             dependencies: ["Daemon", "Config", "Outstation", "Server", "IEC104", .product(name: "Logging", package: "swift-log")]

@@ -60,6 +60,18 @@ public enum ConfigurationLoader {
         var stations = validator.checkStations(reader.stations, listeners: listeners, pointCommonAddresses: points.commonAddresses,
                                                pointTablesRead: !reader.pointTables.isEmpty)
         validator.checkListeners(listeners, stations: stations)
+        // A certificate requirement only means something on a TLS listener.
+        for draft in reader.stations where draft.certificateRequirement != nil {
+            let listenerName = draft.configuration.listener.isEmpty ? listeners.first?.name : draft.configuration.listener
+            let station = stations.first { $0.name == draft.configuration.name }
+            let listener = listeners.first { $0.name == (station?.listener ?? listenerName) }
+            if let listener, listener.tls == nil {
+                let key = draft.keyLocations["require_subject"] != nil ? "require_subject" : "require_san"
+                diagnostics.error(draft.place(key), subject: draft.subject, key: key,
+                                  "listener '\(listener.name)' does not use TLS, so there is no certificate to check; "
+                                  + "set tls = on there or remove \(key)")
+            }
+        }
         let bindings = validator.checkHandlers(commands: tables.commands, handlers: reader.handlers, configPath: configPath)
 
         guard !diagnostics.hasErrors, var daemon = reader.daemon else {
@@ -74,10 +86,16 @@ public enum ConfigurationLoader {
         for (index, draft) in reader.stations.enumerated() where index < stations.count && !draft.selectTimeoutGiven {
             stations[index].selectTimeout = daemon.selectTimeout
         }
-        return .success(DaemonConfiguration(configPath: configPath, daemon: daemon, listeners: listeners,
-                                            stations: stations, stationSources: stationSources, points: points,
-                                            pointSources: pointSources, warnings: diagnostics.warnings,
-                                            handlers: reader.handlers, feeders: reader.feeders, commandBindings: bindings))
+        var configuration = DaemonConfiguration(configPath: configPath, daemon: daemon, listeners: listeners,
+                                                stations: stations, stationSources: stationSources, points: points,
+                                                pointSources: pointSources, warnings: diagnostics.warnings,
+                                                handlers: reader.handlers, feeders: reader.feeders, commandBindings: bindings)
+        for draft in reader.stations {
+            if let requirement = draft.certificateRequirement {
+                configuration.certificateRequirements[draft.configuration.name] = requirement
+            }
+        }
+        return .success(configuration)
     }
 
     /// Why a file could not be read, in words for the error message (e.g. "no such file").

@@ -6,10 +6,13 @@ struct DaemonConfigReader {
     static let daemonKeys = ["point_tables", "state_directory", "runtime_directory", "log_level", "command_max_age",
                              "max_handler_processes", "select_timeout", "control_socket", "control_socket_mode",
                              "control_socket_group"]
-    static let listenerKeys = ["bind", "link_errors", "max_connections", "max_connections_per_address"]
+    static let listenerKeys = ["bind", "link_errors", "max_connections", "max_connections_per_address"] + tlsKeys
+    static let tlsKeys = ["tls", "tls_certificate", "tls_private_key", "tls_ca", "tls_crl", "tls_require_client_cert",
+                          "tls_allowed_fingerprints", "tls_min_version", "tls_ciphers", "tls_ciphersuites", "tls_groups",
+                          "tls_session_resumption", "tls_handshake_timeout", "tls_renegotiation_interval"]
     static let stationKeys = ["listener", "allow", "common_addresses", "k", "w", "t0", "t1", "t2", "t3",
                               "event_buffer", "event_overflow", "time_tags", "redundancy", "accept_c_ts_na",
-                              "start_timeout", "invalid_time_until_sync", "select_timeout"]
+                              "start_timeout", "invalid_time_until_sync", "select_timeout", "require_subject", "require_san"]
     static let sectionKinds = ["daemon", "listener", "station", "handler", "feeder"]
 
     /// A point table file named in `point_tables`.
@@ -25,6 +28,7 @@ struct DaemonConfigReader {
         var listenerGiven: Bool
         var commonAddressesGiven: Bool
         var selectTimeoutGiven = false
+        var certificateRequirement: CertificateRequirement?
         var keyLocations: [String: SourceLocation]
         var subject: String { "station '\(configuration.name)'" }
         func place(_ key: String) -> SourceLocation { keyLocations[key] ?? location }
@@ -139,12 +143,83 @@ struct DaemonConfigReader {
         let policy = fields.keyword("link_errors", [("close", FrameErrorPolicy.close), ("discard", .discard)])
         let maxConnections = fields.int("max_connections", in: 1...65535)
         let maxPerAddress = fields.int("max_connections_per_address", in: 1...65535)
+        let tls = readListenerTLS(fields)
         fields.reportUnknownKeys(known: Self.listenerKeys, elsewhere: Self.misplaced(for: "listener"))
         listeners.append(ListenerConfiguration(name: name, host: host, port: port, errorPolicy: policy ?? .close,
                                                maxConnections: maxConnections ?? ListenerConfiguration.defaultMaxConnections,
                                                maxConnectionsPerAddress: maxPerAddress
                                                    ?? ListenerConfiguration.defaultMaxConnectionsPerAddress,
-                                               location: fields.location))
+                                               tls: tls, location: fields.location))
+    }
+
+    /// The `tls_*` keys; only with `tls = on`. The files themselves are read when the daemon builds the context.
+    private func readListenerTLS(_ fields: FieldReader) -> ListenerTLSConfiguration? {
+        let enabled = fields.bool("tls") ?? false
+        let given = Self.tlsKeys.dropFirst().filter { fields.has($0) }
+        guard enabled else {
+            for key in given {
+                _ = fields.value(key)
+                fields.error(key, "TLS is off on this listener; add tls = on or remove \(key)")
+            }
+            return nil
+        }
+        let path = { (key: String) in fields.string(key).map { Paths.resolve($0, relativeTo: configDirectory) } }
+        let certificate = path("tls_certificate")
+        let privateKey = path("tls_private_key")
+        if certificate == nil { fields.missing("tls_certificate", " (the listener's PEM certificate chain, for tls = on)") }
+        if privateKey == nil { fields.missing("tls_private_key", " (the PEM private key of tls_certificate, for tls = on)") }
+        let ca = path("tls_ca")
+        let crl = path("tls_crl")
+        let requireClient = fields.bool("tls_require_client_cert") ?? true
+        let fingerprints = fields.read("tls_allowed_fingerprints") { value -> Result<[[UInt8]], ValueError> in
+            var result: [[UInt8]] = []
+            for item in ValueParsers.list(value) {
+                guard let text = item.scalarText, let digest = Self.parseFingerprint(text) else {
+                    return .failure(ValueError("\(item.display) is not a SHA-256 fingerprint; write 32 hex octets, e.g. "
+                                               + "AB:CD:…, as `openssl x509 -noout -fingerprint -sha256` prints them",
+                                               at: item.location))
+                }
+                result.append(digest)
+            }
+            return .success(result)
+        } ?? []
+        let version = fields.keyword("tls_min_version", [("1.2", "1.2"), ("1.3", "1.3")]) ?? "1.2"
+        let ciphers = fields.string("tls_ciphers")
+        let suites = fields.string("tls_ciphersuites")
+        let groups = fields.string("tls_groups")
+        let resumption = fields.bool("tls_session_resumption") ?? true
+        let timeout = fields.duration("tls_handshake_timeout", max: .seconds(300))
+        if fields.has("tls_renegotiation_interval") {
+            _ = fields.value("tls_renegotiation_interval")
+            fields.error("tls_renegotiation_interval", "TLS renegotiation is not supported: rtu104d refuses renegotiation "
+                         + "in both directions (it is the source of several TLS attacks and is gone from TLS 1.3). Renew "
+                         + "session keys by reconnecting, or use tls_min_version = 1.3 (key update); remove this key")
+        }
+        if requireClient, ca == nil, fingerprints.isEmpty {
+            fields.error(fields.has("tls_require_client_cert") ? "tls_require_client_cert" : "tls",
+                         "mutual authentication (tls_require_client_cert, on by default) needs tls_ca (a CA bundle to verify "
+                         + "masters' certificates) or tls_allowed_fingerprints")
+        }
+        if crl != nil, ca == nil { fields.error("tls_crl", "a CRL needs tls_ca (the CA bundle whose revocations it lists)") }
+        guard let certificate, let privateKey else { return nil }
+        return ListenerTLSConfiguration(certificate: certificate, privateKey: privateKey, ca: ca, crl: crl,
+                                        requireClientCertificate: requireClient, allowedFingerprints: fingerprints,
+                                        minimumVersion: version, ciphers: ciphers, cipherSuites: suites, groups: groups,
+                                        sessionResumption: resumption,
+                                        handshakeTimeout: timeout ?? ListenerTLSConfiguration.defaultHandshakeTimeout)
+    }
+
+    /// "AB:CD:…" or 64 hex digits → 32 octets.
+    static func parseFingerprint(_ text: String) -> [UInt8]? {
+        var hex = Array(text.lowercased().filter { $0 != ":" && !$0.isWhitespace })
+        if hex.starts(with: Array("sha256:")) { hex.removeFirst(7) }
+        guard hex.count == 64 else { return nil }
+        var bytes: [UInt8] = []
+        for index in stride(from: 0, to: 64, by: 2) {
+            guard let byte = UInt8(String(hex[index...index + 1]), radix: 16) else { return nil }
+            bytes.append(byte)
+        }
+        return bytes
     }
 
     /// `host:port`, `[v6]:port`, or an address alone (port 2404).
@@ -234,6 +309,15 @@ struct DaemonConfigReader {
         let startTimeout = fields.duration("start_timeout", allowZero: true)
         let invalidTime = fields.bool("invalid_time_until_sync")
         let selectTimeout = fields.duration("select_timeout", max: .seconds(3600))
+        let requireSubject = fields.read("require_subject") { value -> Result<[String], ValueError> in
+            let components = CertificateRequirement.components(value.scalarText ?? "")
+            guard !components.isEmpty, components.allSatisfy({ $0.contains("=") && !$0.hasSuffix("=") }) else {
+                return .failure(ValueError("\(value.display) is not a certificate subject; write attribute=value pairs "
+                                           + "separated by commas, e.g. CN=master1 or CN=master1,O=Utility"))
+            }
+            return .success(components)
+        }
+        let requireSAN = fields.string("require_san")
         fields.reportUnknownKeys(known: Self.stationKeys, elsewhere: Self.misplaced(for: "station"))
         let configuration = StationConfiguration(
             name: name, listener: listener ?? "", filter: filter, commonAddresses: (commonAddresses ?? []).map { UInt16($0) },
@@ -243,6 +327,8 @@ struct DaemonConfigReader {
             selectTimeout: selectTimeout ?? DaemonSettings.defaultSelectTimeout)
         stations.append(StationDraft(configuration: configuration, location: fields.location, listenerGiven: listener != nil,
                                      commonAddressesGiven: commonAddresses != nil, selectTimeoutGiven: selectTimeout != nil,
+                                     certificateRequirement: requireSubject == nil && requireSAN == nil ? nil
+                                        : CertificateRequirement(subject: requireSubject ?? [], subjectAltName: requireSAN),
                                      keyLocations: locations))
     }
 

@@ -70,6 +70,8 @@ public struct ListenerConfiguration: Hashable, Sendable {
     public var maxConnections: Int
     /// Connections one source address may hold on the listener at once.
     public var maxConnectionsPerAddress: Int
+    /// TLS (IEC 62351-3) on this listener, nil for plain TCP.
+    public var tls: ListenerTLSConfiguration?
     public var location: SourceLocation
 
     public static let defaultPort = 2404
@@ -78,18 +80,105 @@ public struct ListenerConfiguration: Hashable, Sendable {
 
     public init(name: String, host: String, port: Int = Self.defaultPort, errorPolicy: FrameErrorPolicy = .close,
                 maxConnections: Int = Self.defaultMaxConnections,
-                maxConnectionsPerAddress: Int = Self.defaultMaxConnectionsPerAddress, location: SourceLocation) {
+                maxConnectionsPerAddress: Int = Self.defaultMaxConnectionsPerAddress,
+                tls: ListenerTLSConfiguration? = nil, location: SourceLocation) {
         self.name = name
         self.host = host
         self.port = port
         self.errorPolicy = errorPolicy
         self.maxConnections = maxConnections
         self.maxConnectionsPerAddress = maxConnectionsPerAddress
+        self.tls = tls
         self.location = location
     }
 
     /// `0.0.0.0:2404`, `[::]:2404`.
     public var bindDescription: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// The `tls_*` keys of a `[listener NAME]` with `tls = on`. Paths are absolute (resolved against the config
+/// file's directory); the files are read when the daemon builds the TLS context, at start and at every reload.
+public struct ListenerTLSConfiguration: Hashable, Sendable {
+    public var certificate: String
+    public var privateKey: String
+    public var ca: String?
+    public var crl: String?
+    public var requireClientCertificate: Bool
+    /// SHA-256 digests (32 octets each).
+    public var allowedFingerprints: [[UInt8]]
+    /// "1.2" or "1.3".
+    public var minimumVersion: String
+    public var ciphers: String?
+    public var cipherSuites: String?
+    public var groups: String?
+    public var sessionResumption: Bool
+    public var handshakeTimeout: Duration
+
+    public static let defaultHandshakeTimeout = Duration.seconds(10)
+
+    public init(certificate: String, privateKey: String, ca: String? = nil, crl: String? = nil,
+                requireClientCertificate: Bool = true, allowedFingerprints: [[UInt8]] = [], minimumVersion: String = "1.2",
+                ciphers: String? = nil, cipherSuites: String? = nil, groups: String? = nil, sessionResumption: Bool = true,
+                handshakeTimeout: Duration = Self.defaultHandshakeTimeout) {
+        self.certificate = certificate
+        self.privateKey = privateKey
+        self.ca = ca
+        self.crl = crl
+        self.requireClientCertificate = requireClientCertificate
+        self.allowedFingerprints = allowedFingerprints
+        self.minimumVersion = minimumVersion
+        self.ciphers = ciphers
+        self.cipherSuites = cipherSuites
+        self.groups = groups
+        self.sessionResumption = sessionResumption
+        self.handshakeTimeout = handshakeTimeout
+    }
+}
+
+/// A station's demand on the master's TLS certificate, on top of its address filter.
+public struct CertificateRequirement: Hashable, Sendable {
+    /// RDNs that must all appear in the certificate's subject, e.g. ["CN=master1", "O=Utility"].
+    public var subject: [String]
+    /// A subject alternative name the certificate must carry, e.g. "DNS:master1.example"
+    /// (a value without a type prefix matches a SAN of any type).
+    public var subjectAltName: String?
+
+    public init(subject: [String] = [], subjectAltName: String? = nil) {
+        self.subject = subject
+        self.subjectAltName = subjectAltName
+    }
+
+    /// Why a certificate with `certificateSubject` (RFC 2253) and `altNames` ("DNS:…") does not do, or nil when it does.
+    public func refusal(certificateSubject: String?, altNames: [String]) -> String? {
+        guard let certificateSubject else { return "the station requires a client certificate" }
+        let have = Set(Self.components(certificateSubject))
+        for wanted in subject where !have.contains(Self.normalized(wanted)) {
+            return "certificate subject '\(certificateSubject)' lacks \(wanted) (require_subject)"
+        }
+        if let san = subjectAltName {
+            let wanted = san.lowercased()
+            let typed = ["dns:", "ip:", "uri:", "email:"].contains { wanted.hasPrefix($0) }
+            let matches = altNames.contains { name in
+                let lower = name.lowercased()
+                if typed { return lower == wanted }
+                return lower.split(separator: ":", maxSplits: 1).last.map(String.init) == wanted
+            }
+            if !matches {
+                return "certificate has no subject alternative name \(san) (require_san; it has \(altNames.isEmpty ? "none" : altNames.joined(separator: ", ")))"
+            }
+        }
+        return nil
+    }
+
+    static func components(_ subject: String) -> [String] {
+        subject.split(separator: ",").map { normalized(String($0)) }
+    }
+
+    static func normalized(_ component: String) -> String {
+        let parts = component.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2 else { return String(component.trimmed) }
+        return String(parts[0].trimmed).uppercased() + "=" + String(parts[1].trimmed)
+    }
 }
 
 /// A validated configuration: everything `rtu104d` needs to start.
@@ -112,6 +201,8 @@ public struct DaemonConfiguration: Sendable {
     public var feeders: [FeederConfiguration]
     /// The command points that name a handler; the others use the built-in feedback handler.
     public var commandBindings: [PointAddress: CommandBinding]
+    /// Stations that also require something of the master's TLS certificate, by station name.
+    public var certificateRequirements: [String: CertificateRequirement] = [:]
 
     public init(configPath: String, daemon: DaemonSettings, listeners: [ListenerConfiguration],
                 stations: [StationConfiguration], stationSources: [String: SourceLocation] = [:],

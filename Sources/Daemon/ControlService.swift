@@ -1,6 +1,7 @@
 import Config
 import Foundation
 import IEC104
+public import Server
 public import Outstation
 
 /// Answers control socket requests against the outstation: one JSON reply line per request line.
@@ -15,24 +16,28 @@ public enum ControlService {
     }
 
     /// Parses a request line once and answers it; runs on the outstation's executor.
-    public static func answer(_ line: String, outstation: Outstation, wallTime: Int64) -> Answer {
+    /// `listeners` (the settings in force) go into the status reply, with each TLS listener's certificate expiry.
+    public static func answer(_ line: String, outstation: Outstation, wallTime: Int64,
+                              listeners: [ListenerSettings] = []) -> Answer {
         let image = outstation.image
         switch ControlRequestParser.parse(line, kindOf: { image.state(at: $0)?.definition.kind }) {
         case .success(.watch): return .watch(#"{"ok":true,"watching":true}"#)
         case .success(.reload): return .reload
-        case let parsed: return .reply(reply(to: parsed, outstation: outstation, wallTime: wallTime))
+        case let parsed: return .reply(reply(to: parsed, outstation: outstation, wallTime: wallTime, listeners: listeners))
         }
     }
 
     /// Handles one request line; runs on the outstation's executor.
-    public static func reply(to line: String, outstation: Outstation, wallTime: Int64) -> String {
+    /// `listeners` (the settings in force) go into the status reply, with each TLS listener's certificate expiry.
+    public static func reply(to line: String, outstation: Outstation, wallTime: Int64,
+                             listeners: [ListenerSettings] = []) -> String {
         let image = outstation.image
         return reply(to: ControlRequestParser.parse(line, kindOf: { image.state(at: $0)?.definition.kind }),
-                     outstation: outstation, wallTime: wallTime)
+                     outstation: outstation, wallTime: wallTime, listeners: listeners)
     }
 
     static func reply(to parsed: Result<ControlRequest, ControlRequestError>, outstation: Outstation,
-                      wallTime: Int64) -> String {
+                      wallTime: Int64, listeners: [ListenerSettings]) -> String {
         let image = outstation.image
         switch parsed {
         case .failure(let problem):
@@ -61,7 +66,9 @@ public enum ControlService {
             }
             return render(["ok": true, "points": states.map(describe)])
         case .success(.status):
-            return render(["ok": true, "stations": outstation.stations.map(describe)])
+            if listeners.isEmpty { return render(["ok": true, "stations": outstation.stations.map(describe)]) }
+            return render(["ok": true, "stations": outstation.stations.map(describe),
+                           "listeners": listeners.map { describe($0, wallTime: wallTime) }])
         case .success(.reload):
             // The socket hands reloads to the daemon's reloader before they get here.
             return render(["ok": false, "error": "reload is handled by the control socket"])
@@ -79,6 +86,23 @@ public enum ControlService {
         point["time"] = event.time
         point["cot"] = Int(event.cause.rawValue)
         return render(["event": point])
+    }
+
+    /// A listener in the status reply; a TLS listener adds its certificate's subject and expiry.
+    static func describe(_ listener: ListenerSettings, wallTime: Int64) -> [String: Any] {
+        var result: [String: Any] = ["name": listener.name, "host": listener.host, "port": listener.port,
+                                     "tls": listener.tls != nil]
+        if let context = listener.tls?.context {
+            var tls: [String: Any] = ["min_version": context.settings.minimumVersion.rawValue,
+                                      "client_certificate_required": context.settings.requirePeerCertificate]
+            if let certificate = context.certificate {
+                tls["subject"] = certificate.subject
+                tls["not_after"] = TLSSetup.expiryText(certificate)
+                tls["days_left"] = Int(certificate.daysLeft(now: wallTime / 1000))
+            }
+            result["certificate"] = tls
+        }
+        return result
     }
 
     static func describe(_ state: MonitorPointState) -> [String: Any] {

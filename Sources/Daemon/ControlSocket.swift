@@ -93,9 +93,12 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         let lines = pending
         pending.removeAll(keepingCapacity: true)
         let channel = context.channel
-        let answers = server.perform { outstation in
-            let wallTime = SystemClock.wallMilliseconds()
-            return lines.map { ControlService.answer($0, outstation: outstation, wallTime: wallTime) }
+        let server = self.server
+        let answers = server.listenersInForce().flatMap { listeners in
+            server.perform { outstation in
+                let wallTime = SystemClock.wallMilliseconds()
+                return lines.map { ControlService.answer($0, outstation: outstation, wallTime: wallTime, listeners: listeners) }
+            }
         }
         let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)
         // The answers come back on this channel's event loop, which is the outstation's.

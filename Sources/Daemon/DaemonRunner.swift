@@ -37,7 +37,9 @@ public enum DaemonRunner {
         let stateStore = StateStore(directory: configuration.daemon.stateDirectory)
         await restoreState(from: stateStore, into: server, logger: logger)
         do {
-            try await server.start(listeners: configuration.listeners.map(ListenerSettings.init)).get()
+            let listeners = try TLSSetup.listenerSettings(configuration)
+            TLSSetup.reportCertificates(listeners, logger: logger)
+            try await server.start(listeners: listeners).get()
         } catch {
             try? await group.shutdownGracefully()
             throw error
@@ -128,13 +130,6 @@ func saveState(to store: StateStore, from server: OutstationServer, logger: Logg
         try store.save(snapshot, savedAt: SystemClock.wallMilliseconds())
     } catch {
         logger.error("cannot save state: \(error)", metadata: ["path": "\(store.path)"])
-    }
-}
-
-extension ListenerSettings {
-    init(_ listener: ListenerConfiguration) {
-        self.init(name: listener.name, host: listener.host, port: listener.port, errorPolicy: listener.errorPolicy,
-                  maxConnections: listener.maxConnections, maxConnectionsPerAddress: listener.maxConnectionsPerAddress)
     }
 }
 

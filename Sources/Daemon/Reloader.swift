@@ -48,7 +48,10 @@ public actor Reloader {
         case .success(let loaded):
             for warning in loaded.warnings { logger.warning("reload: \(warning)") }
             do {
-                let report = try await server.reload(listeners: loaded.listeners.map(ListenerSettings.init),
+                // Certificates, keys, CA bundles and CRLs are read again; a broken one fails the reload here.
+                let listeners = try TLSSetup.listenerSettings(loaded)
+                TLSSetup.reportCertificates(listeners, logger: logger)
+                let report = try await server.reload(listeners: listeners,
                                                      points: loaded.points, stations: loaded.stations).get()
                 configuration = loaded
                 let restarted = processes?.reconfigure(loaded) ?? false

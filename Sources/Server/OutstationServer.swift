@@ -3,6 +3,7 @@ public import Logging
 public import NIOCore
 import NIOPosix
 public import Outstation
+import TLS
 
 /// The IEC 104 TCP server: listeners whose stations admit masters by address filter,
 /// all served on one event loop together with the process image.
@@ -139,6 +140,11 @@ public final class OutstationServer: Sendable {
         }
     }
 
+    /// The listeners and their settings in force (after the last reload), for status reports.
+    public func listenersInForce() -> EventLoopFuture<[ListenerSettings]> {
+        eventLoop.submit { [state] in state.value.listenerSettings.values.sorted { $0.name < $1.name } }
+    }
+
     /// Runs `body` on the event loop with the outstation, for status reports.
     public func inspect<T: Sendable>(_ body: @escaping @Sendable (Outstation) -> T) -> EventLoopFuture<T> {
         eventLoop.submit { [state] in body(state.value.runtime.outstation) }
@@ -199,6 +205,11 @@ final class ServerState {
                     return channel.close()
                 }
                 do {
+                    if let tls = settings.tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            Self.tlsHandler(tls, station: station.name, peer: peerText, listener: settings.name,
+                                            logger: runtime.logger))
+                    }
                     let decoder = APDUFrameDecoder(policy: settings.errorPolicy) { error, octets in
                         runtime.logger.warning("discarded \(octets) octets: \(error)",
                                                metadata: ["peer": "\(peerText)", "station": "\(station.name)"])
@@ -214,6 +225,51 @@ final class ServerState {
                 }
             }
             .bind(host: initial.host, port: initial.port)
+    }
+}
+
+extension ServerState {
+    /// The TLS handler for one accepted connection: security events go to the log with the peer, the station
+    /// and the certificate subject.
+    static func tlsHandler(_ tls: ListenerTLS, station: String, peer: String, listener: String, logger: Logger) throws -> TLSHandler {
+        let session = try TLSSession(context: tls.context)
+        let timeout = tls.context.settings.handshakeTimeout.components
+        let metadata: Logger.Metadata = ["peer": "\(peer)", "listener": "\(listener)", "station": "\(station)"]
+        return TLSHandler(
+            session: session,
+            handshakeTimeout: .seconds(timeout.seconds) + .nanoseconds(timeout.attoseconds / 1_000_000_000),
+            authorize: { peer in tls.authorize(station, peer) },
+            onEvent: { event in
+                switch event {
+                case .established(let identity):
+                    var details = metadata
+                    details["subject"] = "\(identity.subject ?? "none")"
+                    details["tls"] = "\(identity.protocolVersion) \(identity.cipher)\(identity.resumed ? " resumed" : "")"
+                    logger.info("TLS connection established", metadata: details)
+                case .refused(let error):
+                    var details = metadata
+                    details["reason"] = "\(Self.reason(error))"
+                    if let subject = Self.subject(error) { details["subject"] = "\(subject)" }
+                    logger.warning("refused TLS connection: \(Self.reason(error))", metadata: details)
+                case .failed(let error):
+                    logger.warning("TLS connection failed: \(error)", metadata: metadata)
+                }
+            })
+    }
+
+    static func reason(_ error: TLSError) -> String {
+        switch error {
+        case .handshakeFailed(let reason, _), .peerRefused(let reason, _): reason
+        case .handshakeTimedOut: "handshake timed out"
+        default: "\(error)"
+        }
+    }
+
+    static func subject(_ error: TLSError) -> String? {
+        switch error {
+        case .handshakeFailed(_, let subject), .peerRefused(_, let subject): subject
+        default: nil
+        }
     }
 }
 

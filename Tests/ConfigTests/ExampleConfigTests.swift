@@ -97,3 +97,18 @@ import Testing
         #expect(config.daemon.stateDirectory == ".build/rtu104d/state")
     }
 }
+
+/// The TLS example (etc/rtu104d/rtu104d-tls.conf) loads as it is; its certificate files are read by the daemon,
+/// not by the configuration loader.
+@Suite struct TLSExampleConfigTests {
+    @Test func loadsWithoutErrorsOrWarnings() throws {
+        let path = ExampleConfigTests.checkout + "/etc/rtu104d/rtu104d-tls.conf"
+        let config = try ConfigurationLoader.load(configPath: path).get()
+        #expect(config.warnings.map(\.description) == [])
+        let tls = try #require(config.listeners.first?.tls)
+        #expect(config.listeners.first?.port == 19998)
+        #expect(tls.certificate == ExampleConfigTests.checkout + "/.build/certs/server.pem")
+        #expect(tls.requireClientCertificate)
+        #expect(config.certificateRequirements["control-centre"]?.subject == ["CN=master1"])
+    }
+}

@@ -1,0 +1,225 @@
+import COpenSSL
+
+/// Who the peer turned out to be after a successful handshake.
+public struct TLSPeerIdentity: Hashable, Sendable {
+    /// The peer's certificate; nil when it sent none (only possible without mutual authentication).
+    public var certificate: CertificateInfo?
+    /// "TLSv1.2", "TLSv1.3".
+    public var protocolVersion: String
+    public var cipher: String
+    /// The session was resumed from an earlier one.
+    public var resumed: Bool
+
+    public var subject: String? { certificate?.subject }
+}
+
+/// One TLS connection as bytes in, bytes out: ciphertext from the network goes in with `feed`, plaintext for the
+/// application comes out of `readPlaintext`, plaintext to send goes in with `write` and ciphertext for the network
+/// comes out of `takeCiphertext`. OpenSSL runs over two memory BIOs, so nothing here blocks or does I/O; the
+/// caller (the NIO handler, or a test) moves the bytes. Not thread-safe: one owner at a time.
+public final class TLSSession {
+    public enum HandshakeResult: Equatable {
+        case complete
+        /// Needs more ciphertext from the peer (and may have ciphertext to send).
+        case wantMore
+        case failed(TLSError)
+    }
+
+    public enum ReadResult: Equatable {
+        /// That many plaintext octets were written into the buffer.
+        case bytes(Int)
+        /// No complete record yet.
+        case wantMore
+        /// The peer sent close_notify.
+        case closed
+        case failed(TLSError)
+    }
+
+    public let context: TLSContext
+    private let ssl: OpaquePointer
+    private let networkIn: OpaquePointer
+    private let networkOut: OpaquePointer
+    private let verifyState: UnsafeMutablePointer<rtu104d_verify_state>
+    public private(set) var isHandshakeComplete = false
+
+    public init(context: TLSContext, serverName: String? = nil) throws(TLSError) {
+        self.context = context
+        ERR_clear_error()
+        guard let ssl = SSL_new(context.context) else {
+            throw .setting(name: "TLS", reason: "OpenSSL cannot create a connection: \(TLSContext.lastError())")
+        }
+        guard let networkIn = BIO_new(BIO_s_mem()), let networkOut = BIO_new(BIO_s_mem()) else {
+            SSL_free(ssl)
+            throw .setting(name: "TLS", reason: "OpenSSL cannot create memory BIOs")
+        }
+        rtu104d_BIO_set_mem_eof_return(networkIn, -1)
+        rtu104d_BIO_set_mem_eof_return(networkOut, -1)
+        SSL_set_bio(ssl, networkIn, networkOut)  // the SSL owns both BIOs from here
+        self.ssl = ssl
+        self.networkIn = networkIn
+        self.networkOut = networkOut
+        verifyState = .allocate(capacity: 1)
+        verifyState.initialize(to: rtu104d_verify_state())
+        verifyState.pointee.pins = UnsafePointer(context.pins.baseAddress)
+        verifyState.pointee.pin_count = Int32(context.settings.allowedFingerprints.count)
+        verifyState.pointee.pins_only = context.settings.caPath == nil ? 1 : 0
+        rtu104d_SSL_set_verify_state(ssl, verifyState)
+        switch context.role {
+        case .server: SSL_set_accept_state(ssl)
+        case .client:
+            SSL_set_connect_state(ssl)
+            if let serverName { _ = rtu104d_SSL_set_tlsext_host_name(ssl, serverName) }
+        }
+    }
+
+    deinit {
+        SSL_free(ssl)
+        verifyState.deinitialize(count: 1)
+        verifyState.deallocate()
+    }
+
+    /// Ciphertext received from the peer.
+    public func feed(_ bytes: UnsafeRawBufferPointer) {
+        var offset = 0
+        while offset < bytes.count {
+            let written = BIO_write(networkIn, bytes.baseAddress! + offset, Int32(min(bytes.count - offset, Int(Int32.max))))
+            guard written > 0 else { return }  // memory BIOs only fail when out of memory
+            offset += Int(written)
+        }
+    }
+
+    public func feed(_ bytes: [UInt8]) { bytes.withUnsafeBytes { feed($0) } }
+
+    /// Advances the handshake with what has been fed so far.
+    public func handshake() -> HandshakeResult {
+        if isHandshakeComplete { return .complete }
+        ERR_clear_error()
+        let result = SSL_do_handshake(ssl)
+        if result == 1 {
+            isHandshakeComplete = true
+            return .complete
+        }
+        switch SSL_get_error(ssl, result) {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return .wantMore
+        default: return .failed(handshakeFailure())
+        }
+    }
+
+    /// Decrypts into `buffer`: as many octets as one call of OpenSSL gives (at most one record's worth).
+    public func readPlaintext(into buffer: UnsafeMutableRawBufferPointer) -> ReadResult {
+        guard let base = buffer.baseAddress, !buffer.isEmpty else { return .bytes(0) }
+        ERR_clear_error()
+        var read = 0
+        if SSL_read_ex(ssl, base, buffer.count, &read) == 1 { return .bytes(read) }
+        let error = SSL_get_error(ssl, 0)
+        switch error {
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return .wantMore
+        case SSL_ERROR_ZERO_RETURN: return .closed
+        default:
+            if !isHandshakeComplete { return .failed(handshakeFailure()) }
+            return .failed(.protocolError(TLSContext.lastError()))
+        }
+    }
+
+    /// All plaintext available now (test convenience).
+    public func readAvailablePlaintext() -> (bytes: [UInt8], end: ReadResult) {
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let outcome = chunk.withUnsafeMutableBytes { readPlaintext(into: $0) }
+            guard case .bytes(let count) = outcome else { return (result, outcome) }
+            result += chunk[0..<count]
+        }
+    }
+
+    /// Encrypts all of `plaintext` into records waiting in `takeCiphertext`.
+    public func write(_ plaintext: UnsafeRawBufferPointer) throws(TLSError) {
+        guard let base = plaintext.baseAddress, !plaintext.isEmpty else { return }
+        var offset = 0
+        while offset < plaintext.count {
+            ERR_clear_error()
+            var written = 0
+            guard SSL_write_ex(ssl, base + offset, plaintext.count - offset, &written) == 1 else {
+                throw .protocolError("cannot encrypt: \(TLSContext.lastError())")
+            }
+            offset += written
+        }
+    }
+
+    public func write(_ plaintext: [UInt8]) throws(TLSError) {
+        var failure: TLSError?
+        plaintext.withUnsafeBytes { bytes in
+            do throws(TLSError) { try write(bytes) } catch { failure = error }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Ciphertext waiting to be sent to the peer.
+    public var pendingCiphertext: Int { rtu104d_BIO_pending(networkOut) }
+
+    /// Moves up to `buffer.count` octets of ciphertext out; returns how many.
+    public func takeCiphertext(into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        guard let base = buffer.baseAddress, !buffer.isEmpty else { return 0 }
+        let read = BIO_read(networkOut, base, Int32(min(buffer.count, Int(Int32.max))))
+        return read > 0 ? Int(read) : 0
+    }
+
+    public func takeCiphertext() -> [UInt8] {
+        let count = pendingCiphertext
+        guard count > 0 else { return [] }
+        var bytes = [UInt8](repeating: 0, count: count)
+        let taken = bytes.withUnsafeMutableBytes { takeCiphertext(into: $0) }
+        return Array(bytes.prefix(taken))
+    }
+
+    /// Queues close_notify (the orderly end of the connection) for `takeCiphertext`.
+    public func shutdown() {
+        ERR_clear_error()
+        _ = SSL_shutdown(ssl)
+        ERR_clear_error()
+    }
+
+    /// The peer after a complete handshake.
+    public var peer: TLSPeerIdentity? {
+        guard isHandshakeComplete else { return nil }
+        let certificate = SSL_get1_peer_certificate(ssl)
+        defer { if let certificate { X509_free(certificate) } }
+        let cipher = SSL_get_current_cipher(ssl).flatMap { SSL_CIPHER_get_name($0) }.map { String(cString: $0) } ?? "?"
+        return TLSPeerIdentity(certificate: certificate.map(TLSContext.info),
+                               protocolVersion: String(cString: SSL_get_version(ssl)), cipher: cipher,
+                               resumed: rtu104d_SSL_session_reused(ssl) == 1)
+    }
+
+    /// The leaf subject the verify callback saw, even when verification failed.
+    public var attemptedSubject: String? {
+        let subject = withUnsafeBytes(of: verifyState.pointee.subject) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        return subject.isEmpty ? nil : subject
+    }
+
+    private func handshakeFailure() -> TLSError {
+        let state = verifyState.pointee
+        let openSSL = TLSContext.lastError()
+        if state.not_pinned != 0 {
+            return .handshakeFailed(reason: "unknown certificate: not on the allow-list (tls_allowed_fingerprints)", subject: attemptedSubject)
+        }
+        if state.error != 0 {
+            let detail = String(cString: X509_verify_cert_error_string(Int(state.error)))
+            let reason: String
+            switch state.error {
+            case X509_V_ERR_CERT_HAS_EXPIRED: reason = "certificate expired"
+            case X509_V_ERR_CERT_NOT_YET_VALID: reason = "certificate not yet valid"
+            case X509_V_ERR_CERT_REVOKED: reason = "certificate revoked"
+            case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY, X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT,
+                 X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT, X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN,
+                 X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE, X509_V_ERR_CERT_UNTRUSTED:
+                reason = "unknown certificate: issued by an untrusted CA"
+            case X509_V_ERR_UNABLE_TO_GET_CRL: reason = "no CRL for the certificate's issuer"
+            default: reason = "certificate rejected"
+            }
+            return .handshakeFailed(reason: "\(reason) (\(detail))", subject: attemptedSubject)
+        }
+        return .handshakeFailed(reason: openSSL, subject: attemptedSubject)
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+import TLS
+
+/// Throw-away certificates from scripts/make-certs, generated once per test run.
+enum TestCertificates {
+    static let directory: String = {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("rtu104d-tls-tests-\(getpid())").path
+        let process = Process()
+        process.executableURL = repository.appendingPathComponent("scripts/make-certs")
+        process.arguments = [directory]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try? process.run()
+        process.waitUntilExit()
+        return directory
+    }()
+
+    static func path(_ name: String) -> String { directory + "/" + name }
+
+    static func fingerprint(_ name: String) -> [UInt8] {
+        let lines = (try? String(contentsOfFile: path("fingerprints.txt"), encoding: .utf8)) ?? ""
+        for line in lines.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return TLSSettings.parseFingerprint(String(line.split(separator: " ")[1])) ?? []
+        }
+        return []
+    }
+
+    static func server(_ configure: (inout TLSSettings) -> Void = { _ in }) throws -> TLSContext {
+        var settings = TLSSettings(certificatePath: path("server.pem"), privateKeyPath: path("server.key"),
+                                   caPath: path("ca.pem"), crlPath: path("crl.pem"))
+        configure(&settings)
+        return try TLSContext(role: .server, settings: settings)
+    }
+
+    static func client(_ name: String = "client", ca: String? = "ca.pem",
+                       _ configure: (inout TLSSettings) -> Void = { _ in }) throws -> TLSContext {
+        var settings = TLSSettings(certificatePath: name.isEmpty ? "" : path(name + ".pem"),
+                                   privateKeyPath: name.isEmpty ? "" : path(name + ".key"), caPath: ca.map(path))
+        configure(&settings)
+        return try TLSContext(role: .client, settings: settings)
+    }
+}
+
+/// Moves ciphertext between two sessions until neither has anything to say; `chunk` splits each transfer.
+@discardableResult
+func pump(_ a: TLSSession, _ b: TLSSession, chunk: Int = .max, rounds: Int = 50) -> (a: TLSSession.HandshakeResult, b: TLSSession.HandshakeResult) {
+    var resultA = a.handshake(), resultB = b.handshake()
+    for _ in 0..<rounds {
+        let fromA = a.takeCiphertext(), fromB = b.takeCiphertext()
+        if fromA.isEmpty && fromB.isEmpty { break }
+        for start in stride(from: 0, to: fromA.count, by: min(chunk, max(fromA.count, 1))) {
+            b.feed(Array(fromA[start..<min(start + chunk, fromA.count)]))
+            if !b.isHandshakeComplete { resultB = b.handshake() }
+        }
+        for start in stride(from: 0, to: fromB.count, by: min(chunk, max(fromB.count, 1))) {
+            a.feed(Array(fromB[start..<min(start + chunk, fromB.count)]))
+            if !a.isHandshakeComplete { resultA = a.handshake() }
+        }
+        if case .failed = resultA { break }
+        if case .failed = resultB { break }
+    }
+    return (resultA, resultB)
+}
