@@ -74,15 +74,15 @@ struct SpawnHandlerTests {
         var outcome: HandlerOutcome?
         let time = await elapsed { outcome = await handler.perform(commandRequest()) }
         #expect(outcome?.reason == "handler 'h' gave no answer within 0.3 seconds; killed")
-        #expect(time < .seconds(3))
+        #expect(time < .seconds(10), "ended by the limit, not by the script")
     }
 
     @Test func pointTimeoutOverridesTheHandlers() async throws {
         let scratch = Scratch()
-        let exec = scratch.script("slow.sh", "#!/bin/sh\nsleep 5\n")
+        let exec = scratch.script("slow.sh", "#!/bin/sh\nsleep 30\n")
         let handler = spawnHandler(handlerConfiguration(exec: exec, directory: scratch.path, timeout: .seconds(30)))
         let time = await elapsed { #expect(await !handler.perform(commandRequest(), timeout: .milliseconds(200)).succeeded) }
-        #expect(time < .seconds(3))
+        #expect(time < .seconds(10), "ended by the limit, not by the script")
     }
 
     @Test func hugeOutputIsBounded() async throws {
@@ -93,7 +93,7 @@ struct SpawnHandlerTests {
         let time = await elapsed { outcome = await handler.perform(commandRequest()) }
         #expect(outcome?.reason == "handler 'h' wrote more than 4096 bytes on stdout; killed")
         #expect((outcome?.stderr.joined().utf8.count ?? .max) < 4096 + 100)
-        #expect(time < .seconds(3))
+        #expect(time < .seconds(10), "ended by the limit, not by the script")
     }
 
     @Test func stderrIsKeptPerCommandAndLogged() async throws {
@@ -229,7 +229,7 @@ struct SpawnHandlerTests {
                 dispatcher.cancel(station: "scada", commandID: 42)
             }
         }
-        #expect(time < .seconds(3))
+        #expect(time < .seconds(10), "ended by the limit, not by the script")
     }
 
     @Test func deactivationWhileWaitingForAProcess() async throws {

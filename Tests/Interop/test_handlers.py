@@ -253,7 +253,7 @@ def test_a_failing_handler_gives_a_negative_confirmation(daemon, ioa):
     requests, received = command(daemon, ioa, iec104.C_SC_NA_1, c104.SingleCmd(on=True))
     assert len(received) == 1, received
     assert_mirror(received[0], requests[0], iec104.COT_ACTCON, negative=True)
-    assert time.monotonic() - started < 5, "a hanging handler is killed after its 1 s timeout"
+    assert time.monotonic() - started < 15, "a hanging handler (sleep 30) is killed after its 1 s timeout"
 
 
 def test_deactivation_withdraws_a_running_command(daemon):
@@ -301,9 +301,10 @@ def test_a_second_sigterm_ends_a_slow_stop_at_once(tmp_path):
         os.kill(instance.process.pid, signal.SIGTERM)
         time.sleep(0.3)
         os.kill(instance.process.pid, signal.SIGTERM)
-        status = instance.process.wait(5)
-        assert time.monotonic() - started < 1.5, "the second signal did not end the stop at once"
-        assert status in (-signal.SIGTERM, 128 + signal.SIGTERM), status
+        status = instance.process.wait(10)
+        # The orderly stop would wait for the feeder's SIGKILL and exit 0; the second signal kills the daemon.
+        assert status in (-signal.SIGTERM, 128 + signal.SIGTERM), f"exit status {status}: the stop was not cut short"
+        assert time.monotonic() - started < 10
     finally:
         instance.kill()
         subprocess.run(["pkill", "-KILL", "-f", str(tmp_path / "stubborn.sh")], check=False)
