@@ -330,7 +330,9 @@ def test_peer_that_floods_and_never_reads_is_bounded_and_closed(daemon):
             flood = iec104.TESTFR_ACT * 10000
             sent = 0
             flood_until = time.monotonic() + 3.0
-            while time.monotonic() < flood_until:
+            # At most 2 MB: beyond that the kernel's buffers, not the daemon, decide how long the backlog takes to
+            # work through (a debug build on a loaded machine takes seconds for millions of frames).
+            while time.monotonic() < flood_until and sent < 2_000_000:
                 try:
                     sent += sock.send(flood)
                 except BlockingIOError:
@@ -338,7 +340,7 @@ def test_peer_that_floods_and_never_reads_is_bounded_and_closed(daemon):
                 except (BrokenPipeError, ConnectionResetError):
                     break
             after = proc_figures(daemon.process.pid)["rss_kib"]
-            deadline = time.monotonic() + T3 + T1 + SLACK + 2
+            deadline = time.monotonic() + T3 + T1 + SLACK + 10
             with Control(daemon.control_socket) as control:
                 while True:
                     peers = [c["peer"] for s in control.status().values() for c in s["connections"]]
