@@ -19,6 +19,8 @@ enum MasterError: Error, CustomStringConvertible {
     case bind(Endpoint, String)
     case noStartConfirmation(Duration)
     case closedByPeer
+    /// Closed before a single octet of IEC 104 came back.
+    case closedBeforeAnswer
     case link(LinkError)
     case frame(FrameError)
     case io(String)
@@ -38,6 +40,9 @@ enum MasterError: Error, CustomStringConvertible {
         case .noStartConfirmation(let t1):
             "no STARTDT con within t1 = \(t1.seconds2) s (the station may accept only one master, or none from this address)"
         case .closedByPeer: "the station closed the connection"
+        case .closedBeforeAnswer:
+            "the station closed the connection before answering (a TLS port? then connect with --tls --tls-ca …; "
+                + "or the station does not accept this master)"
         case .link(let error): "link layer: \(error); connection closed"
         case .frame(let error): "invalid frame from the station: \(error); connection closed"
         case .io(let message): message
@@ -86,8 +91,8 @@ final class MasterSession {
     private let descriptor: Int32
     /// The TLS session, when connected over TLS (handshake done).
     let tls: TLSSession?
-    /// No plaintext has come over TLS yet: a close now means the station refused us after the handshake.
-    private var tlsQuiet = true
+    /// Nothing of IEC 104 has come yet: a close now means the station refused us (over TLS: after the handshake).
+    private var quiet = true
     private var inbox: [APDU] = []
     private var inboxHead = 0
     private var readBuffer = [UInt8](repeating: 0, count: 65_536)
@@ -309,12 +314,12 @@ final class MasterSession {
             let reason = Self.lastErrorText()
             let reset = errno == ECONNRESET
             closed = true
-            if reset, tls != nil, tlsQuiet { throw .tls(Self.refusedAfterHandshake) }
+            if reset, quiet { throw tls != nil ? .tls(Self.refusedAfterHandshake) : .closedBeforeAnswer }
             throw reset ? .closedByPeer : .io("receive: \(reason)")
         }
         if count == 0 {
             closed = true
-            if tls != nil, tlsQuiet { throw .tls(Self.refusedAfterHandshake) }
+            if quiet { throw tls != nil ? .tls(Self.refusedAfterHandshake) : .closedBeforeAnswer }
             throw .closedByPeer
         }
         var tlsEnd: TLSSession.ReadResult = .wantMore
@@ -325,10 +330,11 @@ final class MasterSession {
             // Whatever reading produced (alerts, key update replies) goes out now.
             _ = TLSClientIO.sendAll(descriptor, tls.takeCiphertext())
             if !plaintext.isEmpty {
-                tlsQuiet = false
+                quiet = false
                 framer.append(plaintext[...])
             }
         } else {
+            quiet = false
             framer.append(readBuffer[..<count])
         }
         try deliverFrames()
@@ -356,9 +362,7 @@ final class MasterSession {
         default: return describeHandshakeFailure(error, endpoint: endpoint)
         }
         if text.contains("alert") {
-            if tlsQuiet {
-                return "the station refused the TLS connection: it sent \(text) (is --tls-cert issued by a CA the station trusts?)"
-            }
+            if quiet { return "the station refused the TLS connection: it sent \(text)\(alertHint(text))" }
             return "the station ended TLS: it sent \(text)"
         }
         return "TLS error from \(endpoint): \(text)"

@@ -56,6 +56,27 @@ func openSSLReason(_ text: String) -> String {
     return text
 }
 
+/// What an alert from the station most likely means for the operator, as " (…)"; "" when nothing useful.
+func alertHint(_ alert: String) -> String {
+    if alert.contains("certificate required") {
+        return " (the station requires a client certificate: give --tls-cert and --tls-key)"
+    }
+    if alert.contains("unknown ca") {
+        return " (the station does not trust the CA that issued our certificate --tls-cert)"
+    }
+    if alert.contains("certificate expired") { return " (our certificate --tls-cert has expired, or is not yet valid)" }
+    if alert.contains("certificate revoked") { return " (our certificate --tls-cert is revoked)" }
+    if alert.contains("bad certificate") || alert.contains("certificate unknown") || alert.contains("access denied")
+        || alert.contains("unsupported certificate") {
+        return " (the station refused our certificate --tls-cert)"
+    }
+    if alert.contains("protocol version") { return " (no TLS version in common with the station)" }
+    if alert.contains("handshake failure") || alert.contains("insufficient security") {
+        return " (no cipher suite or group in common with the station, or it refused our certificate)"
+    }
+    return ""
+}
+
 /// A handshake failure in words: who refused what, with OpenSSL's reason.
 func describeHandshakeFailure(_ error: TLSError, endpoint: String) -> String {
     switch error {
@@ -63,14 +84,7 @@ func describeHandshakeFailure(_ error: TLSError, endpoint: String) -> String {
         let cleaned = openSSLReason(reason)
         let certificate = subject.map { " (station certificate \($0))" } ?? ""
         if cleaned.contains("alert") {
-            var hint = ""
-            if cleaned.contains("unknown ca") || cleaned.contains("bad certificate") || cleaned.contains("certificate required")
-                || cleaned.contains("certificate unknown") || cleaned.contains("handshake failure")
-                || cleaned.contains("access denied") || cleaned.contains("certificate expired")
-                || cleaned.contains("certificate revoked") {
-                hint = " (the station refused our certificate: is --tls-cert issued by a CA the station trusts?)"
-            }
-            return "TLS handshake with \(endpoint) failed: the station sent \(cleaned)\(hint)"
+            return "TLS handshake with \(endpoint) failed: the station sent \(cleaned)\(alertHint(cleaned))"
         }
         if cleaned.hasPrefix("certificate") || cleaned.hasPrefix("unknown certificate") || cleaned.contains("no CRL") {
             return "TLS handshake with \(endpoint) failed: certificate verify failed: the station's certificate is not "
