@@ -206,3 +206,18 @@ def test_status_shows_tls_listeners_and_expiry(ctl, daemon, certs):
     listeners = {listener["name"]: listener for listener in reply["listeners"]}
     assert listeners["main"]["tls"] is True and listeners["plain"]["tls"] is False
     assert listeners["expiring"]["certificate"]["days_left"] < 30
+
+
+def test_handshake_timeout(ctl, certs):
+    """A port that accepts and never answers the ClientHello: the handshake gives up after --timeout."""
+    import socket
+    import time
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        started = time.monotonic()
+        result = run(ctl, "connect", f"127.0.0.1:{silent.getsockname()[1]}", "--timeout", "1", *tls_args(certs))
+        elapsed = time.monotonic() - started
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "no TLS handshake within --timeout = 1.00 s" in result.stderr, result.stderr
+    assert elapsed < 5
