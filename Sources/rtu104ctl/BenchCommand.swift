@@ -1,5 +1,10 @@
 import ArgumentParser
 import IEC104
+import TLS
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `rtu104ctl bench HOST --gi | --events --duration S | --connections N`: a load client.
 struct BenchCommand: ParsableCommand {
@@ -84,8 +89,21 @@ struct BenchCommand: ParsableCommand {
         let addresses = try MasterSession.resolve(endpoint)
         guard let address = addresses.first else { throw .connect(endpoint, "no address") }
         let descriptor = try MasterSession.connectOne(address, endpoint: endpoint, source: source, t0: parameters.t0)
+        var tls: TLSSession?
+        if let options = try tlsOptions() {
+            do throws(MasterError) {
+                let context: TLSContext
+                if let cached = benchTLSContext { context = cached } else { context = try options.makeContext() }
+                benchTLSContext = context
+                tls = try TLSClientIO.open(descriptor: descriptor, endpoint: endpoint, options: options, context: context,
+                                           timeout: master.timeoutDuration)
+            } catch {
+                _ = Glibc.close(descriptor)
+                throw error
+            }
+        }
         let connection = BenchConnection(descriptor: descriptor, w: parameters.w, idleMilliseconds: idleMs,
-                                         receiveBuffer: rcvbuf)
+                                         receiveBuffer: rcvbuf, tls: tls)
         connection.sendUnnumbered(0x07)
         let limit = started + parameters.t1.secondsDouble
         guard connection.pump(until: limit, done: { $0.startConfirmed }) else {
@@ -93,6 +111,10 @@ struct BenchCommand: ParsableCommand {
             throw connection.closed ? .closedByPeer : .noStartConfirmation(parameters.t1)
         }
         return connection
+    }
+
+    private func tlsOptions() throws(MasterError) -> TLSClientOptions? {
+        do { return try master.tlsOptions() } catch { throw .usage("\(error)") }
     }
 
     private func line(_ metric: String, _ fields: [(String, JSONValue)]) {
@@ -278,3 +300,6 @@ func powerOfTen(_ places: Double) -> Double {
     for _ in 0..<Int(places) { result *= 10 }
     return result
 }
+
+/// The TLS client context of `bench` (files read once for all connections; bench runs on one thread).
+nonisolated(unsafe) private var benchTLSContext: TLSContext?

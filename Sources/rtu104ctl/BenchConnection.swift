@@ -1,4 +1,5 @@
 import IEC104
+import TLS
 
 #if canImport(Glibc)
 import Glibc
@@ -53,7 +54,8 @@ struct LatencyHistogram {
 
 /// One non-blocking connection for `bench`: its own minimal link handling (V(S), V(R), batch
 /// acknowledgements after each read, TESTFR con) over a 4 MiB receive buffer, so the receive path
-/// costs one recv() per batch and a few loads per frame.
+/// costs one recv() per batch and a few loads per frame. With TLS, ciphertext is received into a
+/// scratch buffer and decrypted into the receive buffer; what is sent is encrypted first.
 final class BenchConnection {
     static let bufferSize = 4 << 20
     let descriptor: Int32
@@ -72,9 +74,13 @@ final class BenchConnection {
     let idleMilliseconds: Int32
     var counters = BenchCounters()
     var histogram: LatencyHistogram?
+    /// The TLS session (handshake done), when connected over TLS.
+    let tls: TLSSession?
+    private var tlsClosed = false
 
-    init(descriptor: Int32, w: Int, idleMilliseconds: Int32, receiveBuffer: Int32) {
+    init(descriptor: Int32, w: Int, idleMilliseconds: Int32, receiveBuffer: Int32, tls: TLSSession? = nil) {
         self.descriptor = descriptor
+        self.tls = tls
         self.w = max(1, w)
         self.idleMilliseconds = max(1, idleMilliseconds)
         buffer = benchReceiveBuffer
@@ -89,6 +95,10 @@ final class BenchConnection {
 
     func close() {
         guard !closedDescriptor else { return }
+        if let tls, !closed {
+            tls.shutdown()
+            _ = TLSClientIO.sendAll(descriptor, tls.takeCiphertext())
+        }
         closedDescriptor = true
         _ = Glibc.close(descriptor)
     }
@@ -98,6 +108,11 @@ final class BenchConnection {
     // MARK: Sending
 
     private func sendAll(_ bytes: UnsafeRawBufferPointer) {
+        if let tls {
+            do throws(TLSError) { try tls.write(bytes) } catch { closed = true; return }
+            if !TLSClientIO.sendAll(descriptor, tls.takeCiphertext()) { closed = true }
+            return
+        }
         var offset = 0
         while offset < bytes.count {
             let sent = Glibc.send(descriptor, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
@@ -149,7 +164,7 @@ final class BenchConnection {
             if closed { return false }
             if tryRead {
                 let space = Self.bufferSize - length
-                let count = recv(descriptor, buffer + length, space, 0)
+                let count = tls == nil ? recv(descriptor, buffer + length, space, 0) : receiveTLS(space: space)
                 if count > 0 {
                     length += count
                     let now = benchClock()
@@ -175,6 +190,34 @@ final class BenchConnection {
             tryRead = ready > 0
         }
     }
+
+    /// recv() semantics over TLS: plaintext octets decrypted into the buffer, 0 at the end, -1 with errno.
+    private func receiveTLS(space: Int) -> Int {
+        guard let tls else { return -1 }
+        var total = 0
+        while true {
+            // Plaintext already decrypted or still buffered in OpenSSL comes first.
+            while total < space {
+                let result = tls.readPlaintext(into: UnsafeMutableRawBufferPointer(start: buffer + length + total,
+                                                                                  count: space - total))
+                switch result {
+                case .bytes(let count) where count > 0: total += count; continue
+                case .closed: tlsClosed = true
+                case .failed: tlsClosed = true
+                default: break
+                }
+                break
+            }
+            if total > 0 { return total }
+            if tlsClosed { return 0 }
+            let count = recv(descriptor, benchCiphertextBuffer, Self.ciphertextSize, 0)
+            if count <= 0 { return count }
+            tls.feed(UnsafeRawBufferPointer(start: benchCiphertextBuffer, count: count))
+            if tls.pendingCiphertext > 0 { _ = TLSClientIO.sendAll(descriptor, tls.takeCiphertext()) }
+        }
+    }
+
+    static let ciphertextSize = 1 << 20
 
     /// Every complete APDU in the buffer; one S-frame at the end of the batch when w or more I-frames came.
     private func process(now: Double) {
@@ -259,6 +302,9 @@ final class BenchConnection {
 /// One receive buffer for every bench connection (they run one after another), so that a new
 /// connection does not page in 4 MiB again.
 nonisolated(unsafe) private let benchReceiveBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: BenchConnection.bufferSize)
+
+/// Where TLS connections receive ciphertext before it is decrypted into `benchReceiveBuffer`.
+nonisolated(unsafe) private let benchCiphertextBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: BenchConnection.ciphertextSize)
 
 /// Monotonic seconds.
 func benchClock() -> Double {

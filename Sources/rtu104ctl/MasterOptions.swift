@@ -2,7 +2,7 @@ import ArgumentParser
 import IEC104
 
 /// The options every master subcommand shares: where the station is, how to address it, the link
-/// parameters of IEC 60870-5-104 clause 5.5, TLS (accepted, not yet available) and timeouts.
+/// parameters of IEC 60870-5-104 clause 5.5, TLS (IEC 62351-3) and timeouts.
 struct MasterOptions: ParsableArguments {
     @Argument(help: ArgumentHelp("The station: HOST, HOST:PORT or [IPv6]:PORT (port 2404 unless given).",
                                  valueName: "host[:port]"))
@@ -30,14 +30,20 @@ struct MasterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("t3: send TESTFR act after this long without traffic.", valueName: "seconds"))
     var t3: Double = 20
 
-    @Flag(help: "Connect over TLS (IEC 62351-3). Not available yet.")
+    @Flag(help: "Connect over TLS (IEC 62351-3); implied by any --tls-* option. Needs --tls-ca.")
     var tls = false
-    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("CA certificates to verify the station (PEM).", valueName: "path"))
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("CA certificates to verify the station's certificate against (PEM).",
+                                                            valueName: "path"))
     var tlsCA: String?
-    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Client certificate (PEM).", valueName: "path"))
+    @Option(name: .customLong("tls-cert"), help: ArgumentHelp("Client certificate chain (PEM), for stations that require mutual authentication; needs --tls-key.",
+                                                              valueName: "path"))
     var tlsCertificate: String?
-    @Option(name: .customLong("tls-key"), help: ArgumentHelp("Client private key (PEM).", valueName: "path"))
+    @Option(name: .customLong("tls-key"), help: ArgumentHelp("Private key of --tls-cert (PEM).", valueName: "path"))
     var tlsKey: String?
+    @Option(name: .customLong("tls-server-name"),
+            help: ArgumentHelp("Server name sent in the handshake (SNI); default: the station's host name unless it is an address. Not checked against the certificate.",
+                               valueName: "name"))
+    var tlsServerName: String?
 
     @Option(name: [.customLong("bind"), .customLong("source")],
             help: ArgumentHelp("Local source address (ADDRESS or ADDRESS:PORT) to connect from.", valueName: "address"))
@@ -51,9 +57,7 @@ struct MasterOptions: ParsableArguments {
     var quiet = false
 
     func validate() throws {
-        if tls || tlsCA != nil || tlsCertificate != nil || tlsKey != nil {
-            throw ValidationError("TLS is not available yet; connect without --tls, --tls-ca, --tls-cert and --tls-key")
-        }
+        _ = try tlsOptions()
         _ = try linkParameters()
         _ = try endpoint()
         if let bind { _ = try Endpoint.parse(bind, defaultPort: 0) }
@@ -73,6 +77,29 @@ struct MasterOptions: ParsableArguments {
         try Endpoint.parse(station, defaultPort: 2404)
     }
 
+    /// Whether the connection is to use TLS: --tls or any --tls-* option.
+    var tlsRequested: Bool { tls || tlsCA != nil || tlsCertificate != nil || tlsKey != nil || tlsServerName != nil }
+
+    /// The TLS settings, nil without TLS; a usage error when they are incomplete.
+    func tlsOptions() throws -> TLSClientOptions? {
+        guard tlsRequested else { return nil }
+        guard let tlsCA, !tlsCA.isEmpty else {
+            throw ValidationError("TLS needs --tls-ca PATH: the CA certificates (PEM) to verify the station's certificate against")
+        }
+        switch (tlsCertificate, tlsKey) {
+        case (.some, nil): throw ValidationError("--tls-cert needs --tls-key: the private key of the client certificate")
+        case (nil, .some): throw ValidationError("--tls-key needs --tls-cert: the client certificate the key belongs to")
+        default: break
+        }
+        if tlsCertificate?.isEmpty == true || tlsKey?.isEmpty == true {
+            throw ValidationError("--tls-cert and --tls-key need a path")
+        }
+        if let tlsServerName, tlsServerName.isEmpty || tlsServerName.contains(where: { $0 == " " || $0 == "/" }) {
+            throw ValidationError("--tls-server-name: '\(tlsServerName)' is not a host name")
+        }
+        return TLSClientOptions(caPath: tlsCA, certificatePath: tlsCertificate, keyPath: tlsKey, serverName: tlsServerName)
+    }
+
     /// The common address for requests that may be broadcast.
     var commonAddressOrBroadcast: UInt16 { commonAddress ?? ASDU.broadcastAddress }
 
@@ -86,15 +113,22 @@ struct MasterOptions: ParsableArguments {
         let endpoint: Endpoint
         let parameters: APCIParameters
         let source: Endpoint?
+        let tlsOptions: TLSClientOptions?
         do {
             endpoint = try self.endpoint()
             parameters = try linkParameters()
             source = try bind.map { try Endpoint.parse($0, defaultPort: 0) }
+            tlsOptions = try self.tlsOptions()
         } catch {
             throw .usage("\(error)")
         }
-        let session = try MasterSession.connect(to: endpoint, from: source, parameters: parameters)
-        progress("connected to \(endpoint) in \(session.connectMilliseconds.formatted2) ms")
+        let session = try MasterSession.connect(to: endpoint, from: source, parameters: parameters, tls: tlsOptions,
+                                                handshakeTimeout: timeoutDuration)
+        if let tls = session.tls {
+            progress("connected to \(endpoint) over TLS in \(session.connectMilliseconds.formatted2) ms: \(TLSClientIO.summary(tls))")
+        } else {
+            progress("connected to \(endpoint) in \(session.connectMilliseconds.formatted2) ms")
+        }
         try session.startDataTransfer(timeout: parameters.t1)
         progress("data transfer started (STARTDT con)")
         return session

@@ -1,4 +1,5 @@
 import IEC104
+import TLS
 
 #if canImport(Glibc)
 import Glibc
@@ -18,9 +19,14 @@ enum MasterError: Error, CustomStringConvertible {
     case bind(Endpoint, String)
     case noStartConfirmation(Duration)
     case closedByPeer
+    /// Closed before a single octet of IEC 104 came back.
+    case closedBeforeAnswer
     case link(LinkError)
     case frame(FrameError)
     case io(String)
+    /// TLS set-up or handshake failed, or the station ended TLS.
+    case tls(String)
+    case tlsTimeout(Duration)
 
     var description: String {
         switch self {
@@ -34,9 +40,15 @@ enum MasterError: Error, CustomStringConvertible {
         case .noStartConfirmation(let t1):
             "no STARTDT con within t1 = \(t1.seconds2) s (the station may accept only one master, or none from this address)"
         case .closedByPeer: "the station closed the connection"
+        case .closedBeforeAnswer:
+            "the station closed the connection before answering (a TLS port? then connect with --tls --tls-ca …; "
+                + "or the station does not accept this master)"
         case .link(let error): "link layer: \(error); connection closed"
         case .frame(let error): "invalid frame from the station: \(error); connection closed"
         case .io(let message): message
+        case .tls(let message): message
+        case .tlsTimeout(let timeout):
+            "no TLS handshake within --timeout = \(timeout.seconds2) s (is TLS on at that port?)"
         }
     }
 }
@@ -67,6 +79,8 @@ func wallMilliseconds() -> Int64 {
 /// One connection of a controlling station: a blocking socket driven by poll(), the codec's
 /// `StreamFramer` and `LinkStateMachine(.controllingStation)`, which owns sequence numbers, the k/w
 /// window and the t1–t3 timers. Subcommands send ASDUs and take received ones with ``next(until:)``.
+/// With TLS, a client `TLSSession` sits between the socket and the framer: received ciphertext is fed
+/// to it and its plaintext to the framer; the link's output is encrypted before it is sent.
 final class MasterSession {
     let endpoint: String
     let parameters: APCIParameters
@@ -75,6 +89,10 @@ final class MasterSession {
     private(set) var link: LinkStateMachine
     private var framer = StreamFramer(policy: .close)
     private let descriptor: Int32
+    /// The TLS session, when connected over TLS (handshake done).
+    let tls: TLSSession?
+    /// Nothing of IEC 104 has come yet: a close now means the station refused us (over TLS: after the handshake).
+    private var quiet = true
     private var inbox: [APDU] = []
     private var inboxHead = 0
     private var readBuffer = [UInt8](repeating: 0, count: 65_536)
@@ -82,8 +100,10 @@ final class MasterSession {
     /// Called with every received S- and U-frame (for `monitor --raw`).
     var controlFrameObserver: ((APDU) -> Void)?
 
-    private init(descriptor: Int32, endpoint: String, parameters: APCIParameters, connectMilliseconds: Double) {
+    private init(descriptor: Int32, endpoint: String, parameters: APCIParameters, connectMilliseconds: Double,
+                 tls: TLSSession?) {
         self.descriptor = descriptor
+        self.tls = tls
         self.endpoint = endpoint
         self.parameters = parameters
         self.connectMilliseconds = connectMilliseconds
@@ -92,21 +112,44 @@ final class MasterSession {
 
     deinit { close() }
 
-    /// Resolves, optionally binds, and connects within t0.
-    static func connect(to endpoint: Endpoint, from source: Endpoint?, parameters: APCIParameters) throws(MasterError) -> MasterSession {
+    /// Resolves, optionally binds, and connects within t0; with `tls`, runs the TLS handshake within
+    /// `handshakeTimeout` (`connectMilliseconds` then includes it).
+    static func connect(to endpoint: Endpoint, from source: Endpoint?, parameters: APCIParameters,
+                        tls: TLSClientOptions? = nil, handshakeTimeout: Duration = .seconds(10)) throws(MasterError) -> MasterSession {
         let started = monotonicNow()
+        // Certificate and key files are read before connecting: a bad path is a usage error, not a network one.
+        let context = try tls?.makeContext()
         let addresses = try resolve(endpoint)
         var lastError: MasterError = .connect(endpoint, "no usable address")
         for address in addresses {
+            let descriptor: Int32
             do throws(MasterError) {
-                let descriptor = try connectOne(address, endpoint: endpoint, source: source, t0: parameters.t0)
-                let elapsed = monotonicNow().duration(since: started).secondsDouble * 1000
-                return MasterSession(descriptor: descriptor, endpoint: endpoint.description, parameters: parameters,
-                                     connectMilliseconds: elapsed)
+                descriptor = try connectOne(address, endpoint: endpoint, source: source, t0: parameters.t0)
             } catch {
                 lastError = error
                 if case .bind = error { throw error }
+                continue
             }
+            var session: TLSSession?
+            if let tls, let context {
+                do throws(MasterError) {
+                    let created: TLSSession
+                    do throws(TLSError) {
+                        created = try TLSSession(context: context, serverName: tls.serverName(for: endpoint))
+                    } catch {
+                        throw .tls("cannot set up TLS: \(error)")
+                    }
+                    try TLSClientIO.handshake(created, descriptor: descriptor, endpoint: endpoint.description,
+                                              timeout: handshakeTimeout)
+                    session = created
+                } catch {
+                    _ = Glibc.close(descriptor)
+                    throw error
+                }
+            }
+            let elapsed = monotonicNow().duration(since: started).secondsDouble * 1000
+            return MasterSession(descriptor: descriptor, endpoint: endpoint.description, parameters: parameters,
+                                 connectMilliseconds: elapsed, tls: session)
         }
         throw lastError
     }
@@ -269,14 +312,63 @@ final class MasterSession {
         if count < 0 {
             if errno == EINTR || errno == EAGAIN { return }
             let reason = Self.lastErrorText()
+            let reset = errno == ECONNRESET
             closed = true
-            throw errno == ECONNRESET ? .closedByPeer : .io("receive: \(reason)")
+            if reset, quiet { throw tls != nil ? .tls(Self.refusedAfterHandshake) : .closedBeforeAnswer }
+            throw reset ? .closedByPeer : .io("receive: \(reason)")
         }
         if count == 0 {
             closed = true
+            if quiet { throw tls != nil ? .tls(Self.refusedAfterHandshake) : .closedBeforeAnswer }
             throw .closedByPeer
         }
-        framer.append(readBuffer[..<count])
+        var tlsEnd: TLSSession.ReadResult = .wantMore
+        if let tls {
+            tls.feed(Array(readBuffer[..<count]))
+            let (plaintext, end) = tls.readAvailablePlaintext()
+            tlsEnd = end
+            // Whatever reading produced (alerts, key update replies) goes out now.
+            _ = TLSClientIO.sendAll(descriptor, tls.takeCiphertext())
+            if !plaintext.isEmpty {
+                quiet = false
+                framer.append(plaintext[...])
+            }
+        } else {
+            quiet = false
+            framer.append(readBuffer[..<count])
+        }
+        try deliverFrames()
+        switch tlsEnd {
+        case .closed:
+            closed = true
+            throw .closedByPeer
+        case .failed(let error):
+            closed = true
+            throw .tls(describeTLSFailure(error))
+        case .wantMore, .bytes:
+            break
+        }
+    }
+
+    static let refusedAfterHandshake = "the station closed the connection right after the TLS handshake, before any "
+        + "IEC 104 frame: it refused our certificate (--tls-cert missing, or from a CA it does not trust) or this master"
+
+    /// A TLS failure after the handshake: an alert from the station (e.g. it refused our certificate
+    /// under TLS 1.3, where the client finishes its handshake first), or a bad record.
+    private func describeTLSFailure(_ error: TLSError) -> String {
+        let text: String
+        switch error {
+        case .protocolError(let reason): text = openSSLReason(reason)
+        default: return describeHandshakeFailure(error, endpoint: endpoint)
+        }
+        if text.contains("alert") {
+            if quiet { return "the station refused the TLS connection: it sent \(text)\(alertHint(text))" }
+            return "the station ended TLS: it sent \(text)"
+        }
+        return "TLS error from \(endpoint): \(text)"
+    }
+
+    private func deliverFrames() throws(MasterError) {
         let now = monotonicNow()
         while true {
             let apdu: APDU?
@@ -295,6 +387,21 @@ final class MasterSession {
 
     private func flush() throws(MasterError) {
         guard !link.output.isEmpty else { return }
+        if let tls {
+            do throws(TLSError) {
+                try tls.write(link.output)
+            } catch {
+                link.clearOutput()
+                closed = true
+                throw .tls("TLS: \(error)")
+            }
+            link.clearOutput()
+            guard TLSClientIO.sendAll(descriptor, tls.takeCiphertext()) else {
+                closed = true
+                throw errno == EPIPE || errno == ECONNRESET ? .closedByPeer : .io("send: \(Self.lastErrorText())")
+            }
+            return
+        }
         let ok = link.output.withUnsafeBytes { bytes -> Bool in
             var offset = 0
             while offset < bytes.count {
@@ -326,9 +433,14 @@ final class MasterSession {
         close()
     }
 
+    /// Closes the socket; over TLS, sends close_notify first unless the connection already failed.
     func close() {
         guard descriptor >= 0, !closedDescriptor else { return }
         closedDescriptor = true
+        if let tls, !closed {
+            tls.shutdown()
+            _ = TLSClientIO.sendAll(descriptor, tls.takeCiphertext())
+        }
         closed = true
         _ = Glibc.close(descriptor)
     }

@@ -5,14 +5,60 @@ import Foundation
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show the stations of a running rtu104d: connected masters, link state, event buffers, commands.")
+        abstract: "Show the stations of a running rtu104d: connected masters, link state, event buffers, commands.",
+        discussion: """
+        Then the listeners in force: address, TLS on or off, and for a TLS listener its certificate's
+        subject and expiry ("expires 2027-11-22, in 365 days"), marked "WARNING" under 30 days left
+        and "EXPIRED" once expired. --json prints the daemon's reply as it is.
+        """)
 
     @OptionGroup var options: ControlOptions
 
     func run() throws {
         try runControlRequest(options, ["op": "status"]) { reply in
             (reply["stations"] as? [[String: Any]] ?? []).map(Self.describe).joined()
+                + (reply["listeners"] as? [[String: Any]] ?? []).map(Self.describeListener).joined()
         }
+    }
+
+    /// Days left under which a listener certificate is marked.
+    static let expiryWarningDays = 30
+
+    /// `listener main  127.0.0.1:19998  tls on` and, for TLS, the certificate's subject and expiry.
+    static func describeListener(_ listener: [String: Any]) -> String {
+        let host = listener["host"] as? String ?? "?"
+        let port = (listener["port"] as? Int).map(String.init) ?? "?"
+        let bind = host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)"
+        let tls = listener["tls"] as? Bool == true
+        var text = "listener \(listener["name"] as? String ?? "?")  \(bind)  tls \(tls ? "on" : "off")\n"
+        guard tls else { return text }
+        guard let certificate = listener["certificate"] as? [String: Any] else { return text }
+        if let subject = certificate["subject"] as? String {
+            text += "  certificate \(subject)\n"
+        }
+        if let expiry = expiryText(notAfter: certificate["not_after"] as? String, daysLeft: certificate["days_left"] as? Int) {
+            text += "  \(expiry)\n"
+        }
+        var policy: [String] = []
+        if let version = certificate["min_version"] as? String { policy.append("TLS \(version) or later") }
+        if let required = certificate["client_certificate_required"] as? Bool {
+            policy.append(required ? "client certificate required" : "client certificate optional")
+        }
+        if !policy.isEmpty { text += "  \(policy.joined(separator: ", "))\n" }
+        return text
+    }
+
+    /// "expires 2027-11-22, in 365 days"; "WARNING: expires …, in 9 days" under 30 days; "EXPIRED 2020-12-31, 5 days ago".
+    static func expiryText(notAfter: String?, daysLeft: Int?) -> String? {
+        guard notAfter != nil || daysLeft != nil else { return nil }
+        let date = notAfter.map { String($0.prefix(10)) } ?? "?"
+        guard let days = daysLeft else { return "expires \(date)" }
+        func plural(_ n: Int) -> String { n == 1 ? "1 day" : "\(n) days" }
+        if days < 0 { return "EXPIRED \(date), \(plural(-days)) ago" }
+        // days_left is whole days (rounded down) with a certificate still valid: "in 0 days" reads as today.
+        let when = days == 0 ? "today" : "in \(plural(days))"
+        if days < expiryWarningDays { return "WARNING: expires \(date), \(when) (renew the certificate)" }
+        return "expires \(date), \(when)"
     }
 
     static func describe(_ station: [String: Any]) -> String {

@@ -47,15 +47,75 @@ struct MasterOptionTests {
         #expect(options.commonAddressOrBroadcast == 0xFFFF)
     }
 
-    @Test("TLS options are accepted but refused", arguments: [
-        ["--tls"], ["--tls-ca", "ca.pem"], ["--tls-cert", "client.pem", "--tls-key", "client.key"],
+    @Test("incomplete TLS options are usage errors", arguments: [
+        (["--tls"], "needs --tls-ca"),
+        (["--tls-cert", "client.pem", "--tls-key", "client.key"], "needs --tls-ca"),
+        (["--tls-server-name", "rtu1"], "needs --tls-ca"),
+        (["--tls", "--tls-ca", "ca.pem", "--tls-cert", "client.pem"], "--tls-cert needs --tls-key"),
+        (["--tls-ca", "ca.pem", "--tls-key", "client.key"], "--tls-key needs --tls-cert"),
+        (["--tls-ca", ""], "needs --tls-ca"),
+        (["--tls-ca", "ca.pem", "--tls-server-name", ""], "--tls-server-name"),
     ])
-    func tlsNotAvailable(arguments: [String]) {
+    func tlsUsageErrors(arguments: [String], message: String) {
         #expect {
             _ = try MasterOptions.parse(["station"] + arguments)
         } throws: { error in
-            MasterOptions.message(for: error).contains("TLS is not available yet")
+            MasterOptions.message(for: error).contains(message)
         }
+    }
+
+    @Test func tlsOptions() throws {
+        let plain = try MasterOptions.parse(["station"])
+        #expect(!plain.tlsRequested)
+        #expect(try plain.tlsOptions() == nil)
+
+        let serverOnly = try MasterOptions.parse(["rtu.example:19998", "--tls", "--tls-ca", "ca.pem"])
+        let options = try #require(try serverOnly.tlsOptions())
+        #expect(options == TLSClientOptions(caPath: "ca.pem", certificatePath: nil, keyPath: nil, serverName: nil))
+        #expect(options.serverName(for: try serverOnly.endpoint()) == "rtu.example")
+
+        // --tls is implied by the other options.
+        let mutual = try MasterOptions.parse(["127.0.0.1:19998", "--tls-ca", "ca.pem", "--tls-cert", "c.pem",
+                                              "--tls-key", "c.key"])
+        #expect(mutual.tlsRequested)
+        let both = try #require(try mutual.tlsOptions())
+        #expect(both.certificatePath == "c.pem" && both.keyPath == "c.key")
+        // No SNI for address literals.
+        #expect(both.serverName(for: try mutual.endpoint()) == nil)
+        #expect(both.serverName(for: Endpoint(host: "::1", port: 1)) == nil)
+
+        let named = try MasterOptions.parse(["127.0.0.1", "--tls-ca", "ca.pem", "--tls-server-name", "rtu1.example"])
+        #expect(try named.tlsOptions()?.serverName(for: named.endpoint()) == "rtu1.example")
+    }
+
+    @Test func tlsFilesCheckedBeforeConnecting() {
+        let options = TLSClientOptions(caPath: "/nonexistent/ca.pem", certificatePath: nil, keyPath: nil, serverName: nil)
+        #expect {
+            _ = try options.makeContext()
+        } throws: { error in
+            guard case MasterError.usage(let message) = error else { return false }
+            return message.contains("--tls-ca") && message.contains("/nonexistent/ca.pem")
+        }
+    }
+
+    @Test("OpenSSL reasons without the error code prefix", arguments: [
+        ("error:0A000418:SSL routines::tlsv1 alert unknown ca", "tlsv1 alert unknown ca"),
+        ("error:0A000086:SSL routines:tls_post_process_server_certificate:certificate verify failed", "certificate verify failed"),
+        ("unknown certificate: issued by an untrusted CA", "unknown certificate: issued by an untrusted CA"),
+    ])
+    func openSSLReasons(text: String, reason: String) {
+        #expect(openSSLReason(text) == reason)
+    }
+
+    @Test func handshakeFailureMessages() {
+        let alert = describeHandshakeFailure(.handshakeFailed(reason: "error:0A000418:SSL routines::tlsv1 alert unknown ca",
+                                                              subject: nil), endpoint: "127.0.0.1:19998")
+        #expect(alert.contains("tlsv1 alert unknown ca") && alert.contains("does not trust the CA"))
+        #expect(alertHint("tlsv13 alert certificate required").contains("--tls-cert and --tls-key"))
+        let verify = describeHandshakeFailure(.handshakeFailed(reason: "unknown certificate: issued by an untrusted CA "
+                                                               + "(unable to get local issuer certificate)",
+                                                               subject: "CN=rtu104d"), endpoint: "rtu:19998")
+        #expect(verify.contains("certificate verify failed") && verify.contains("--tls-ca") && verify.contains("CN=rtu104d"))
     }
 
     @Test func windowChecked() {

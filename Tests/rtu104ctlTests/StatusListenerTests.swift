@@ -1,0 +1,43 @@
+import Testing
+@testable import rtu104ctl
+
+@Suite("status: listeners and TLS certificate expiry")
+struct StatusListenerTests {
+    @Test func plainListener() {
+        let text = StatusCommand.describeListener(["name": "main", "host": "0.0.0.0", "port": 2404, "tls": false])
+        #expect(text == "listener main  0.0.0.0:2404  tls off\n")
+    }
+
+    @Test func tlsListener() {
+        let text = StatusCommand.describeListener([
+            "name": "secure", "host": "::", "port": 19998, "tls": true,
+            "certificate": ["subject": "CN=rtu104d,O=rtu104d", "not_after": "2027-11-22T10:00:00Z", "days_left": 365,
+                            "min_version": "1.2", "client_certificate_required": true] as [String: Any],
+        ])
+        #expect(text == """
+            listener secure  [::]:19998  tls on
+              certificate CN=rtu104d,O=rtu104d
+              expires 2027-11-22, in 365 days
+              TLS 1.2 or later, client certificate required
+
+            """)
+    }
+
+    @Test("expiry", arguments: [
+        (365, "expires 2027-11-22, in 365 days"),
+        (30, "expires 2027-11-22, in 30 days"),
+        (29, "WARNING: expires 2027-11-22, in 29 days (renew the certificate)"),
+        (1, "WARNING: expires 2027-11-22, in 1 day (renew the certificate)"),
+        (0, "WARNING: expires 2027-11-22, today (renew the certificate)"),
+        (-3, "EXPIRED 2027-11-22, 3 days ago"),
+    ])
+    func expiry(days: Int, text: String) {
+        #expect(StatusCommand.expiryText(notAfter: "2027-11-22T10:00:00Z", daysLeft: days) == text)
+    }
+
+    @Test func civilDates() {
+        #expect(civilDate(0) == "1970-01-01")
+        #expect(civilDate(1_826_150_400) == "2027-11-14")
+        #expect(civilDate(951_782_400) == "2000-02-29")
+    }
+}
