@@ -42,7 +42,9 @@ public final class TLSSession {
     private let verifyState: UnsafeMutablePointer<rtu104d_verify_state>
     public private(set) var isHandshakeComplete = false
 
-    public init(context: TLSContext, serverName: String? = nil) throws(TLSError) {
+    /// `serverName` is sent as SNI (client role). `expectedIdentity`, for a client, is the host name or IP address the
+    /// peer's certificate must name (its SAN, RFC 6125); without it any certificate from the trusted CAs is accepted.
+    public init(context: TLSContext, serverName: String? = nil, expectedIdentity: String? = nil) throws(TLSError) {
         self.context = context
         ERR_clear_error()
         guard let ssl = SSL_new(context.context) else {
@@ -69,6 +71,18 @@ public final class TLSSession {
         case .client:
             SSL_set_connect_state(ssl)
             if let serverName { _ = rtu104d_SSL_set_tlsext_host_name(ssl, serverName) }
+            if let identity = expectedIdentity {
+                let isAddress = identity.contains(":")
+                    || identity.split(separator: ".").allSatisfy { !$0.isEmpty && $0.allSatisfy(\.isNumber) }
+                let accepted = isAddress ? X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), identity)
+                                         : SSL_set1_host(ssl, identity)
+                guard accepted == 1 else {
+                    SSL_free(ssl)
+                    verifyState.deinitialize(count: 1)
+                    verifyState.deallocate()
+                    throw .setting(name: "TLS", reason: "'\(identity)' is not a host name or address to check the certificate against")
+                }
+            }
         }
     }
 

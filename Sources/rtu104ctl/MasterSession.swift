@@ -135,7 +135,8 @@ final class MasterSession {
                 do throws(MasterError) {
                     let created: TLSSession
                     do throws(TLSError) {
-                        created = try TLSSession(context: context, serverName: tls.serverName(for: endpoint))
+                        created = try TLSSession(context: context, serverName: tls.serverName(for: endpoint),
+                                                 expectedIdentity: tls.expectedIdentity(for: endpoint))
                     } catch {
                         throw .tls("cannot set up TLS: \(error)")
                     }

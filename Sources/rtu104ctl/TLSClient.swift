@@ -25,6 +25,9 @@ struct TLSClientOptions: Hashable, Sendable {
         return host
     }
 
+    /// The name or address the station's certificate must carry: the explicit server name, else the host as given.
+    func expectedIdentity(for endpoint: Endpoint) -> String { serverName ?? endpoint.host }
+
     /// A client context; file problems become usage errors naming the option.
     func makeContext() throws(MasterError) -> TLSContext {
         let settings = TLSSettings(certificatePath: certificatePath ?? "", privateKeyPath: keyPath ?? "", caPath: caPath,
@@ -163,7 +166,8 @@ enum TLSClientIO {
                      timeout: Duration) throws(MasterError) -> TLSSession {
         let session: TLSSession
         do throws(TLSError) {
-            session = try TLSSession(context: context, serverName: options.serverName(for: endpoint))
+            session = try TLSSession(context: context, serverName: options.serverName(for: endpoint),
+                                     expectedIdentity: options.expectedIdentity(for: endpoint))
         } catch {
             throw .tls("cannot set up TLS: \(error)")
         }

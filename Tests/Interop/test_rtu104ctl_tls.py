@@ -221,3 +221,16 @@ def test_handshake_timeout(ctl, certs):
     assert result.returncode == 2, result.stdout + result.stderr
     assert "no TLS handshake within --timeout = 1.00 s" in result.stderr, result.stderr
     assert elapsed < 5
+
+
+def test_station_certificate_must_name_the_host(ctl, daemon, certs):
+    """The station's certificate names DNS:localhost and IP:127.0.0.1: both are accepted; a station reached
+    under another name (here --tls-server-name) is refused even though its certificate comes from the trusted CA."""
+    port = daemon.ports["main"]
+    for host in ("127.0.0.1", "localhost"):
+        result = run(ctl, "connect", f"{host}:{port}", *tls_args(certs))
+        assert result.returncode == 0, f"{host}: {result.stderr}"
+    refused = run(ctl, "connect", f"127.0.0.1:{port}", "--tls-server-name", "scada.example", *tls_args(certs))
+    assert refused.returncode != 0
+    assert "hostname mismatch" in refused.stderr.lower() or "certificate verify failed" in refused.stderr.lower(), \
+        refused.stderr
