@@ -93,7 +93,7 @@ let package = Package(
         .executableTarget(
             name: "rtu104ctl",
             dependencies: [
-                "IEC104", "TLS",
+                "IEC104", "Outstation", "TLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

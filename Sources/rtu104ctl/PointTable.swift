@@ -1,26 +1,12 @@
 import ArgumentParser
 import Foundation
 import IEC104
+import Outstation
 
 /// A monitor point of a point table (etc/rtu104d/points.json format): what `compare` expects.
 struct ExpectedPoint: Hashable, Sendable {
-    enum Kind: String, CaseIterable, Sendable {
-        case single, double, step, bitstring, normalized, scaled, float, counter
-
-        /// The type an interrogation answers with (no time tag).
-        var typeID: TypeID {
-            switch self {
-            case .single: .M_SP_NA_1
-            case .double: .M_DP_NA_1
-            case .step: .M_ST_NA_1
-            case .bitstring: .M_BO_NA_1
-            case .normalized: .M_ME_NA_1
-            case .scaled: .M_ME_NB_1
-            case .float: .M_ME_NC_1
-            case .counter: .M_IT_NA_1
-            }
-        }
-    }
+    /// The point kinds of the point tables, with the type an interrogation answers with.
+    typealias Kind = PointKind
 
     enum Value: Hashable, Sendable {
         case single(Bool)
