@@ -141,6 +141,8 @@ class Daemon:
         """Starts the daemon; a second start (a restart test) keeps the state directory and appends to the log."""
         self.state_directory.mkdir(exist_ok=True)
         self.runtime_directory.mkdir(exist_ok=True)
+        # A socket file left by a killed daemon would look ready before the new one binds.
+        self.control_socket.unlink(missing_ok=True)
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [str(BINARY), "--config", str(self.config_path), "--log-level", "debug",
@@ -159,6 +161,15 @@ class Daemon:
             waiting = {port for port in waiting if not accepts(port)}
             if waiting:
                 time.sleep(0.05)
+        # The listeners accept in the kernel a moment before the control socket is bound (READY=1 waits for both).
+        while not self.control_socket.exists():
+            if self.process.poll() is not None:
+                raise AssertionError(f"rtu104d exited with {self.process.returncode} during start-up:\n{self.log_text()}")
+            if time.monotonic() > deadline:
+                self.kill()
+                raise AssertionError(f"rtu104d did not create {self.control_socket} within {START_TIMEOUT} s:\n"
+                                     f"{self.log_text()}")
+            time.sleep(0.02)
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:

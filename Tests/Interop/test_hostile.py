@@ -175,7 +175,10 @@ def test_acknowledging_unsent_frames_closes_only_that_link(daemon):
         with RawMaster(daemon.port, source=address) as master:
             master.start_dt()
             for n in (100, 200, 300):
-                master.send_raw(bytes([0x68, 4, 0x01, 0]) + struct.pack("<H", n << 1))
+                try:
+                    master.send_raw(bytes([0x68, 4, 0x01, 0]) + struct.pack("<H", n << 1))
+                except (BrokenPipeError, ConnectionResetError):
+                    break  # the daemon already closed the link on the first one, as it should
             assert master.wait_closed(2.0)
     lines = wait_log(daemon, address, mark, "disconnected")
     closing = [line for line in lines if "closing connection" in line]
