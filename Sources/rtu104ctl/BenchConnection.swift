@@ -113,21 +113,7 @@ final class BenchConnection {
             if !TLSClientIO.sendAll(descriptor, tls.takeCiphertext()) { closed = true }
             return
         }
-        var offset = 0
-        while offset < bytes.count {
-            let sent = Glibc.send(descriptor, bytes.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
-            if sent < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK {
-                    var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-                    _ = poll(&poller, 1, 100)
-                    continue
-                }
-                closed = true
-                return
-            }
-            offset += sent
-        }
+        if !TLSClientIO.sendAll(descriptor, bytes) { closed = true }
     }
 
     func sendUnnumbered(_ control: UInt8) {

@@ -104,24 +104,25 @@ func describeHandshakeFailure(_ error: TLSError, endpoint: String) -> String {
 enum TLSClientIO {
     /// Writes all of `bytes` to a socket (blocking or not); false when the connection failed.
     static func sendAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
-        guard !bytes.isEmpty else { return true }
-        return bytes.withUnsafeBytes { raw -> Bool in
-            var offset = 0
-            while offset < raw.count {
-                let sent = Glibc.send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-                if sent < 0 {
-                    if errno == EINTR { continue }
-                    if errno == EAGAIN || errno == EWOULDBLOCK {
-                        var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-                        _ = poll(&poller, 1, 100)
-                        continue
-                    }
-                    return false
+        bytes.withUnsafeBytes { sendAll(descriptor, $0) }
+    }
+
+    static func sendAll(_ descriptor: Int32, _ raw: UnsafeRawBufferPointer) -> Bool {
+        var offset = 0
+        while offset < raw.count {
+            let sent = Glibc.send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
+            if sent < 0 {
+                if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK {
+                    var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
+                    _ = poll(&poller, 1, 100)
+                    continue
                 }
-                offset += sent
+                return false
             }
-            return true
+            offset += sent
         }
+        return true
     }
 
     /// Runs the client handshake on a connected socket until it completes, fails or `timeout` passes.
