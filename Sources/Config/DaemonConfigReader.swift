@@ -189,12 +189,11 @@ struct DaemonConfigReader {
         let groups = fields.string("tls_groups")
         let resumption = fields.bool("tls_session_resumption") ?? true
         let timeout = fields.duration("tls_handshake_timeout", max: .seconds(300))
-        if fields.has("tls_renegotiation_interval") {
-            _ = fields.value("tls_renegotiation_interval")
-            fields.error("tls_renegotiation_interval", "TLS renegotiation is not supported: rtu104d refuses renegotiation "
-                         + "in both directions (it is the source of several TLS attacks and is gone from TLS 1.3). Renew "
-                         + "session keys by reconnecting, or use tls_min_version = 1.3 (key update); remove this key")
-        }
+        let renegotiation = fields.read("tls_renegotiation_interval") { value -> Result<Duration?, ValueError> in
+            if value.scalarText?.lowercased() == "off" { return .success(nil) }
+            return ValueParsers.duration(value, allowZero: true, max: ListenerTLSConfiguration.maximumRenegotiationInterval)
+                .map { $0 == .zero ? nil : $0 }
+        } ?? nil
         if requireClient, ca == nil, fingerprints.isEmpty {
             fields.error(fields.has("tls_require_client_cert") ? "tls_require_client_cert" : "tls",
                          "mutual authentication (tls_require_client_cert, on by default) needs tls_ca (a CA bundle to verify "
@@ -206,7 +205,8 @@ struct DaemonConfigReader {
                                         requireClientCertificate: requireClient, allowedFingerprints: fingerprints,
                                         minimumVersion: version, ciphers: ciphers, cipherSuites: suites, groups: groups,
                                         sessionResumption: resumption,
-                                        handshakeTimeout: timeout ?? ListenerTLSConfiguration.defaultHandshakeTimeout)
+                                        handshakeTimeout: timeout ?? ListenerTLSConfiguration.defaultHandshakeTimeout,
+                                        renegotiationInterval: renegotiation)
     }
 
     /// "AB:CD:…" or 64 hex digits → 32 octets.

@@ -153,14 +153,15 @@ enum ValueParsers {
         return .success(number)
     }
 
-    /// Seconds as a number (`15`, `0.5`) or with a unit (`500ms`, `15s`, `2min`).
+    /// Seconds as a number (`15`, `0.5`) or with a unit (`500ms`, `15s`, `2min`, `1h`, `7d`).
     static func duration(_ value: ConfigValue, allowZero: Bool = false, max: Duration? = nil) -> Result<Duration, ValueError> {
         var seconds: Double?
         switch value.content {
         case .number(let number, _): seconds = number
         case .text(let text), .string(let text):
             let text = text.lowercased().replacingOccurrences(" ", with: "")
-            for (suffix, factor) in [("ms", 0.001), ("min", 60.0), ("s", 1.0), ("m", 60.0), ("h", 3600.0)] where text.hasSuffix(suffix) {
+            for (suffix, factor) in [("ms", 0.001), ("min", 60.0), ("s", 1.0), ("m", 60.0), ("h", 3600.0), ("d", 86_400.0)]
+            where text.hasSuffix(suffix) {
                 seconds = Double(text.dropLast(suffix.count)).map { $0 * factor }
                 break
             }
@@ -168,7 +169,7 @@ enum ValueParsers {
         default: break
         }
         guard let seconds, seconds.isFinite else {
-            return .failure(ValueError("\(value.display) is not a duration; write seconds (15, 0.5) or use ms, s or min (500ms)"))
+            return .failure(ValueError("\(value.display) is not a duration; write seconds (15, 0.5) or use ms, s, min, h or d (500ms)"))
         }
         guard seconds > 0 || (allowZero && seconds == 0) else {
             return .failure(ValueError("\(value.display) must be " + (allowZero ? "0 or more seconds" : "more than 0 seconds")))

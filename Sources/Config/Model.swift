@@ -113,13 +113,16 @@ public struct ListenerTLSConfiguration: Hashable, Sendable {
     public var groups: String?
     public var sessionResumption: Bool
     public var handshakeTimeout: Duration
+    /// How often the session keys of a connection are renewed (TLS 1.2 renegotiation, TLS 1.3 key update); nil never.
+    public var renegotiationInterval: Duration?
 
     public static let defaultHandshakeTimeout = Duration.seconds(10)
+    public static let maximumRenegotiationInterval = Duration.seconds(30 * 86_400)
 
     public init(certificate: String, privateKey: String, ca: String? = nil, crl: String? = nil,
                 requireClientCertificate: Bool = true, allowedFingerprints: [[UInt8]] = [], minimumVersion: String = "1.2",
                 ciphers: String? = nil, cipherSuites: String? = nil, groups: String? = nil, sessionResumption: Bool = true,
-                handshakeTimeout: Duration = Self.defaultHandshakeTimeout) {
+                handshakeTimeout: Duration = Self.defaultHandshakeTimeout, renegotiationInterval: Duration? = nil) {
         self.certificate = certificate
         self.privateKey = privateKey
         self.ca = ca
@@ -132,6 +135,7 @@ public struct ListenerTLSConfiguration: Hashable, Sendable {
         self.groups = groups
         self.sessionResumption = sessionResumption
         self.handshakeTimeout = handshakeTimeout
+        self.renegotiationInterval = renegotiationInterval
     }
 }
 

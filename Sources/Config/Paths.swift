@@ -39,11 +39,16 @@ enum Paths {
 
 /// Short human forms for the summary and messages.
 enum Format {
-    /// `15s`, `500ms`, `1.5s`.
+    /// `15s`, `500ms`, `1.5s`, `2h`, `30d`.
     static func duration(_ duration: Duration) -> String {
         let (seconds, attoseconds) = duration.components
         let milliseconds = seconds * 1000 + attoseconds / 1_000_000_000_000_000
-        if milliseconds % 1000 == 0 { return "\(milliseconds / 1000)s" }
+        if milliseconds % 1000 == 0 {
+            let whole = milliseconds / 1000
+            if whole >= 86_400, whole % 86_400 == 0 { return "\(whole / 86_400)d" }
+            if whole >= 3600, whole % 3600 == 0 { return "\(whole / 3600)h" }
+            return "\(whole)s"
+        }
         if milliseconds < 1000 { return "\(milliseconds)ms" }
         return "\(Double(milliseconds) / 1000)s"
     }

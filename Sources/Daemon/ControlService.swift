@@ -95,6 +95,10 @@ public enum ControlService {
         if let context = listener.tls?.context {
             var tls: [String: Any] = ["min_version": context.settings.minimumVersion.rawValue,
                                       "client_certificate_required": context.settings.requirePeerCertificate]
+            if let interval = context.settings.renegotiationInterval {
+                tls["renegotiation_interval_seconds"] = Double(interval.components.seconds)
+                    + Double(interval.components.attoseconds) / 1e18
+            }
             if let certificate = context.certificate {
                 tls["subject"] = certificate.subject
                 tls["not_after"] = TLSSetup.expiryText(certificate)

@@ -50,7 +50,7 @@ public enum TLSSetup {
                     ciphers: tls.ciphers ?? TLSSettings.defaultCiphers,
                     cipherSuites: tls.cipherSuites ?? TLSSettings.defaultCipherSuites,
                     groups: tls.groups ?? TLSSettings.defaultGroups, sessionResumption: tls.sessionResumption,
-                    handshakeTimeout: tls.handshakeTimeout)
+                    handshakeTimeout: tls.handshakeTimeout, renegotiationInterval: tls.renegotiationInterval)
     }
 
     /// Logs key-permission warnings and certificates that have expired or expire within 30 days.

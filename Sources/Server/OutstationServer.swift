@@ -233,11 +233,11 @@ extension ServerState {
     /// and the certificate subject.
     static func tlsHandler(_ tls: ListenerTLS, station: String, peer: String, listener: String, logger: Logger) throws -> TLSHandler {
         let session = try TLSSession(context: tls.context)
-        let timeout = tls.context.settings.handshakeTimeout.components
         let metadata: Logger.Metadata = ["peer": "\(peer)", "listener": "\(listener)", "station": "\(station)"]
         return TLSHandler(
             session: session,
-            handshakeTimeout: .seconds(timeout.seconds) + .nanoseconds(timeout.attoseconds / 1_000_000_000),
+            handshakeTimeout: Self.timeAmount(tls.context.settings.handshakeTimeout),
+            rekeyInterval: tls.context.settings.renegotiationInterval.map(Self.timeAmount),
             authorize: { peer in tls.authorize(station, peer) },
             onEvent: { event in
                 switch event {
@@ -251,10 +251,31 @@ extension ServerState {
                     details["reason"] = "\(Self.reason(error))"
                     if let subject = Self.subject(error) { details["subject"] = "\(subject)" }
                     logger.warning("refused TLS connection: \(Self.reason(error))", metadata: details)
+                case .failed(.renegotiationRefused):
+                    logger.warning("\(Self.renegotiationRefusedText)", metadata: metadata)
                 case .failed(let error):
-                    logger.warning("TLS connection failed: \(error)", metadata: metadata)
+                    var details = metadata
+                    if case .renegotiationFailed(_, let subject?) = error { details["subject"] = "\(subject)" }
+                    logger.warning("TLS connection failed: \(error)", metadata: details)
+                case .rekeyed(let identity, let kind):
+                    var details = metadata
+                    details["subject"] = "\(identity.subject ?? "none")"
+                    details["tls"] = "\(identity.protocolVersion) \(identity.cipher)"
+                    logger.info("TLS session keys renewed (\(kind.rawValue))", metadata: details)
+                case .rekeyUnavailable(let reason, let subject):
+                    var details = metadata
+                    details["subject"] = "\(subject ?? "none")"
+                    logger.warning("TLS session keys are not renewed on this connection: \(reason)", metadata: details)
                 }
             })
+    }
+
+    static let renegotiationRefusedText = "TLS connection failed: the master refused to renegotiate (no_renegotiation "
+        + "alert), which ends the connection; its certificate is not asked again until the next reload"
+
+    static func timeAmount(_ duration: Duration) -> TimeAmount {
+        let parts = duration.components
+        return .seconds(parts.seconds) + .nanoseconds(parts.attoseconds / 1_000_000_000)
     }
 
     static func reason(_ error: TLSError) -> String {

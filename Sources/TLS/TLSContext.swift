@@ -1,4 +1,5 @@
 import COpenSSL
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -38,6 +39,9 @@ public final class TLSContext: @unchecked Sendable {
     public let warnings: [String]
     /// The pinned fingerprints as one buffer for the C verify callback; lives as long as the context.
     let pins: UnsafeMutableBufferPointer<UInt8>
+    /// SHA-256 of peer certificates that answered a renegotiation request with a refusal; shared by the
+    /// connections of this context, so forgotten when a reload builds a new one.
+    private let renegotiationRefusals = Mutex<Set<[UInt8]>>([])
 
     public init(role: TLSRole, settings: TLSSettings) throws(TLSError) {
         self.role = role
@@ -62,6 +66,14 @@ public final class TLSContext: @unchecked Sendable {
         }
         self.warnings = warnings
         certificate = rtu104d_SSL_CTX_certificate(context).map(Self.info)
+    }
+
+    func renegotiationRefused(by fingerprint: [UInt8]) -> Bool {
+        renegotiationRefusals.withLock { $0.contains(fingerprint) }
+    }
+
+    func noteRenegotiationRefused(by fingerprint: [UInt8]) {
+        _ = renegotiationRefusals.withLock { $0.insert(fingerprint) }
     }
 
     deinit {

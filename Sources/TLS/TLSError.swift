@@ -11,6 +11,11 @@ public enum TLSError: Error, Hashable, Sendable, CustomStringConvertible {
     case peerRefused(reason: String, subject: String?)
     /// TLS failed after the handshake (bad record, unexpected message).
     case protocolError(String)
+    /// The peer answered our renegotiation request with a no_renegotiation alert (OpenSSL ends the connection then).
+    case renegotiationRefused
+    /// A renegotiation this endpoint asked for failed: the certificate no longer verifies (expired or revoked since
+    /// the connection began), the peer presented a different one, or the handshake did not finish in time.
+    case renegotiationFailed(reason: String, subject: String?)
 
     public var description: String {
         switch self {
@@ -20,6 +25,9 @@ public enum TLSError: Error, Hashable, Sendable, CustomStringConvertible {
         case .handshakeTimedOut: "TLS handshake timed out"
         case .peerRefused(let reason, let subject): "TLS peer refused: \(reason)" + (subject.map { " (certificate \($0))" } ?? "")
         case .protocolError(let reason): "TLS error: \(reason)"
+        case .renegotiationRefused: "the peer refused to renegotiate (no_renegotiation alert)"
+        case .renegotiationFailed(let reason, let subject):
+            "TLS renegotiation failed: \(reason)" + (subject.map { " (certificate \($0))" } ?? "")
         }
     }
 }

@@ -7,8 +7,18 @@ public enum TLSHandlerEvent: Sendable {
     /// Handshake failed (unknown CA, expired, revoked, not on the allow-list, protocol error) or timed out,
     /// or the owner's `authorize` refused the peer.
     case refused(TLSError)
-    /// TLS failed on an established connection.
+    /// TLS failed on an established connection (including a renegotiation that failed or was refused).
     case failed(TLSError)
+    /// New session keys: a completed renegotiation (TLS 1.2, the peer's certificate verified again) or a KeyUpdate
+    /// sent (TLS 1.3).
+    case rekeyed(TLSPeerIdentity, TLSRekeyKind)
+    /// Session keys are not renewed on this connection, and why (the peer cannot or will not renegotiate).
+    case rekeyUnavailable(reason: String, subject: String?)
+}
+
+public enum TLSRekeyKind: String, Sendable {
+    case renegotiation
+    case keyUpdate = "key update"
 }
 
 /// TLS over a NIO channel: ciphertext below, plaintext above, OpenSSL in between through a `TLSSession`
@@ -16,7 +26,9 @@ public enum TLSHandlerEvent: Sendable {
 /// must finish within the handshake timeout. Handlers above it see `channelActive` only once the handshake is
 /// done and `authorize` admitted the peer, so an unauthenticated connection never reaches the application;
 /// their writes are buffered until then. An orderly close sends close_notify first; a close_notify from the
-/// peer is answered and closes the channel. Modelled on swift-nio-ssl's `NIOSSLHandler`.
+/// peer is answered and closes the channel. With a rekey interval, session keys are renewed periodically
+/// (IEC 62351-3): a TLS 1.2 renegotiation that must finish within the handshake timeout, or a TLS 1.3 KeyUpdate.
+/// Modelled on swift-nio-ssl's `NIOSSLHandler`.
 public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public typealias InboundIn = ByteBuffer
     public typealias InboundOut = ByteBuffer
@@ -37,23 +49,30 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private let session: TLSSession
     private let handshakeTimeout: TimeAmount
+    private let rekeyInterval: TimeAmount?
     private let authorize: (TLSPeerIdentity) -> String?
     private let onEvent: (TLSHandlerEvent) -> Void
     private var state = State.idle
     private var timeout: Scheduled<Void>?
+    private var nextRekey: Scheduled<Void>?
+    private var renegotiating = false
+    /// The peer's certificate subject from the first handshake (OpenSSL has none while a renegotiation runs).
+    private var peerSubject: String?
     private var pendingWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
     private var flushPending = false
     private var closePromise: EventLoopPromise<Void>?
     private var readSomething = false
 
     /// - Parameters:
+    ///   - rekeyInterval: how often to renew the session keys; nil never.
     ///   - authorize: called once the handshake verified the peer; a non-nil reason refuses it.
     ///   - onEvent: security events, for the log.
-    public init(session: TLSSession, handshakeTimeout: TimeAmount = .seconds(10),
+    public init(session: TLSSession, handshakeTimeout: TimeAmount = .seconds(10), rekeyInterval: TimeAmount? = nil,
                 authorize: @escaping (TLSPeerIdentity) -> String? = { _ in nil },
                 onEvent: @escaping (TLSHandlerEvent) -> Void = { _ in }) {
         self.session = session
         self.handshakeTimeout = handshakeTimeout
+        self.rekeyInterval = rekeyInterval
         self.authorize = authorize
         self.onEvent = onEvent
     }
@@ -74,8 +93,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     public func channelInactive(context: ChannelHandlerContext) {
         let wasActive = state == .active || state == .closing
         state = .closed
-        timeout?.cancel()
-        timeout = nil
+        cancelTimers()
         failPendingWrites(ChannelError.ioOnClosedChannel)
         _ = wasActive
         context.fireChannelInactive()
@@ -87,6 +105,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         ciphertext.withUnsafeReadableBytes { session.feed($0) }
         if state == .handshaking { advanceHandshake(context: context) }
         if state == .active { readPlaintext(context: context) }
+        if state == .active, renegotiating { checkRenegotiation(context: context) }
         sendCiphertext(context: context, promise: nil, flush: true)
     }
 
@@ -164,7 +183,9 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 return
             }
             state = .active
+            peerSubject = peer.subject
             onEvent(.established(peer))
+            scheduleRekey(context: context)
             context.fireChannelActive()
             if state == .active, flushPending { encryptPendingWrites(context: context) }
         }
@@ -172,8 +193,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     /// Ends a connection that never became active: the alert OpenSSL queued (or close_notify) goes out first.
     private func refuse(_ error: TLSError, context: ChannelHandlerContext, orderly: Bool = false) {
-        timeout?.cancel()
-        timeout = nil
+        cancelTimers()
         onEvent(.refused(error))
         state = .closing
         if orderly { session.shutdown() }
@@ -223,12 +243,97 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             failPendingWrites(ChannelError.outputClosed)
             sendCloseNotifyAndClose(context: context)
         case .failed(let error):
-            onEvent(.failed(error))
-            state = .closing
-            failPendingWrites(error)
-            sendCloseNotifyAndClose(context: context)
+            fail(error, context: context)
         default: break
         }
+    }
+
+    private func fail(_ error: TLSError, context: ChannelHandlerContext) {
+        onEvent(.failed(error))
+        state = .closing
+        cancelTimers()
+        failPendingWrites(error)
+        sendCloseNotifyAndClose(context: context)
+    }
+
+    private func cancelTimers() {
+        timeout?.cancel()
+        timeout = nil
+        nextRekey?.cancel()
+        nextRekey = nil
+    }
+
+    // MARK: session key renewal
+
+    private func scheduleRekey(context: ChannelHandlerContext) {
+        guard let rekeyInterval, state == .active else { return }
+        nextRekey = context.eventLoop.assumeIsolated().scheduleTask(in: rekeyInterval) { [weak self] in
+            self?.rekey(context: context)
+        }
+    }
+
+    private func rekey(context: ChannelHandlerContext) {
+        nextRekey = nil
+        guard state == .active else { return }
+        let subject = peerSubject
+        switch session.requestRekey() {
+        case .keyUpdate:
+            if let peer = session.peer { onEvent(.rekeyed(peer, .keyUpdate)) }
+            scheduleRekey(context: context)
+        case .renegotiation:
+            renegotiating = true
+            // The peer may ignore a HelloRequest (it then keeps its keys), but a handshake it started must finish.
+            nextRekey = context.eventLoop.assumeIsolated().scheduleTask(in: handshakeTimeout) { [weak self] in
+                self?.renegotiationDeadline(context: context)
+            }
+        case .pending:
+            scheduleRekey(context: context)
+        case .unsupported:
+            onEvent(.rekeyUnavailable(reason: "the peer does not support secure renegotiation (RFC 5746)", subject: subject))
+        case .refusedEarlier:
+            onEvent(.rekeyUnavailable(reason: "the peer's certificate refused renegotiation on an earlier connection; "
+                                      + "not asked again until the certificates are reloaded", subject: subject))
+        case .failed(let error):
+            fail(error, context: context)
+        }
+        sendCiphertext(context: context, promise: nil, flush: true)
+    }
+
+    private func checkRenegotiation(context: ChannelHandlerContext) {
+        do {
+            guard try session.renegotiationProgress() == .completed else { return }
+            renegotiating = false
+            nextRekey?.cancel()
+            if let peer = session.peer { onEvent(.rekeyed(peer, .renegotiation)) }
+            scheduleRekey(context: context)
+        } catch {
+            fail(error, context: context)
+        }
+    }
+
+    private func renegotiationDeadline(context: ChannelHandlerContext) {
+        nextRekey = nil
+        guard state == .active, renegotiating else { return }
+        do {
+            switch try session.renegotiationProgress() {
+            case .inHandshake:
+                let seconds = Double(handshakeTimeout.nanoseconds) / 1e9
+                fail(.renegotiationFailed(reason: "the peer did not finish the handshake within \(seconds) s", subject: peerSubject),
+                     context: context)
+            case .waitingForPeer:
+                renegotiating = false
+                onEvent(.rekeyUnavailable(reason: "the peer ignored the renegotiation request", subject: peerSubject))
+            case .completed:
+                renegotiating = false
+                if let peer = session.peer { onEvent(.rekeyed(peer, .renegotiation)) }
+                scheduleRekey(context: context)
+            case .none:
+                renegotiating = false
+            }
+        } catch {
+            fail(error, context: context)
+        }
+        sendCiphertext(context: context, promise: nil, flush: true)
     }
 
     /// Plaintext writes are coalesced into records of up to 16 KiB, then sent as one ciphertext buffer.

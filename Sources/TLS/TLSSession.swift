@@ -25,6 +25,33 @@ public final class TLSSession {
         case failed(TLSError)
     }
 
+    /// What `requestRekey` did.
+    public enum RekeyRequest: Equatable {
+        /// TLS 1.3: a KeyUpdate that asks the peer to update its keys too is queued; nothing to wait for.
+        case keyUpdate
+        /// TLS 1.2: a HelloRequest is queued; `renegotiationProgress` tells when the peer's handshake is done.
+        case renegotiation
+        /// TLS 1.2 peer that did not announce RFC 5746 secure renegotiation: it is not asked.
+        case unsupported
+        /// The peer's certificate refused a renegotiation before (on this context): it is not asked again.
+        case refusedEarlier
+        /// The previous request has not been answered yet.
+        case pending
+        case failed(TLSError)
+    }
+
+    /// Where a renegotiation this endpoint asked for stands.
+    public enum RenegotiationProgress: Equatable {
+        /// None asked for, or the last one already reported.
+        case none
+        /// HelloRequest sent, the peer has not started its handshake (it may ignore the request, RFC 5246 7.4.1.1).
+        case waitingForPeer
+        /// The new handshake is running; application data waits in `heldPlaintext` meanwhile.
+        case inHandshake
+        /// Done: new keys, the peer's certificate verified again and the same as before (reported once).
+        case completed
+    }
+
     public enum ReadResult: Equatable {
         /// That many plaintext octets were written into the buffer.
         case bytes(Int)
@@ -41,6 +68,15 @@ public final class TLSSession {
     private let networkOut: OpaquePointer
     private let verifyState: UnsafeMutablePointer<rtu104d_verify_state>
     public private(set) var isHandshakeComplete = false
+    /// Plaintext accepted by `write` while a renegotiation handshake holds application data back; it is encrypted
+    /// as soon as the handshake lets it (`write`, `readPlaintext` and `resumeHeldWrites` retry).
+    private var heldPlaintext: [UInt8] = []
+    /// The peer certificate of the first handshake; a renegotiation must not change it.
+    private var establishedFingerprint: [UInt8]?
+    private var renegotiationRequested = false
+    /// Renegotiations this endpoint asked for and completed (TLS 1.2), key updates it sent (TLS 1.3).
+    public private(set) var renegotiations = 0
+    public private(set) var keyUpdates = 0
 
     /// `serverName` is sent as SNI (client role). `expectedIdentity`, for a client, is the host name or IP address the
     /// peer's certificate must name (its SAN, RFC 6125); without it any certificate from the trusted CAs is accepted.
@@ -111,6 +147,7 @@ public final class TLSSession {
         let result = SSL_do_handshake(ssl)
         if result == 1 {
             isHandshakeComplete = true
+            establishedFingerprint = peerFingerprint()
             return .complete
         }
         switch SSL_get_error(ssl, result) {
@@ -120,17 +157,24 @@ public final class TLSSession {
     }
 
     /// Decrypts into `buffer`: as many octets as one call of OpenSSL gives (at most one record's worth).
+    /// Handshake records of a renegotiation are consumed on the way, and held writes go out once it is done.
     public func readPlaintext(into buffer: UnsafeMutableRawBufferPointer) -> ReadResult {
         guard let base = buffer.baseAddress, !buffer.isEmpty else { return .bytes(0) }
         ERR_clear_error()
         var read = 0
-        if SSL_read_ex(ssl, base, buffer.count, &read) == 1 { return .bytes(read) }
+        if SSL_read_ex(ssl, base, buffer.count, &read) == 1 {
+            if !heldPlaintext.isEmpty, case .failed(let error) = resumeHeldWrites() { return .failed(error) }
+            return .bytes(read)
+        }
         let error = SSL_get_error(ssl, 0)
         switch error {
-        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return .wantMore
+        case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE:
+            if !heldPlaintext.isEmpty, case .failed(let error) = resumeHeldWrites() { return .failed(error) }
+            return .wantMore
         case SSL_ERROR_ZERO_RETURN: return .closed
         default:
             if !isHandshakeComplete { return .failed(handshakeFailure()) }
+            if renegotiationRequested { return .failed(renegotiationFailure()) }
             return .failed(.protocolError(TLSContext.lastError()))
         }
     }
@@ -146,18 +190,123 @@ public final class TLSSession {
         }
     }
 
-    /// Encrypts all of `plaintext` into records waiting in `takeCiphertext`.
+    /// Encrypts all of `plaintext` into records waiting in `takeCiphertext`. While a renegotiation handshake
+    /// runs, OpenSSL cannot encrypt application data: the rest is held and sent in order once it is done.
     public func write(_ plaintext: UnsafeRawBufferPointer) throws(TLSError) {
         guard let base = plaintext.baseAddress, !plaintext.isEmpty else { return }
+        guard heldPlaintext.isEmpty else {
+            heldPlaintext.append(contentsOf: plaintext)
+            if case .failed(let error) = resumeHeldWrites() { throw error }
+            return
+        }
+        let written = try encrypt(base, count: plaintext.count)
+        if written < plaintext.count { heldPlaintext.append(contentsOf: plaintext[written...]) }
+    }
+
+    /// Octets accepted by `write` but not yet encrypted (a renegotiation is running).
+    public var heldPlaintextCount: Int { heldPlaintext.count }
+
+    /// Encrypts held plaintext if the handshake allows it now; `.wantMore` while it still does not.
+    @discardableResult
+    public func resumeHeldWrites() -> ReadResult {
+        guard !heldPlaintext.isEmpty else { return .bytes(0) }
+        let outcome = heldPlaintext.withUnsafeBytes { bytes -> Result<Int, TLSError> in
+            do throws(TLSError) { return .success(try encrypt(bytes.baseAddress!, count: bytes.count)) } catch {
+                return .failure(error)
+            }
+        }
+        switch outcome {
+        case .success(let written):
+            heldPlaintext.removeFirst(written)
+            return heldPlaintext.isEmpty ? .bytes(written) : .wantMore
+        case .failure(let error):
+            return .failed(error)
+        }
+    }
+
+    /// SSL_write until done or until a handshake in progress makes OpenSSL ask for the peer's records first.
+    private func encrypt(_ base: UnsafeRawPointer, count: Int) throws(TLSError) -> Int {
         var offset = 0
-        while offset < plaintext.count {
+        while offset < count {
             ERR_clear_error()
             var written = 0
-            guard SSL_write_ex(ssl, base + offset, plaintext.count - offset, &written) == 1 else {
-                throw .protocolError("cannot encrypt: \(TLSContext.lastError())")
+            guard SSL_write_ex(ssl, base + offset, count - offset, &written) == 1 else {
+                switch SSL_get_error(ssl, 0) {
+                case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: return offset
+                default:
+                    if renegotiationRequested { throw renegotiationFailure() }
+                    throw .protocolError("cannot encrypt: \(TLSContext.lastError())")
+                }
             }
             offset += written
         }
+        return offset
+    }
+
+    // MARK: session key renewal (IEC 62351-3)
+
+    /// Asks for new session keys: TLS 1.3 sends a KeyUpdate (and asks the peer for one); TLS 1.2 sends a HelloRequest
+    /// for a full renegotiation, which also verifies the peer's certificate again, if the peer supports secure
+    /// renegotiation. Queued ciphertext goes out through `takeCiphertext`.
+    public func requestRekey() -> RekeyRequest {
+        guard isHandshakeComplete else { return .pending }
+        ERR_clear_error()
+        if SSL_version(ssl) >= rtu104d_tls1_3_version() {
+            guard SSL_key_update(ssl, rtu104d_SSL_key_update_requested()) == 1 else {
+                return .failed(.protocolError("cannot update the keys: \(TLSContext.lastError())"))
+            }
+            _ = SSL_do_handshake(ssl)  // sends the KeyUpdate now rather than with the next write
+            keyUpdates += 1
+            return .keyUpdate
+        }
+        if renegotiationRequested { return .pending }
+        guard rtu104d_SSL_secure_renegotiation_support(ssl) == 1 else { return .unsupported }
+        if let establishedFingerprint, context.renegotiationRefused(by: establishedFingerprint) { return .refusedEarlier }
+        guard SSL_renegotiate(ssl) == 1 else {
+            return .failed(.protocolError("cannot renegotiate: \(TLSContext.lastError())"))
+        }
+        renegotiationRequested = true
+        let result = SSL_do_handshake(ssl)
+        if result != 1 {
+            switch SSL_get_error(ssl, result) {
+            case SSL_ERROR_WANT_READ, SSL_ERROR_WANT_WRITE: break
+            default: return .failed(renegotiationFailure())
+            }
+        }
+        return .renegotiation
+    }
+
+    /// Polled after reading: reports `.completed` once when the requested renegotiation has finished. A peer that
+    /// presented a different certificate this time is an error.
+    public func renegotiationProgress() throws(TLSError) -> RenegotiationProgress {
+        guard renegotiationRequested else { return .none }
+        if SSL_renegotiate_pending(ssl) == 1 { return SSL_in_init(ssl) == 1 ? .inHandshake : .waitingForPeer }
+        renegotiationRequested = false
+        guard peerFingerprint() == establishedFingerprint else {
+            throw .renegotiationFailed(reason: "the peer presented a different certificate than at the start of the connection",
+                                       subject: peer?.subject)
+        }
+        renegotiations += 1
+        return .completed
+    }
+
+    private func peerFingerprint() -> [UInt8]? {
+        guard let certificate = SSL_get1_peer_certificate(ssl) else { return nil }
+        defer { X509_free(certificate) }
+        return TLSContext.info(certificate).fingerprint
+    }
+
+    private func renegotiationFailure() -> TLSError {
+        let openSSL = TLSContext.lastError()
+        if openSSL.contains("no renegotiation") {
+            // OpenSSL ends the connection on a refusal; asking this peer again would only repeat that.
+            if let establishedFingerprint { context.noteRenegotiationRefused(by: establishedFingerprint) }
+            return .renegotiationRefused
+        }
+        if case .handshakeFailed(let reason, let subject) = handshakeFailure(openSSL: openSSL) {
+            return .renegotiationFailed(reason: reason, subject: subject)
+        }
+        return .renegotiationFailed(reason: openSSL, subject: attemptedSubject)
     }
 
     public func write(_ plaintext: [UInt8]) throws(TLSError) {
@@ -212,9 +361,9 @@ public final class TLSSession {
         return subject.isEmpty ? nil : subject
     }
 
-    private func handshakeFailure() -> TLSError {
+    private func handshakeFailure(openSSL: String? = nil) -> TLSError {
         let state = verifyState.pointee
-        let openSSL = TLSContext.lastError()
+        let openSSL = openSSL ?? TLSContext.lastError()
         if state.not_pinned != 0 {
             return .handshakeFailed(reason: "unknown certificate: not on the allow-list (tls_allowed_fingerprints)", subject: attemptedSubject)
         }

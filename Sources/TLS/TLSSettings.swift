@@ -25,6 +25,9 @@ public struct TLSSettings: Hashable, Sendable {
     public var sessionResumption: Bool
     /// A handshake that has not finished by then is abandoned and the connection closed.
     public var handshakeTimeout: Duration
+    /// How often an established connection renews its session keys (server side: TLS 1.2 renegotiation if the
+    /// peer supports it, TLS 1.3 key update); nil never.
+    public var renegotiationInterval: Duration?
 
     public static let defaultCiphers = "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
         + "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"
@@ -36,7 +39,7 @@ public struct TLSSettings: Hashable, Sendable {
                 requirePeerCertificate: Bool = true, allowedFingerprints: [[UInt8]] = [], minimumVersion: TLSVersion = .v1_2,
                 ciphers: String = Self.defaultCiphers, cipherSuites: String = Self.defaultCipherSuites,
                 groups: String = Self.defaultGroups, sessionResumption: Bool = true,
-                handshakeTimeout: Duration = Self.defaultHandshakeTimeout) {
+                handshakeTimeout: Duration = Self.defaultHandshakeTimeout, renegotiationInterval: Duration? = nil) {
         self.certificatePath = certificatePath
         self.privateKeyPath = privateKeyPath
         self.caPath = caPath
@@ -49,6 +52,7 @@ public struct TLSSettings: Hashable, Sendable {
         self.groups = groups
         self.sessionResumption = sessionResumption
         self.handshakeTimeout = handshakeTimeout
+        self.renegotiationInterval = renegotiationInterval
     }
 
     /// Parses "AB:CD:…" or "abcd…" (64 hex digits) into 32 octets.

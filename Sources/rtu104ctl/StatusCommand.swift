@@ -44,8 +44,21 @@ struct StatusCommand: ParsableCommand {
         if let required = certificate["client_certificate_required"] as? Bool {
             policy.append(required ? "client certificate required" : "client certificate optional")
         }
+        if let interval = certificate["renegotiation_interval_seconds"] as? Double {
+            policy.append("session keys renewed every \(shortDuration(seconds: interval))")
+        }
         if !policy.isEmpty { text += "  \(policy.joined(separator: ", "))\n" }
         return text
+    }
+
+    /// "90s", "30min", "1h", "7d", "1.5s".
+    static func shortDuration(seconds: Double) -> String {
+        guard seconds == seconds.rounded(), seconds >= 1 else { return "\(seconds)s" }
+        let whole = Int(seconds)
+        for (unit, size) in [("d", 86_400), ("h", 3600), ("min", 60)] where whole >= size && whole % size == 0 {
+            return "\(whole / size)\(unit)"
+        }
+        return "\(whole)s"
     }
 
     /// "expires 2027-11-22, in 365 days"; "WARNING: expires …, in 9 days" under 30 days; "EXPIRED 2020-12-31, 5 days ago".

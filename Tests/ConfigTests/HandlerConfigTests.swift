@@ -78,7 +78,7 @@ private func files(_ extra: String, handlerKey: String = #""handler": "breaker""
     @Test(arguments: [
         ("exec = /bin/sh\nmode = fork", "rtu.conf:13: handler 'breaker' key 'mode': fork is not one of 'spawn' or 'persistent'"),
         ("exec = /bin/sh\ntimeout = 0", "rtu.conf:13: handler 'breaker' key 'timeout': 0 must be more than 0 seconds"),
-        ("exec = /bin/sh\ntimeout = 2h", "rtu.conf:13: handler 'breaker' key 'timeout': 2h is longer than the allowed 3600s"),
+        ("exec = /bin/sh\ntimeout = 2h", "rtu.conf:13: handler 'breaker' key 'timeout': 2h is longer than the allowed 1h"),
         ("exec = /bin/sh\nmax_output = 10", "rtu.conf:13: handler 'breaker' key 'max_output': 10 is outside the allowed range 1024…16777216"),
         ("exec = /bin/sh\nrestart_delay = 1s", "rtu.conf:13: handler 'breaker' key 'restart_delay': restart_delay applies to mode = persistent only; a spawn handler starts a new process per command"),
         ("exec = /bin/sh\nenvironment = NOEQUALS", "rtu.conf:13: handler 'breaker' key 'environment': 'NOEQUALS' is not KEY=VALUE"),

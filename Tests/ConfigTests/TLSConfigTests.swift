@@ -37,6 +37,7 @@ import Testing
             tls_groups = P-256
             tls_session_resumption = off
             tls_handshake_timeout = 3s
+            tls_renegotiation_interval = 1h
             """, station: "require_subject = CN=master1, o=Utility\nrequire_san = DNS:master1.example"))
         #expect(files.errors == [])
         let config = try #require(files.configuration)
@@ -55,6 +56,7 @@ import Testing
         #expect(tls.groups == "P-256")
         #expect(!tls.sessionResumption)
         #expect(tls.handshakeTimeout == .seconds(3))
+        #expect(tls.renegotiationInterval == .seconds(3600))
         let requirement = try #require(config.certificateRequirements["scada"])
         #expect(requirement.subject == ["CN=master1", "O=Utility"])
         #expect(requirement.subjectAltName == "DNS:master1.example")
@@ -73,6 +75,7 @@ import Testing
         #expect(tls.sessionResumption)
         #expect(tls.ciphers == nil)
         #expect(tls.handshakeTimeout == .seconds(10))
+        #expect(tls.renegotiationInterval == nil)
         #expect(config.certificateRequirements.isEmpty)
         #expect(try #require(Files().configuration).listeners.first?.tls == nil)
     }
@@ -95,8 +98,34 @@ import Testing
             .hasPrefix("rtu.conf:10: listener 'main' key 'tls_min_version': ") == true)
         #expect(Files(config: Self.config(listener: base + "tls_allowed_fingerprints = AB:CD")).errors.first?
             .hasPrefix("rtu.conf:9: listener 'main' key 'tls_allowed_fingerprints': AB:CD is not a SHA-256 fingerprint") == true)
-        #expect(Files(config: Self.config(listener: base + "tls_ca = ca.pem\ntls_renegotiation_interval = 1h")).errors.first?
-            .hasPrefix("rtu.conf:10: listener 'main' key 'tls_renegotiation_interval': TLS renegotiation is not supported") == true)
+    }
+
+    @Test("tls_renegotiation_interval: a duration up to 30 days; 0 and off turn it off", arguments: [
+        ("90s", Duration?.some(.seconds(90))), ("2h", .some(.seconds(7200))), ("7d", .some(.seconds(604_800))), ("0", nil), ("off", nil), ("OFF", nil),
+    ])
+    func renegotiationInterval(text: String, expected: Duration?) throws {
+        let base = "tls = on\ntls_certificate = s.pem\ntls_private_key = s.key\ntls_ca = ca.pem\n"
+        let files = Files(config: Self.config(listener: base + "tls_renegotiation_interval = \(text)"))
+        #expect(files.errors == [])
+        #expect(try #require(files.configuration).listeners.first?.tls?.renegotiationInterval == expected)
+    }
+
+    @Test func renegotiationIntervalErrors() {
+        let base = "tls = on\ntls_certificate = s.pem\ntls_private_key = s.key\ntls_ca = ca.pem\n"
+        #expect(Files(config: Self.config(listener: base + "tls_renegotiation_interval = hourly")).errors == [
+            "rtu.conf:10: listener 'main' key 'tls_renegotiation_interval': hourly is not a duration; write seconds (15, 0.5) "
+            + "or use ms, s, min, h or d (500ms)",
+        ])
+        #expect(Files(config: Self.config(listener: base + "tls_renegotiation_interval = 31d")).errors == [
+            "rtu.conf:10: listener 'main' key 'tls_renegotiation_interval': 31d is longer than the allowed 30d",
+        ])
+        #expect(Files(config: Self.config(listener: base + "tls_renegotiation_interval = -5")).errors == [
+            "rtu.conf:10: listener 'main' key 'tls_renegotiation_interval': -5 must be 0 or more seconds",
+        ])
+        #expect(Files(config: Self.config(listener: "tls_renegotiation_interval = 1h")).errors == [
+            "rtu.conf:6: listener 'main' key 'tls_renegotiation_interval': TLS is off on this listener; add tls = on or "
+            + "remove tls_renegotiation_interval",
+        ])
     }
 
     @Test func certificateRequirementNeedsATLSListener() {

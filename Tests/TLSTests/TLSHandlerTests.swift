@@ -36,12 +36,13 @@ struct Pair {
     let serverEvents = EventLog()
 
     init(server serverContext: TLSContext, client clientContext: TLSContext, timeout: TimeAmount = .seconds(10),
-         authorize: @escaping (TLSPeerIdentity) -> String? = { _ in nil }) throws {
+         rekeyInterval: TimeAmount? = nil, authorize: @escaping (TLSPeerIdentity) -> String? = { _ in nil }) throws {
         server = EmbeddedChannel()
         client = EmbeddedChannel()
         let events = serverEvents
         try server.pipeline.syncOperations.addHandler(TLSHandler(
-            session: try TLSSession(context: serverContext), handshakeTimeout: timeout, authorize: authorize,
+            session: try TLSSession(context: serverContext), handshakeTimeout: timeout, rekeyInterval: rekeyInterval,
+            authorize: authorize,
             onEvent: { events.events.append($0) }))
         try server.pipeline.syncOperations.addHandler(serverApp)
         try client.pipeline.syncOperations.addHandler(TLSHandler(session: try TLSSession(context: clientContext, serverName: "localhost")))

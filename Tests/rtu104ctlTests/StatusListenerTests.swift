@@ -23,6 +23,24 @@ struct StatusListenerTests {
             """)
     }
 
+    @Test func tlsListenerRenewingKeys() {
+        let text = StatusCommand.describeListener([
+            "name": "secure", "host": "127.0.0.1", "port": 19998, "tls": true,
+            "certificate": ["min_version": "1.3", "client_certificate_required": false,
+                            "renegotiation_interval_seconds": 3600.0] as [String: Any],
+        ])
+        #expect(text == """
+            listener secure  127.0.0.1:19998  tls on
+              TLS 1.3 or later, client certificate optional, session keys renewed every 1h
+
+            """)
+    }
+
+    @Test("durations", arguments: [(90.0, "90s"), (1800, "30min"), (3600, "1h"), (5400, "90min"), (604_800, "7d"), (1.5, "1.5s")])
+    func durations(seconds: Double, text: String) {
+        #expect(StatusCommand.shortDuration(seconds: seconds) == text)
+    }
+
     @Test("expiry", arguments: [
         (365, "expires 2027-11-22, in 365 days"),
         (30, "expires 2027-11-22, in 30 days"),

@@ -1,0 +1,196 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+import TLS
+
+/// Moves ciphertext both ways and reads plaintext on both sides until neither has anything to say.
+/// Returns the plaintext each side received and how its last read ended.
+@discardableResult
+func exchange(_ a: TLSSession, _ b: TLSSession, chunk: Int = .max)
+    -> (toA: [UInt8], toB: [UInt8], endA: TLSSession.ReadResult, endB: TLSSession.ReadResult) {
+    var toA: [UInt8] = [], toB: [UInt8] = []
+    var endA = TLSSession.ReadResult.wantMore, endB = TLSSession.ReadResult.wantMore
+    for _ in 0..<100 {
+        let fromA = a.takeCiphertext(), fromB = b.takeCiphertext()
+        if fromA.isEmpty && fromB.isEmpty { break }
+        for start in stride(from: 0, to: fromA.count, by: min(chunk, max(fromA.count, 1))) {
+            b.feed(Array(fromA[start..<min(start + chunk, fromA.count)]))
+            let (bytes, end) = b.readAvailablePlaintext()
+            toB += bytes
+            endB = end
+        }
+        for start in stride(from: 0, to: fromB.count, by: min(chunk, max(fromB.count, 1))) {
+            a.feed(Array(fromB[start..<min(start + chunk, fromB.count)]))
+            let (bytes, end) = a.readAvailablePlaintext()
+            toA += bytes
+            endA = end
+        }
+    }
+    return (toA, toB, endA, endB)
+}
+
+@Suite("Session key renewal: TLS 1.2 renegotiation and TLS 1.3 key update (IEC 62351-3)")
+struct TLSRekeyTests {
+    static func connected(_ version: TLSVersion) throws -> (server: TLSSession, client: TLSSession) {
+        let server = try TLSSession(context: TestCertificates.server { $0.minimumVersion = version })
+        let client = try TLSSession(context: TestCertificates.client { $0.maximumVersion = version }, serverName: "localhost")
+        let (clientResult, serverResult) = pump(client, server)
+        #expect(clientResult == .complete && serverResult == .complete)
+        return (server, client)
+    }
+
+    @Test("TLS 1.2: the server renegotiates; data written meanwhile is held and arrives in order", arguments: [Int.max, 7, 1])
+    func renegotiation(chunk: Int) throws {
+        let (server, client) = try Self.connected(.v1_2)
+        #expect(server.requestRekey() == .renegotiation)
+        #expect(try server.renegotiationProgress() == .waitingForPeer)
+        #expect(server.requestRekey() == .pending)
+        try server.write([1, 2, 3])
+        // The client reads the HelloRequest and answers with a ClientHello.
+        client.feed(server.takeCiphertext())
+        #expect(client.readAvailablePlaintext().bytes == [1, 2, 3])
+        server.feed(client.takeCiphertext())
+        #expect(server.readAvailablePlaintext().end == .wantMore)
+        #expect(try server.renegotiationProgress() == .inHandshake)
+        // Application data in the middle of the handshake waits for it, in both directions.
+        try server.write([4, 5, 6])
+        #expect(server.heldPlaintextCount == 3)
+        try client.write([9, 8, 7])
+        let (toClient, toServer, endClient, endServer) = exchange(client, server, chunk: chunk)
+        #expect(toClient == [4, 5, 6])
+        #expect(toServer == [9, 8, 7])
+        #expect(endClient == .wantMore && endServer == .wantMore)
+        #expect(server.heldPlaintextCount == 0)
+        #expect(try server.renegotiationProgress() == .completed)
+        #expect(try server.renegotiationProgress() == .none)
+        #expect(server.renegotiations == 1)
+        #expect(server.peer?.subject == "O=rtu104d,CN=master1")
+        #expect(server.peer?.resumed == false)
+
+        // A second one works the same way.
+        #expect(server.requestRekey() == .renegotiation)
+        exchange(client, server)
+        #expect(try server.renegotiationProgress() == .completed)
+        #expect(server.renegotiations == 2)
+        try client.write([0x68, 0x04, 0x43, 0x00, 0x00, 0x00])
+        #expect(exchange(client, server).toB == [0x68, 0x04, 0x43, 0x00, 0x00, 0x00])
+    }
+
+    @Test("TLS 1.3: a key update on both sides, data continues")
+    func keyUpdate() throws {
+        let (server, client) = try Self.connected(.v1_3)
+        exchange(client, server)  // session tickets
+        for round in 1...3 {
+            #expect(server.requestRekey() == .keyUpdate)
+            try server.write([UInt8(round)])
+            try client.write([UInt8(round + 100)])
+            let (toClient, toServer, _, _) = exchange(client, server)
+            #expect(toClient == [UInt8(round)])
+            #expect(toServer == [UInt8(round + 100)])
+        }
+        #expect(server.keyUpdates == 3)
+        #expect(server.renegotiations == 0)
+    }
+
+    @Test("a client-initiated renegotiation is refused with a no_renegotiation alert")
+    func clientInitiatedRefused() throws {
+        let (server, client) = try Self.connected(.v1_2)
+        #expect(client.requestRekey() == .renegotiation)
+        let (_, _, endClient, endServer) = exchange(client, server)
+        #expect(endClient == .failed(.renegotiationRefused))
+        // An OpenSSL client answers the refusal with a fatal alert of its own; the server never renegotiated.
+        guard case .failed(.protocolError(let reason)) = endServer else {
+            Issue.record("the server did not see the client give up: \(endServer)")
+            return
+        }
+        #expect(reason.contains("alert handshake failure"))
+        #expect(server.renegotiations == 0)
+    }
+}
+
+@Suite("TLSHandler: periodic session key renewal")
+struct TLSHandlerRekeyTests {
+    static func rekeys(_ events: EventLog) -> [TLSRekeyKind] {
+        events.events.compactMap { if case .rekeyed(_, let kind) = $0 { kind } else { nil } }
+    }
+
+    static func unavailable(_ events: EventLog) -> [String] {
+        events.events.compactMap { if case .rekeyUnavailable(let reason, _) = $0 { reason } else { nil } }
+    }
+
+    @Test("every interval: renegotiation under TLS 1.2, key update under TLS 1.3; the application sees nothing",
+          arguments: [TLSVersion.v1_2, .v1_3])
+    func periodic(version: TLSVersion) throws {
+        let pair = try Pair(server: try TestCertificates.server { $0.minimumVersion = version },
+                            client: try TestCertificates.client { $0.maximumVersion = version },
+                            rekeyInterval: .seconds(60))
+        try pair.pump()
+        #expect(pair.serverApp.active)
+        var expectedAtClient: [UInt8] = [], expectedAtServer: [UInt8] = []
+        for round in 1...3 {
+            pair.server.embeddedEventLoop.advanceTime(by: .seconds(59))
+            #expect(Self.rekeys(pair.serverEvents).count == round - 1)
+            pair.server.embeddedEventLoop.advanceTime(by: .seconds(1))
+            // Data in flight while the keys change.
+            let down = [UInt8](repeating: UInt8(round), count: 500)
+            let up = [UInt8](repeating: UInt8(round + 50), count: 300)
+            pair.server.writeAndFlush(ByteBuffer(bytes: down), promise: nil)
+            pair.client.writeAndFlush(ByteBuffer(bytes: up), promise: nil)
+            expectedAtClient += down
+            expectedAtServer += up
+            try pair.pump()
+            #expect(Self.rekeys(pair.serverEvents) == Array(repeating: version == .v1_2 ? .renegotiation : .keyUpdate, count: round))
+        }
+        #expect(pair.clientApp.received == expectedAtClient)
+        #expect(pair.serverApp.received == expectedAtServer)
+        #expect(pair.server.isActive && pair.client.isActive)
+        #expect(!pair.serverApp.inactive)
+        _ = try pair.server.finish(acceptAlreadyClosed: true)
+        _ = try pair.client.finish(acceptAlreadyClosed: true)
+    }
+
+    @Test("a peer that ignores the request keeps its connection and is not asked again")
+    func ignored() throws {
+        let pair = try Pair(server: try TestCertificates.server(), client: try TestCertificates.client { $0.maximumVersion = .v1_2 },
+                            timeout: .seconds(5), rekeyInterval: .seconds(60))
+        try pair.pump()
+        pair.server.embeddedEventLoop.advanceTime(by: .seconds(60))
+        _ = try pair.server.readOutbound(as: ByteBuffer.self)  // the HelloRequest never reaches the client
+        pair.server.embeddedEventLoop.advanceTime(by: .seconds(5))
+        #expect(Self.unavailable(pair.serverEvents) == ["the peer ignored the renegotiation request"])
+        #expect(pair.server.isActive)
+        pair.server.embeddedEventLoop.advanceTime(by: .seconds(600))
+        #expect(try pair.server.readOutbound(as: ByteBuffer.self) == nil)
+        pair.client.writeAndFlush(ByteBuffer(bytes: [1, 2]), promise: nil)
+        try pair.pump()
+        #expect(pair.serverApp.received == [1, 2])
+    }
+
+    @Test("a renegotiation handshake that stalls closes the connection after the handshake timeout")
+    func stalled() throws {
+        let pair = try Pair(server: try TestCertificates.server(), client: try TestCertificates.client { $0.maximumVersion = .v1_2 },
+                            timeout: .seconds(5), rekeyInterval: .seconds(60))
+        try pair.pump()
+        pair.server.embeddedEventLoop.advanceTime(by: .seconds(60))
+        // HelloRequest to the client, its ClientHello to the server; the server's answer is lost.
+        while let buffer = try pair.server.readOutbound(as: ByteBuffer.self) { try pair.client.writeInbound(buffer) }
+        while let buffer = try pair.client.readOutbound(as: ByteBuffer.self) { try pair.server.writeInbound(buffer) }
+        _ = try pair.server.readOutbound(as: ByteBuffer.self)
+        pair.server.embeddedEventLoop.advanceTime(by: .seconds(4))
+        #expect(pair.server.isActive)
+        pair.server.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(!pair.server.isActive)
+        let failures = pair.serverEvents.events.compactMap { if case .failed(let error) = $0 { error } else { nil } }
+        #expect(failures == [.renegotiationFailed(reason: "the peer did not finish the handshake within 5.0 s",
+                                                  subject: "O=rtu104d,CN=master1")])
+    }
+
+    @Test("without an interval nothing is renegotiated")
+    func off() throws {
+        let pair = try Pair(server: try TestCertificates.server(), client: try TestCertificates.client())
+        try pair.pump()
+        pair.server.embeddedEventLoop.advanceTime(by: .hours(25))
+        #expect(try pair.server.readOutbound(as: ByteBuffer.self) == nil)
+        #expect(Self.rekeys(pair.serverEvents).isEmpty)
+    }
+}
