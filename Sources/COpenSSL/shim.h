@@ -33,12 +33,10 @@ static inline int rtu104d_SSL_CTX_set_max_proto_version(SSL_CTX *ctx, int versio
 /// No compression (CRIME), the server's cipher order, no insecure (pre-RFC 5746) renegotiation and no
 /// client-initiated renegotiation (a server refuses it with a no_renegotiation alert). A server may still
 /// renegotiate itself (IEC 62351-3 session key renewal), and a client follows a server's HelloRequest.
-/// A renegotiation is always a full handshake, so the peer's certificate is verified again.
 /// Plaintext held back during a renegotiation is retried from a different address, hence the moving buffer.
 static inline void rtu104d_SSL_CTX_harden(SSL_CTX *ctx) {
     SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION | SSL_OP_CIPHER_SERVER_PREFERENCE
-                             | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1
-                             | SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION);
+                             | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1);
     SSL_CTX_clear_options(ctx, SSL_OP_ALLOW_CLIENT_RENEGOTIATION | SSL_OP_LEGACY_SERVER_CONNECT
                                | SSL_OP_ALLOW_UNSAFE_LEGACY_RENEGOTIATION);
     SSL_CTX_set_mode(ctx, SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);

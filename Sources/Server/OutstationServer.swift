@@ -260,7 +260,7 @@ extension ServerState {
                 case .rekeyed(let identity, let kind):
                     var details = metadata
                     details["subject"] = "\(identity.subject ?? "none")"
-                    details["tls"] = "\(identity.protocolVersion) \(identity.cipher)"
+                    details["tls"] = "\(identity.protocolVersion) \(identity.cipher)\(identity.resumed ? " resumed" : "")"
                     logger.info("TLS session keys renewed (\(kind.rawValue))", metadata: details)
                 case .rekeyUnavailable(let reason, let subject):
                     var details = metadata

@@ -322,6 +322,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                      context: context)
             case .waitingForPeer:
                 renegotiating = false
+                try session.stopWaitingForRenegotiation()
                 onEvent(.rekeyUnavailable(reason: "the peer ignored the renegotiation request", subject: peerSubject))
             case .completed:
                 renegotiating = false

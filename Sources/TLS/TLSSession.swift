@@ -74,6 +74,9 @@ public final class TLSSession {
     /// The peer certificate of the first handshake; a renegotiation must not change it.
     private var establishedFingerprint: [UInt8]?
     private var renegotiationRequested = false
+    /// From our HelloRequest until the renegotiation is done, application data waits: some peers (GnuTLS) fail a
+    /// handshake that application records interleave.
+    private var holdingForRenegotiation = false
     /// Renegotiations this endpoint asked for and completed (TLS 1.2), key updates it sent (TLS 1.3).
     public private(set) var renegotiations = 0
     public private(set) var keyUpdates = 0
@@ -226,6 +229,7 @@ public final class TLSSession {
 
     /// SSL_write until done or until a handshake in progress makes OpenSSL ask for the peer's records first.
     private func encrypt(_ base: UnsafeRawPointer, count: Int) throws(TLSError) -> Int {
+        if holdingForRenegotiation { return 0 }
         var offset = 0
         while offset < count {
             ERR_clear_error()
@@ -266,6 +270,7 @@ public final class TLSSession {
             return .failed(.protocolError("cannot renegotiate: \(TLSContext.lastError())"))
         }
         renegotiationRequested = true
+        holdingForRenegotiation = true
         let result = SSL_do_handshake(ssl)
         if result != 1 {
             switch SSL_get_error(ssl, result) {
@@ -276,8 +281,8 @@ public final class TLSSession {
         return .renegotiation
     }
 
-    /// Polled after reading: reports `.completed` once when the requested renegotiation has finished. A peer that
-    /// presented a different certificate this time is an error.
+    /// Polled after reading: reports `.completed` once when the requested renegotiation has finished, and lets the
+    /// held application data go. A peer that presented a different certificate this time is an error.
     public func renegotiationProgress() throws(TLSError) -> RenegotiationProgress {
         guard renegotiationRequested else { return .none }
         if SSL_renegotiate_pending(ssl) == 1 { return SSL_in_init(ssl) == 1 ? .inHandshake : .waitingForPeer }
@@ -287,7 +292,19 @@ public final class TLSSession {
                                        subject: peer?.subject)
         }
         renegotiations += 1
+        try releaseHeldWrites()
         return .completed
+    }
+
+    /// The peer has not answered our HelloRequest (it may ignore one): application data flows again; should the
+    /// peer start the handshake later after all, OpenSSL holds writes back only while it runs.
+    public func stopWaitingForRenegotiation() throws(TLSError) {
+        try releaseHeldWrites()
+    }
+
+    private func releaseHeldWrites() throws(TLSError) {
+        holdingForRenegotiation = false
+        if case .failed(let error) = resumeHeldWrites() { throw error }
     }
 
     private func peerFingerprint() -> [UInt8]? {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import IEC104
+import TLS
 
 /// The options every master subcommand shares: where the station is, how to address it, the link
 /// parameters of IEC 60870-5-104 clause 5.5, TLS (IEC 62351-3) and timeouts.
@@ -44,6 +45,10 @@ struct MasterOptions: ParsableArguments {
             help: ArgumentHelp("Server name sent in the handshake (SNI); default: the station's host name unless it is an address. Not checked against the certificate.",
                                valueName: "name"))
     var tlsServerName: String?
+    @Option(name: .customLong("tls-max-version"),
+            help: ArgumentHelp("Newest TLS version to offer: 1.2 or 1.3 (default: 1.3), e.g. to try a station's TLS 1.2 renegotiation.",
+                               valueName: "version"))
+    var tlsMaximumVersion: TLSVersion?
 
     @Option(name: [.customLong("bind"), .customLong("source")],
             help: ArgumentHelp("Local source address (ADDRESS or ADDRESS:PORT) to connect from.", valueName: "address"))
@@ -78,7 +83,9 @@ struct MasterOptions: ParsableArguments {
     }
 
     /// Whether the connection is to use TLS: --tls or any --tls-* option.
-    var tlsRequested: Bool { tls || tlsCA != nil || tlsCertificate != nil || tlsKey != nil || tlsServerName != nil }
+    var tlsRequested: Bool {
+        tls || tlsCA != nil || tlsCertificate != nil || tlsKey != nil || tlsServerName != nil || tlsMaximumVersion != nil
+    }
 
     /// The TLS settings, nil without TLS; a usage error when they are incomplete.
     func tlsOptions() throws -> TLSClientOptions? {
@@ -97,7 +104,8 @@ struct MasterOptions: ParsableArguments {
         if let tlsServerName, tlsServerName.isEmpty || tlsServerName.contains(where: { $0 == " " || $0 == "/" }) {
             throw ValidationError("--tls-server-name: '\(tlsServerName)' is not a host name")
         }
-        return TLSClientOptions(caPath: tlsCA, certificatePath: tlsCertificate, keyPath: tlsKey, serverName: tlsServerName)
+        return TLSClientOptions(caPath: tlsCA, certificatePath: tlsCertificate, keyPath: tlsKey, serverName: tlsServerName,
+                                maximumVersion: tlsMaximumVersion)
     }
 
     /// The common address for requests that may be broadcast.
@@ -179,3 +187,5 @@ extension Double {
         return "\(sign)\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 }
+
+extension TLSVersion: ExpressibleByArgument {}

@@ -15,6 +15,8 @@ struct TLSClientOptions: Hashable, Sendable {
     var keyPath: String?
     /// SNI; nil sends the station's host name when it is not an IP address.
     var serverName: String?
+    /// nil: the newest OpenSSL offers (TLS 1.3).
+    var maximumVersion: TLSVersion? = nil
 
     /// The name sent as SNI for `endpoint`: the explicit one, else a host name (never an address literal).
     func serverName(for endpoint: Endpoint) -> String? {
@@ -30,8 +32,9 @@ struct TLSClientOptions: Hashable, Sendable {
 
     /// A client context; file problems become usage errors naming the option.
     func makeContext() throws(MasterError) -> TLSContext {
-        let settings = TLSSettings(certificatePath: certificatePath ?? "", privateKeyPath: keyPath ?? "", caPath: caPath,
+        var settings = TLSSettings(certificatePath: certificatePath ?? "", privateKeyPath: keyPath ?? "", caPath: caPath,
                                    requirePeerCertificate: true)
+        settings.maximumVersion = maximumVersion
         do throws(TLSError) {
             return try TLSContext(role: .client, settings: settings)
         } catch {

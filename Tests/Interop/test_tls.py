@@ -7,12 +7,14 @@ The certificates are throw-away ones from scripts/make-certs, made into a tmp di
 from __future__ import annotations
 
 import os
+import shlex
 import shutil
 import signal
 import socket
 import ssl
 import string
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -65,8 +67,15 @@ class Tunnel:
     def __init__(self, command: list[str]):
         self.port = free_port()
         self.stderr = b""
+        # socat parses ':' and ',' in an EXEC address itself (GnuTLS priority strings have both): the command goes
+        # into a script, so that it reaches the TLS client as written.
+        script = tempfile.NamedTemporaryFile("w", prefix="tunnel-", suffix=".sh", delete=False)
+        script.write("#!/bin/sh\nexec " + " ".join(shlex.quote(part) for part in command) + "\n")
+        script.close()
+        os.chmod(script.name, 0o700)
+        self.script = Path(script.name)
         self.process = subprocess.Popen(
-            ["socat", f"TCP-LISTEN:{self.port},bind=127.0.0.1,reuseaddr", "EXEC:" + " ".join(command) + ",nofork"],
+            ["socat", f"TCP-LISTEN:{self.port},bind=127.0.0.1,reuseaddr", f"EXEC:{self.script},nofork"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def master(self, timeout: float = 5.0) -> RawMaster:
@@ -87,6 +96,7 @@ class Tunnel:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.communicate()
+        self.script.unlink(missing_ok=True)
 
     def __enter__(self) -> "Tunnel":
         return self
@@ -106,7 +116,7 @@ def gnutls(certs: Path, port: int, client: str | None = "client", priority: str 
 
 def s_client(certs: Path, port: int, client: str | None = "client", extra: tuple[str, ...] = ()) -> Tunnel:
     command = ["openssl", "s_client", "-quiet", "-verify_return_error", "-CAfile", f"{certs}/ca.pem",
-               "-host", "127.0.0.1", "-port", str(port), *extra]  # socat takes ':' as its own separator
+               "-connect", f"127.0.0.1:{port}", *extra]
     if client:
         command += ["-cert", f"{certs}/{client}.pem", "-key", f"{certs}/{client}.key"]
     return Tunnel(command)

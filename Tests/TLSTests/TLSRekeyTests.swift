@@ -31,41 +31,47 @@ func exchange(_ a: TLSSession, _ b: TLSSession, chunk: Int = .max)
 
 @Suite("Session key renewal: TLS 1.2 renegotiation and TLS 1.3 key update (IEC 62351-3)")
 struct TLSRekeyTests {
-    static func connected(_ version: TLSVersion) throws -> (server: TLSSession, client: TLSSession) {
-        let server = try TLSSession(context: TestCertificates.server { $0.minimumVersion = version })
+    static func connected(_ version: TLSVersion, resumption: Bool = true) throws -> (server: TLSSession, client: TLSSession) {
+        let server = try TLSSession(context: TestCertificates.server {
+            $0.minimumVersion = version
+            $0.sessionResumption = resumption
+        })
         let client = try TLSSession(context: TestCertificates.client { $0.maximumVersion = version }, serverName: "localhost")
         let (clientResult, serverResult) = pump(client, server)
         #expect(clientResult == .complete && serverResult == .complete)
         return (server, client)
     }
 
-    @Test("TLS 1.2: the server renegotiates; data written meanwhile is held and arrives in order", arguments: [Int.max, 7, 1])
+    @Test("TLS 1.2: the server renegotiates; its data written meanwhile is held and arrives in order afterwards",
+          arguments: [Int.max, 7, 1])
     func renegotiation(chunk: Int) throws {
         let (server, client) = try Self.connected(.v1_2)
+        try server.write([0])
         #expect(server.requestRekey() == .renegotiation)
         #expect(try server.renegotiationProgress() == .waitingForPeer)
         #expect(server.requestRekey() == .pending)
+        // From the HelloRequest on, the server's application data waits for the new keys.
         try server.write([1, 2, 3])
-        // The client reads the HelloRequest and answers with a ClientHello.
+        #expect(server.heldPlaintextCount == 3)
         client.feed(server.takeCiphertext())
-        #expect(client.readAvailablePlaintext().bytes == [1, 2, 3])
+        #expect(client.readAvailablePlaintext().bytes == [0])
+        // The client answered the HelloRequest with a ClientHello.
         server.feed(client.takeCiphertext())
         #expect(server.readAvailablePlaintext().end == .wantMore)
         #expect(try server.renegotiationProgress() == .inHandshake)
-        // Application data in the middle of the handshake waits for it, in both directions.
         try server.write([4, 5, 6])
-        #expect(server.heldPlaintextCount == 3)
+        #expect(server.heldPlaintextCount == 6)
         try client.write([9, 8, 7])
         let (toClient, toServer, endClient, endServer) = exchange(client, server, chunk: chunk)
-        #expect(toClient == [4, 5, 6])
+        #expect(toClient == [])
         #expect(toServer == [9, 8, 7])
         #expect(endClient == .wantMore && endServer == .wantMore)
-        #expect(server.heldPlaintextCount == 0)
         #expect(try server.renegotiationProgress() == .completed)
+        #expect(server.heldPlaintextCount == 0)
+        #expect(exchange(client, server, chunk: chunk).toA == [1, 2, 3, 4, 5, 6])
         #expect(try server.renegotiationProgress() == .none)
         #expect(server.renegotiations == 1)
         #expect(server.peer?.subject == "O=rtu104d,CN=master1")
-        #expect(server.peer?.resumed == false)
 
         // A second one works the same way.
         #expect(server.requestRekey() == .renegotiation)
@@ -74,6 +80,19 @@ struct TLSRekeyTests {
         #expect(server.renegotiations == 2)
         try client.write([0x68, 0x04, 0x43, 0x00, 0x00, 0x00])
         #expect(exchange(client, server).toB == [0x68, 0x04, 0x43, 0x00, 0x00, 0x00])
+    }
+
+    @Test("TLS 1.2 without session resumption: every renegotiation is a full handshake")
+    func fullRenegotiation() throws {
+        let (server, client) = try Self.connected(.v1_2, resumption: false)
+        for round in 1...2 {
+            #expect(server.requestRekey() == .renegotiation)
+            exchange(client, server)
+            #expect(try server.renegotiationProgress() == .completed)
+            #expect(server.renegotiations == round)
+            #expect(server.peer?.resumed == false)
+            #expect(server.peer?.certificate?.fingerprint == TestCertificates.fingerprint("client.pem"))
+        }
     }
 
     @Test("TLS 1.3: a key update on both sides, data continues")

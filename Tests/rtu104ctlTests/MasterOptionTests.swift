@@ -86,6 +86,11 @@ struct MasterOptionTests {
 
         let named = try MasterOptions.parse(["127.0.0.1", "--tls-ca", "ca.pem", "--tls-server-name", "rtu1.example"])
         #expect(try named.tlsOptions()?.serverName(for: named.endpoint()) == "rtu1.example")
+
+        let twelve = try MasterOptions.parse(["127.0.0.1", "--tls-ca", "ca.pem", "--tls-max-version", "1.2"])
+        #expect(try twelve.tlsOptions()?.maximumVersion == .v1_2)
+        #expect(try named.tlsOptions()?.maximumVersion == nil)
+        #expect(throws: (any Error).self) { try MasterOptions.parse(["127.0.0.1", "--tls-ca", "ca.pem", "--tls-max-version", "1.1"]) }
     }
 
     @Test func tlsFilesCheckedBeforeConnecting() {
