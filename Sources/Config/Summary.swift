@@ -13,6 +13,7 @@ public func renderSummary(_ config: DaemonConfiguration) -> String {
     for listener in config.listeners {
         lines.append("listener \(listener.name): \(listener.bindDescription), link errors \(listener.errorPolicy.rawValue), "
                      + "max \(listener.maxConnections) connection" + (listener.maxConnections == 1 ? "" : "s"))
+        if let tls = listener.tls { lines.append("  " + describeTLS(tls)) }
         let stations = config.stations(on: listener.name)
         if stations.isEmpty { lines.append("  (no station: every connection is refused)") }
         let width = stations.map(\.name.count).max() ?? 0
@@ -90,6 +91,23 @@ private func describeFilter(_ filter: AddressFilter) -> String {
     case .others: "others (addresses no other station on this listener admits)"
     case .patterns: filter.description
     }
+}
+
+/// "TLS 1.2+, mutual authentication (CA ca.pem, CRL), session keys renewed every 1h".
+private func describeTLS(_ tls: ListenerTLSConfiguration) -> String {
+    var parts = ["TLS \(tls.minimumVersion)+"]
+    if tls.requireClientCertificate {
+        var trust: [String] = []
+        if let ca = tls.ca { trust.append("CA \(ca)") }
+        if tls.crl != nil { trust.append("CRL") }
+        if !tls.allowedFingerprints.isEmpty { trust.append("\(tls.allowedFingerprints.count) pinned") }
+        parts.append("mutual authentication (\(trust.joined(separator: ", ")))")
+    } else {
+        parts.append("client certificate optional")
+    }
+    if !tls.sessionResumption { parts.append("no session resumption") }
+    parts.append(tls.renegotiationInterval.map { "session keys renewed every \(Format.duration($0))" } ?? "no session key renewal")
+    return parts.joined(separator: ", ")
 }
 
 extension String {

@@ -42,7 +42,7 @@ struct MasterOptions: ParsableArguments {
     @Option(name: .customLong("tls-key"), help: ArgumentHelp("Private key of --tls-cert (PEM).", valueName: "path"))
     var tlsKey: String?
     @Option(name: .customLong("tls-server-name"),
-            help: ArgumentHelp("Server name sent in the handshake (SNI); default: the station's host name unless it is an address. Not checked against the certificate.",
+            help: ArgumentHelp("Server name sent in the handshake (SNI), and the name the station's certificate must carry; default: the station's host (no SNI for an address).",
                                valueName: "name"))
     var tlsServerName: String?
     @Option(name: .customLong("tls-max-version"),

@@ -110,5 +110,9 @@ import Testing
         #expect(tls.certificate == ExampleConfigTests.checkout + "/.build/certs/server.pem")
         #expect(tls.requireClientCertificate)
         #expect(config.certificateRequirements["control-centre"]?.subject == ["CN=master1"])
+        #expect(tls.renegotiationInterval == .seconds(3600))
+        let summary = renderSummary(config)
+        #expect(summary.contains("  TLS 1.2+, mutual authentication (CA \(ExampleConfigTests.checkout)/.build/certs/ca.pem, CRL), "
+                                 + "session keys renewed every 1h\n"))
     }
 }

@@ -235,3 +235,14 @@ def test_rtu104ctl_master_follows_the_renewal(daemon, certs, listener, version, 
     renewed = new_lines(daemon, since, f"TLS session keys renewed ({kind})")
     assert len(renewed) >= 2, daemon.log_tail(30)
     assert not new_lines(daemon, since, "TLS connection failed")
+
+
+def test_status_shows_the_renewal_interval(daemon):
+    ctl = REPO / ".build" / "debug" / "rtu104ctl"
+    if not ctl.exists():
+        pytest.skip(f"{ctl} is missing; build it with `swift build --product rtu104ctl`")
+    result = subprocess.run([str(ctl), "status", "--socket", str(daemon.control_socket)], capture_output=True, text=True,
+                            timeout=10)
+    assert result.returncode == 0, result.stderr
+    assert "TLS 1.2 or later, client certificate required, session keys renewed every 1s" in result.stdout, result.stdout
+    assert "TLS 1.3 or later, client certificate required, session keys renewed every 1s" in result.stdout, result.stdout
