@@ -114,11 +114,12 @@ public final class TLSContext: @unchecked Sendable {
             }
             try checkReadable(settings.privateKeyPath, what: "private key")
             guard SSL_CTX_use_PrivateKey_file(context, settings.privateKeyPath, SSL_FILETYPE_PEM) == 1 else {
-                throw .file(path: settings.privateKeyPath, what: "private key", reason: "not a PEM private key (\(lastError()))")
-            }
-            guard SSL_CTX_check_private_key(context) == 1 else {
-                throw .file(path: settings.privateKeyPath, what: "private key",
-                            reason: "it does not belong to the certificate '\(settings.certificatePath)'")
+                let reason = lastError()
+                if reason.contains("values mismatch") {  // OpenSSL checks the pair while loading the key
+                    throw .file(path: settings.privateKeyPath, what: "private key",
+                                reason: "it does not belong to the certificate '\(settings.certificatePath)'")
+                }
+                throw .file(path: settings.privateKeyPath, what: "private key", reason: "not a PEM private key (\(reason))")
             }
             var status = stat()
             if stat(settings.privateKeyPath, &status) == 0, status.st_mode & 0o077 != 0 {

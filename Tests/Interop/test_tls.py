@@ -338,6 +338,38 @@ def test_reload_rereads_certificates_and_keeps_them_when_broken(tmp_path_factory
         daemon.stop()
 
 
+def test_connections_in_their_handshake_count_against_max_connections(tmp_path_factory, certs):
+    """Connections that never finish (or start) their TLS handshake hold a place under max_connections until the
+    handshake timeout, so a crowd of them cannot exceed the listener's limit."""
+    directory = tmp_path_factory.mktemp("tls-limit")
+    ports = {name: free_port() for name in LISTENERS}
+    daemon = Daemon("tls-limit", directory, ports)
+    text = string.Template((HERE / "configs" / "tls.conf").read_text()).substitute(
+        points=str(HERE / "configs"), state=str(daemon.state_directory), runtime=str(daemon.runtime_directory),
+        certs=str(certs), pin_client2=fingerprint(certs, "client2.pem"),
+        **{f"port_{name}": port for name, port in ports.items()})
+    daemon.config_path.write_text(text.replace("[listener main]\n", "[listener main]\nmax_connections = 2\n"))
+    daemon.start()
+    try:
+        silent = [socket.create_connection(("127.0.0.1", ports["main"]), timeout=5) for _ in range(2)]
+        time.sleep(0.3)
+        with socket.create_connection(("127.0.0.1", ports["main"]), timeout=5) as third:
+            assert third.recv(16) == b""
+        line = wait_for_log(daemon, "refused connection: listener at its connection limit")
+        assert "listener=main" in line and "limit=2" in line
+        silent[0].close()
+        time.sleep(0.3)
+        context = ssl.create_default_context(cafile=str(certs / "ca.pem"))
+        context.load_cert_chain(str(certs / "client.pem"), str(certs / "client.key"))
+        with socket.create_connection(("127.0.0.1", ports["main"]), timeout=5) as raw, \
+                context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            tls.sendall(iec104.STARTDT_ACT)
+            assert tls.recv(6) == iec104.STARTDT_CON
+        silent[1].close()
+    finally:
+        daemon.stop()
+
+
 def test_no_expiry_warning_for_a_certificate_valid_for_years(daemon):
     """server.pem is valid for years: no warning for it at start."""
     assert "TLS certificate expires in" not in daemon.log_text()

@@ -151,8 +151,15 @@ struct TLSSessionTests {
         #expect(context.certificate?.subject == "O=rtu104d,CN=rtu104d")
         #expect(context.certificate.map { $0.notAfter > $0.notBefore } == true)
         #expect(context.warnings.isEmpty)
-        #expect(throws: TLSError.self) {
+        #expect(throws: TLSError.file(path: TestCertificates.path("client.key"), what: "private key",
+                                      reason: "it does not belong to the certificate '\(TestCertificates.path("server.pem"))'")) {
             try TestCertificates.server { $0.privateKeyPath = TestCertificates.path("client.key") }
+        }
+        #expect {
+            try TestCertificates.server { $0.privateKeyPath = TestCertificates.path("ca.pem") }
+        } throws: { error in
+            guard case TLSError.file(_, "private key", let reason) = error else { return false }
+            return reason.hasPrefix("not a PEM private key")
         }
         #expect(throws: TLSError.self) {
             try TestCertificates.server { $0.certificatePath = TestCertificates.path("nonexistent.pem") }
