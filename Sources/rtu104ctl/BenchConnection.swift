@@ -194,12 +194,13 @@ final class BenchConnection {
                 }
                 break
             }
+            // Reading may have produced records to send: a renegotiation's handshake, held plaintext now encrypted.
+            if tls.pendingCiphertext > 0, !TLSClientIO.sendAll(descriptor, tls.takeCiphertext()) { tlsClosed = true }
             if total > 0 { return total }
             if tlsClosed { return 0 }
             let count = recv(descriptor, benchCiphertextBuffer, Self.ciphertextSize, 0)
             if count <= 0 { return count }
             tls.feed(UnsafeRawBufferPointer(start: benchCiphertextBuffer, count: count))
-            if tls.pendingCiphertext > 0 { _ = TLSClientIO.sendAll(descriptor, tls.takeCiphertext()) }
         }
     }
 

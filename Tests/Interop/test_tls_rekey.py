@@ -6,6 +6,7 @@ and a master's own renegotiation is refused."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import ssl
@@ -246,3 +247,36 @@ def test_status_shows_the_renewal_interval(daemon):
     assert result.returncode == 0, result.stderr
     assert "TLS 1.2 or later, client certificate required, session keys renewed every 1s" in result.stdout, result.stdout
     assert "TLS 1.3 or later, client certificate required, session keys renewed every 1s" in result.stdout, result.stdout
+
+
+def test_rtu104ctl_bench_follows_renegotiation(daemon, certs):
+    """rtu104ctl bench has its own non-blocking receive path; it must send the handshake records a renegotiation
+    produces while it reads (it once left them unsent, and every event after the first HelloRequest was held)."""
+    ctl = REPO / ".build" / "debug" / "rtu104ctl"
+    if not ctl.exists():
+        pytest.skip(f"{ctl} is missing; build it with `swift build --product rtu104ctl`")
+    since = len(daemon.log_text().splitlines())
+    feeder = Feeder(daemon.control_socket, [EVENT_POINT], count=90_000, batch=5, pause=0.02, start=next_series_start())
+    bench = subprocess.Popen(
+        [str(ctl), "bench", "--events", "--duration", "3.5", "--warmup", "0.5", "--ca", "47",
+         f"127.0.0.1:{daemon.ports['rekey12']}", "--tls-ca", str(certs / "ca.pem"), "--tls-cert", str(certs / "client.pem"),
+         "--tls-key", str(certs / "client.key"), "--tls-max-version", "1.2"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for_lines(daemon, since, "master connected")
+        feeder.start()
+        out, err = bench.communicate(timeout=20)
+    finally:
+        feeder.stopped.set()
+        if feeder.is_alive():
+            feeder.finish()
+        if bench.poll() is None:
+            bench.kill()
+            bench.communicate()
+    assert bench.returncode == 0, err
+    result = json.loads(out.strip().splitlines()[-1])
+    renewed = new_lines(daemon, since, "TLS session keys renewed (renegotiation)")
+    assert len(renewed) >= 3, daemon.log_tail(30)
+    # About 250 events/s from the feeder for 3.5 s, across three or more renegotiations.
+    assert result["events"] > 400, result
+    assert not new_lines(daemon, since, "TLS connection failed")
