@@ -56,6 +56,9 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private var timeout: Scheduled<Void>?
     private var nextRekey: Scheduled<Void>?
     private var renegotiating = false
+    private var renegotiationStarted = NIODeadline.now()
+    /// How long a HelloRequest may go unanswered before the peer counts as ignoring it.
+    static let answerTimeout = TimeAmount.seconds(5)
     /// The peer's certificate subject from the first handshake (OpenSSL has none while a renegotiation runs).
     private var peerSubject: String?
     private var pendingWrites: [(ByteBuffer, EventLoopPromise<Void>?)] = []
@@ -282,8 +285,11 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
             scheduleRekey(context: context)
         case .renegotiation:
             renegotiating = true
-            // The peer may ignore a HelloRequest (it then keeps its keys), but a handshake it started must finish.
-            nextRekey = context.eventLoop.assumeIsolated().scheduleTask(in: handshakeTimeout) { [weak self] in
+            renegotiationStarted = context.eventLoop.now
+            // The peer may ignore a HelloRequest (it then keeps its keys) and our frames wait meanwhile, so its
+            // answer is not awaited longer than IEC 104's timers allow; a handshake it started must finish in time.
+            let wait = min(handshakeTimeout, Self.answerTimeout)
+            nextRekey = context.eventLoop.assumeIsolated().scheduleTask(in: wait) { [weak self] in
                 self?.renegotiationDeadline(context: context)
             }
         case .pending:
@@ -317,6 +323,13 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
         do {
             switch try session.renegotiationProgress() {
             case .inHandshake:
+                let left = renegotiationStarted + handshakeTimeout - context.eventLoop.now
+                if left > .zero {
+                    nextRekey = context.eventLoop.assumeIsolated().scheduleTask(in: left) { [weak self] in
+                        self?.renegotiationDeadline(context: context)
+                    }
+                    return
+                }
                 let seconds = Double(handshakeTimeout.nanoseconds) / 1e9
                 fail(.renegotiationFailed(reason: "the peer did not finish the handshake within \(seconds) s", subject: peerSubject),
                      context: context)
