@@ -166,8 +166,45 @@ final class ServerState {
     var listenerChannels: [String: Channel] = [:]
     /// The settings in force: a reload may change the error policy and limits of a bound listener.
     var listenerSettings: [String: ListenerSettings] = [:]
+    private var refusalLog = RefusalLogLimiter()
 
     init(runtime: OutstationRuntime) { self.runtime = runtime }
+
+    /// Logs a refused connection (a warning with `metadata`), unless this source has been refused so often in
+    /// the current window that it is only counted, for one summary line at the window's end.
+    func logRefusal(_ message: String, listener: String, peer: String, reason: String, metadata: Logger.Metadata,
+                    eventLoop: EventLoop) {
+        let source = RefusalLogLimiter.Source(listener: listener, peer: peer, reason: reason)
+        switch refusalLog.refusal(source, now: .now) {
+        case .log:
+            runtime.logger.warning("\(message)", metadata: metadata)
+        case .suppress(let firstInWindow):
+            guard firstInWindow, let end = refusalLog.windowEnd else { return }
+            let bound = NIOLoopBound(self, eventLoop: eventLoop)
+            let delay = ContinuousClock.now.duration(to: end)
+            eventLoop.scheduleTask(in: .nanoseconds(max(0, delay.components.seconds * 1_000_000_000
+                                                         + delay.components.attoseconds / 1_000_000_000))) {
+                bound.value.logRefusalSummary()
+            }
+        }
+    }
+
+    private func logRefusalSummary() {
+        let seconds = refusalLog.window.components.seconds
+        let report = refusalLog.endWindow()
+        for summary in report.summaries {
+            let plural = summary.suppressed == 1 ? "" : "s"
+            let text = "refused \(summary.suppressed) more connection\(plural) from \(summary.source.peer) in \(seconds) s, "
+                + "not logged one by one: \(summary.source.reason)"
+            runtime.logger.warning("\(text)", metadata: ["peer": "\(summary.source.peer)", "listener": "\(summary.source.listener)",
+                                              "suppressed": "\(summary.suppressed)"])
+        }
+        if report.otherRefusals > 0 {
+            let text = "refused \(report.otherRefusals) more connections from \(report.otherSources) other "
+                + "source\(report.otherSources == 1 ? "" : "s") in \(seconds) s, not logged one by one"
+            runtime.logger.warning("\(text)", metadata: ["suppressed": "\(report.otherRefusals)"])
+        }
+    }
 
     func bind(_ initial: ListenerSettings, eventLoop: EventLoop) -> EventLoopFuture<Channel> {
         let name = initial.name
@@ -186,29 +223,35 @@ final class ServerState {
                 let admission = StationAdmission(stations: runtime.outstation.stations.filter { $0.configuration.listener == name })
                 let peerText = channel.remoteAddress?.ipAddress ?? "unknown"
                 guard let peer = IPAddress(peerText), let station = admission.station(for: peer) else {
-                    runtime.logger.warning("refused connection: no station admits this address",
-                                           metadata: ["peer": "\(peerText)", "listener": "\(settings.name)"])
+                    server.logRefusal("refused connection: no station admits this address", listener: settings.name,
+                                      peer: peerText, reason: "no station admits this address",
+                                      metadata: ["peer": "\(peerText)", "listener": "\(settings.name)"],
+                                      eventLoop: channel.eventLoop)
                     return channel.close()
                 }
                 // A replacing connection from the same address is still counted, so a flood from one
                 // address cannot starve the others.
                 guard runtime.connectionCount(listener: settings.name, peer: peerText) < settings.maxConnectionsPerAddress else {
-                    runtime.logger.warning("refused connection: address at its connection limit",
-                                           metadata: ["peer": "\(peerText)", "listener": "\(settings.name)",
-                                                      "limit": "\(settings.maxConnectionsPerAddress)"])
+                    server.logRefusal("refused connection: address at its connection limit", listener: settings.name,
+                                      peer: peerText, reason: "address at its connection limit",
+                                      metadata: ["peer": "\(peerText)", "listener": "\(settings.name)",
+                                                 "limit": "\(settings.maxConnectionsPerAddress)"],
+                                      eventLoop: channel.eventLoop)
                     return channel.close()
                 }
                 guard runtime.connectionCount(listener: settings.name) < settings.maxConnections else {
-                    runtime.logger.warning("refused connection: listener at its connection limit",
-                                           metadata: ["peer": "\(peerText)", "listener": "\(settings.name)",
-                                                      "limit": "\(settings.maxConnections)"])
+                    server.logRefusal("refused connection: listener at its connection limit", listener: settings.name,
+                                      peer: peerText, reason: "listener at its connection limit",
+                                      metadata: ["peer": "\(peerText)", "listener": "\(settings.name)",
+                                                 "limit": "\(settings.maxConnections)"],
+                                      eventLoop: channel.eventLoop)
                     return channel.close()
                 }
                 do {
                     if let tls = settings.tls {
                         try channel.pipeline.syncOperations.addHandler(
-                            Self.tlsHandler(tls, station: station.name, peer: peerText, listener: settings.name,
-                                            logger: runtime.logger))
+                            server.tlsHandler(tls, station: station.name, peer: peerText, listener: settings.name,
+                                              eventLoop: channel.eventLoop))
                     }
                     let decoder = APDUFrameDecoder(policy: settings.errorPolicy) { error, octets in
                         runtime.logger.warning("discarded \(octets) octets: \(error)",
@@ -231,8 +274,11 @@ final class ServerState {
 extension ServerState {
     /// The TLS handler for one accepted connection: security events go to the log with the peer, the station
     /// and the certificate subject.
-    static func tlsHandler(_ tls: ListenerTLS, station: String, peer: String, listener: String, logger: Logger) throws -> TLSHandler {
+    func tlsHandler(_ tls: ListenerTLS, station: String, peer: String, listener: String,
+                    eventLoop: EventLoop) throws -> TLSHandler {
         let session = try TLSSession(context: tls.context)
+        let logger = runtime.logger
+        let server = NIOLoopBound(self, eventLoop: eventLoop)
         let metadata: Logger.Metadata = ["peer": "\(peer)", "listener": "\(listener)", "station": "\(station)"]
         return TLSHandler(
             session: session,
@@ -250,7 +296,8 @@ extension ServerState {
                     var details = metadata
                     details["reason"] = "\(Self.reason(error))"
                     if let subject = Self.subject(error) { details["subject"] = "\(subject)" }
-                    logger.warning("refused TLS connection: \(Self.reason(error))", metadata: details)
+                    server.value.logRefusal("refused TLS connection: \(Self.reason(error))", listener: listener, peer: peer,
+                                            reason: "TLS: \(Self.reason(error))", metadata: details, eventLoop: eventLoop)
                 case .failed(.renegotiationRefused):
                     logger.warning("\(Self.renegotiationRefusedText)", metadata: metadata)
                 case .failed(let error):

@@ -29,6 +29,9 @@ from robust import (Control, Feeder, LegitMaster, check_numbered, connect, drain
 T1, T3, START_TIMEOUT = 2.0, 1.0, 1.0
 SLACK = 1.5
 LIMIT_PER_ADDRESS, LIMIT_LISTENER = 3, 12
+# The daemon logs the first 5 refusals of one source (listener, address, reason) within 10 s one by one,
+# at most 100 in all, and then one summary line per source when the 10 s are over.
+REFUSALS_LOGGED_PER_SOURCE, REFUSAL_WINDOW = 5, 10.0
 LEGIT_POINT = (47, 5001)
 _next_value = [1]
 
@@ -275,9 +278,14 @@ def test_flood_from_one_address_is_refused_beyond_the_per_address_limit(daemon):
                 sock.close()
         assert refused.count(False) == LIMIT_PER_ADDRESS, refused
         assert refused[:LIMIT_PER_ADDRESS] == [False] * LIMIT_PER_ADDRESS, refused
-    lines = [line for line in wait_log(daemon, address, mark, "limit") if "refused" in line]
-    assert len(lines) == 20 - LIMIT_PER_ADDRESS, "\n".join(lines)
-    assert all("address at its connection limit" in line for line in lines), lines
+    lines = wait_log(daemon, address, mark, "not logged one by one", timeout=REFUSAL_WINDOW + 3)
+    refusals = [line for line in lines if "refused connection: address at its connection limit" in line]
+    summaries = [line for line in lines if "not logged one by one" in line]
+    assert len(refusals) == REFUSALS_LOGGED_PER_SOURCE, "\n".join(lines)
+    assert len(summaries) == 1, "\n".join(lines)
+    refused = 20 - LIMIT_PER_ADDRESS - REFUSALS_LOGGED_PER_SOURCE
+    assert f"refused {refused} more connections from {address} in 10 s, not logged one by one: " \
+        "address at its connection limit" in summaries[0], summaries[0]
 
 
 def test_flood_from_many_addresses_is_refused_beyond_the_listener_limit(daemon):
@@ -292,6 +300,7 @@ def test_flood_from_many_addresses_is_refused_beyond_the_listener_limit(daemon):
             for sock in socks:
                 sock.close()
         assert refused.count(False) == LIMIT_LISTENER - 1, refused
+    # 19 addresses refused once each: one line each (under 5 per address and 100 in all), no summary.
     text = "\n".join(daemon.log_text().splitlines()[mark:])
     assert text.count("listener at its connection limit") == 30 - (LIMIT_LISTENER - 1), text
 
@@ -357,7 +366,8 @@ def test_peer_that_floods_and_never_reads_is_bounded_and_closed(daemon):
 
 
 def test_address_outside_every_filter_is_refused(daemon):
-    """Listener strict admits 127.0.0.1 only: 20 connections from 127.0.0.38 are closed at once, one line each."""
+    """Listener strict admits 127.0.0.1 only: 20 connections from 127.0.0.38 are closed at once; the first five are
+    logged one by one, the other 15 in one summary line."""
     address = "127.0.0.38"
     mark = log_mark(daemon)
     with legit_traffic(daemon):
@@ -368,5 +378,8 @@ def test_address_outside_every_filter_is_refused(daemon):
                 except OSError:
                     pass
                 assert refused_at_once(sock)
-    lines = wait_log(daemon, address, mark, "refused")
-    assert len(lines) == 20 and all("no station admits" in line for line in lines), "\n".join(lines)
+    lines = wait_log(daemon, address, mark, "not logged one by one", timeout=REFUSAL_WINDOW + 3)
+    assert len([line for line in lines if "refused connection: no station admits this address" in line]) \
+        == REFUSALS_LOGGED_PER_SOURCE, "\n".join(lines)
+    assert [line for line in lines if "not logged one by one" in line][0].count(
+        f"refused 15 more connections from {address} in 10 s, not logged one by one: no station admits this address") == 1

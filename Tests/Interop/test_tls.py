@@ -351,8 +351,13 @@ def test_connections_in_their_handshake_count_against_max_connections(tmp_path_f
     daemon.config_path.write_text(text.replace("[listener main]\n", "[listener main]\nmax_connections = 2\n"))
     daemon.start()
     try:
+        time.sleep(0.5)  # the fixture's probes of the port have closed and no longer count
         silent = [socket.create_connection(("127.0.0.1", ports["main"]), timeout=5) for _ in range(2)]
         time.sleep(0.3)
+        for sock in silent:
+            sock.settimeout(0.2)
+            with pytest.raises(TimeoutError):
+                sock.recv(16)  # held open, waiting for a ClientHello
         with socket.create_connection(("127.0.0.1", ports["main"]), timeout=5) as third:
             assert third.recv(16) == b""
         line = wait_for_log(daemon, "refused connection: listener at its connection limit")
