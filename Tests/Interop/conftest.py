@@ -3,7 +3,8 @@
 - `daemon_factory(template, listeners)` writes configs/<template>.conf (with ${port_<listener>},
   ${points}, ${state}, ${runtime} substituted) into a tmp dir, starts the daemon with its log
   captured to a file, waits until every listener accepts connections, and stops it with SIGTERM
-  at the end, asserting exit status 0.
+  at the end, asserting exit status 0. `configured_daemon` does the writing for modules that need
+  more substitutions (the TLS ones: ${certs} from the session's `certs` fixture).
 - Every test phase runs under an alarm (INTEROP_TEST_TIMEOUT seconds, default 30).
 - A failing test gets the log of every daemon alive during it attached to its report.
 """
@@ -196,6 +197,27 @@ class Daemon:
                 _running.remove(self)
 
 
+def configured_daemon(directory: Path, template: str, listeners: tuple[str, ...], name: str | None = None,
+                      edit=lambda text: text, **substitutions: str) -> Daemon:
+    """A daemon (not started) in `directory` with configs/<template>.conf: a free port for each listener, ${points},
+    ${state} and ${runtime} filled in, and any other ${…} from `substitutions`; `edit` may change the text."""
+    ports = {listener: free_port() for listener in listeners}
+    daemon = Daemon(name or template, directory, ports)
+    text = string.Template((HERE / "configs" / f"{template}.conf").read_text()).substitute(
+        points=str(HERE / "configs"), state=str(daemon.state_directory), runtime=str(daemon.runtime_directory),
+        **{f"port_{listener}": port for listener, port in ports.items()}, **substitutions)
+    daemon.config_path.write_text(edit(text))
+    return daemon
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory) -> Path:
+    """Throw-away CA, outstation and master certificates from scripts/make-certs, made once for the run."""
+    directory = tmp_path_factory.mktemp("certs")
+    subprocess.run([str(REPO / "scripts" / "make-certs"), str(directory)], check=True, capture_output=True)
+    return directory
+
+
 @pytest.fixture(scope="module")
 def daemon_factory(tmp_path_factory):
     if not BINARY.exists():
@@ -203,13 +225,7 @@ def daemon_factory(tmp_path_factory):
     started: list[Daemon] = []
 
     def start(template: str, listeners: tuple[str, ...] = ("main",)) -> Daemon:
-        directory = tmp_path_factory.mktemp(template)
-        ports = {name: free_port() for name in listeners}
-        daemon = Daemon(template, directory, ports)
-        text = string.Template((HERE / "configs" / f"{template}.conf").read_text()).substitute(
-            points=str(HERE / "configs"), state=str(daemon.state_directory), runtime=str(daemon.runtime_directory),
-            **{f"port_{name}": port for name, port in ports.items()})
-        daemon.config_path.write_text(text)
+        daemon = configured_daemon(tmp_path_factory.mktemp(template), template, listeners)
         started.append(daemon)
         daemon.start()
         return daemon

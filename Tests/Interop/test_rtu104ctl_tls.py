@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime
 import json
 import shutil
-import string
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from conftest import HERE, REPO, Daemon, free_port
+from conftest import HERE, configured_daemon
 from test_rtu104ctl_master import CTL, points_table, run
 
 pytestmark = pytest.mark.skipif(not shutil.which("openssl"), reason="needs openssl to make the test certificates")
@@ -32,21 +31,8 @@ def ctl():
 
 
 @pytest.fixture(scope="module")
-def certs(tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("certs")
-    subprocess.run([str(REPO / "scripts" / "make-certs"), str(directory)], check=True, capture_output=True)
-    return directory
-
-
-@pytest.fixture(scope="module")
 def daemon(tmp_path_factory, certs):
-    directory = tmp_path_factory.mktemp("ctl-tls")
-    ports = {name: free_port() for name in LISTENERS}
-    daemon = Daemon("rtu104ctl-tls", directory, ports)
-    text = string.Template((HERE / "configs" / "rtu104ctl-tls.conf").read_text()).substitute(
-        points=str(HERE / "configs"), state=str(daemon.state_directory), runtime=str(daemon.runtime_directory),
-        certs=str(certs), **{f"port_{name}": port for name, port in ports.items()})
-    daemon.config_path.write_text(text)
+    daemon = configured_daemon(tmp_path_factory.mktemp("ctl-tls"), "rtu104ctl-tls", LISTENERS, certs=str(certs))
     daemon.start()
     yield daemon
     daemon.stop()

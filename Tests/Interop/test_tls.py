@@ -2,7 +2,7 @@
 OpenSSL's s_client, each carried by socat so that the plain raw master speaks IEC 104 through them; python's
 ssl module as a third client for convenience.
 
-The certificates are throw-away ones from scripts/make-certs, made into a tmp dir for the module."""
+The certificates are throw-away ones from scripts/make-certs (the session's `certs` fixture in conftest.py)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import shutil
 import signal
 import socket
 import ssl
-import string
 import subprocess
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 import pytest
 
 import iec104
-from conftest import HERE, REPO, Daemon, free_port
+from conftest import Daemon, configured_daemon, free_port
 from expect import assert_mirror
 from iec104 import RawMaster
 
@@ -29,13 +28,6 @@ pytestmark = pytest.mark.skipif(not (shutil.which("socat") and shutil.which("gnu
                                 reason="needs socat, gnutls-cli (gnutls-bin) and openssl (make deps installs them)")
 
 LISTENERS = ("main", "plain", "pinned", "strict")
-
-
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("certs")
-    subprocess.run([str(REPO / "scripts" / "make-certs"), str(directory)], check=True, capture_output=True)
-    return directory
 
 
 def fingerprint(certs: Path, name: str) -> str:
@@ -48,17 +40,16 @@ def fingerprint(certs: Path, name: str) -> str:
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory, certs):
-    directory = tmp_path_factory.mktemp("tls")
-    ports = {name: free_port() for name in LISTENERS}
-    daemon = Daemon("tls", directory, ports)
-    text = string.Template((HERE / "configs" / "tls.conf").read_text()).substitute(
-        points=str(HERE / "configs"), state=str(daemon.state_directory), runtime=str(daemon.runtime_directory),
-        certs=str(certs), pin_client2=fingerprint(certs, "client2.pem"),
-        **{f"port_{name}": port for name, port in ports.items()})
-    daemon.config_path.write_text(text)
+    daemon = tls_daemon(tmp_path_factory.mktemp("tls"), certs)
     daemon.start()
     yield daemon
     daemon.stop()
+
+
+def tls_daemon(directory: Path, certs: Path, name: str = "tls", edit=lambda text: text) -> Daemon:
+    """configs/tls.conf with the test certificates from `certs` (the pin for master2 from the real `certs`)."""
+    pin = fingerprint(certs, "client2.pem")
+    return configured_daemon(directory, "tls", LISTENERS, name=name, edit=edit, certs=str(certs), pin_client2=pin)
 
 
 # MARK: tunnels: socat listens on a local port and runs the TLS client for the connection
@@ -308,12 +299,8 @@ def test_reload_rereads_certificates_and_keeps_them_when_broken(tmp_path_factory
     directory = tmp_path_factory.mktemp("tls-reload")
     own = directory / "certs"
     shutil.copytree(certs, own)
-    ports = {"main": free_port(), "plain": free_port(), "pinned": free_port(), "strict": free_port()}
-    daemon = Daemon("tls-reload", directory, ports)
-    daemon.config_path.write_text(string.Template((HERE / "configs" / "tls.conf").read_text()).substitute(
-        points=str(HERE / "configs"), state=str(daemon.state_directory), runtime=str(daemon.runtime_directory),
-        certs=str(own), pin_client2=fingerprint(certs, "client2.pem"),
-        **{f"port_{name}": port for name, port in ports.items()}))
+    daemon = tls_daemon(directory, own, name="tls-reload")
+    ports = daemon.ports
     daemon.start()
     try:
         original = served_certificate(certs, ports["main"])["notAfter"]
@@ -341,14 +328,9 @@ def test_reload_rereads_certificates_and_keeps_them_when_broken(tmp_path_factory
 def test_connections_in_their_handshake_count_against_max_connections(tmp_path_factory, certs):
     """Connections that never finish (or start) their TLS handshake hold a place under max_connections until the
     handshake timeout, so a crowd of them cannot exceed the listener's limit."""
-    directory = tmp_path_factory.mktemp("tls-limit")
-    ports = {name: free_port() for name in LISTENERS}
-    daemon = Daemon("tls-limit", directory, ports)
-    text = string.Template((HERE / "configs" / "tls.conf").read_text()).substitute(
-        points=str(HERE / "configs"), state=str(daemon.state_directory), runtime=str(daemon.runtime_directory),
-        certs=str(certs), pin_client2=fingerprint(certs, "client2.pem"),
-        **{f"port_{name}": port for name, port in ports.items()})
-    daemon.config_path.write_text(text.replace("[listener main]\n", "[listener main]\nmax_connections = 2\n"))
+    daemon = tls_daemon(tmp_path_factory.mktemp("tls-limit"), certs, name="tls-limit",
+                        edit=lambda text: text.replace("[listener main]\n", "[listener main]\nmax_connections = 2\n"))
+    ports = daemon.ports
     daemon.start()
     try:
         time.sleep(0.5)  # the fixture's probes of the port have closed and no longer count

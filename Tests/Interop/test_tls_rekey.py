@@ -10,7 +10,6 @@ import json
 import shutil
 import socket
 import ssl
-import string
 import subprocess
 import time
 from pathlib import Path
@@ -18,7 +17,8 @@ from pathlib import Path
 import pytest
 
 import iec104
-from conftest import HERE, REPO, Daemon, free_port
+from conftest import Daemon, configured_daemon
+from test_rtu104ctl_tls import ctl  # noqa: F401 - the fixture
 from iec104 import RawMaster
 from robust import Feeder, float_values
 from test_tls import gi_and_command, gnutls, s_client
@@ -38,20 +38,8 @@ def next_series_start() -> int:
 
 
 @pytest.fixture(scope="module")
-def certs(tmp_path_factory) -> Path:
-    directory = tmp_path_factory.mktemp("certs")
-    subprocess.run([str(REPO / "scripts" / "make-certs"), str(directory)], check=True, capture_output=True)
-    return directory
-
-
-@pytest.fixture(scope="module")
 def daemon(tmp_path_factory, certs):
-    directory = tmp_path_factory.mktemp("tls-rekey")
-    ports = {"rekey12": free_port(), "rekey13": free_port()}
-    daemon = Daemon("tls-rekey", directory, ports)
-    daemon.config_path.write_text(string.Template((HERE / "configs" / "tls-rekey.conf").read_text()).substitute(
-        points=str(HERE / "configs"), state=str(daemon.state_directory), runtime=str(daemon.runtime_directory),
-        certs=str(certs), **{f"port_{name}": port for name, port in ports.items()}))
+    daemon = configured_daemon(tmp_path_factory.mktemp("tls-rekey"), "tls-rekey", ("rekey12", "rekey13"), certs=str(certs))
     daemon.start()
     yield daemon
     daemon.stop()
@@ -202,11 +190,8 @@ def test_master_initiated_renegotiation_is_refused(daemon, certs):
 
 
 @pytest.mark.parametrize("listener, version, kind", [("rekey12", "1.2", "renegotiation"), ("rekey13", "1.3", "key update")])
-def test_rtu104ctl_master_follows_the_renewal(daemon, certs, listener, version, kind):
+def test_rtu104ctl_master_follows_the_renewal(ctl, daemon, certs, listener, version, kind):
     """Our own master (rtu104ctl, OpenSSL over memory BIOs like the daemon) keeps monitoring across renewals."""
-    ctl = REPO / ".build" / "debug" / "rtu104ctl"
-    if not ctl.exists():
-        pytest.skip(f"{ctl} is missing; build it with `swift build --product rtu104ctl`")
     since = len(daemon.log_text().splitlines())
     first = next_series_start()
     monitor = subprocess.Popen(
@@ -238,10 +223,7 @@ def test_rtu104ctl_master_follows_the_renewal(daemon, certs, listener, version, 
     assert not new_lines(daemon, since, "TLS connection failed")
 
 
-def test_status_shows_the_renewal_interval(daemon):
-    ctl = REPO / ".build" / "debug" / "rtu104ctl"
-    if not ctl.exists():
-        pytest.skip(f"{ctl} is missing; build it with `swift build --product rtu104ctl`")
+def test_status_shows_the_renewal_interval(ctl, daemon):
     result = subprocess.run([str(ctl), "status", "--socket", str(daemon.control_socket)], capture_output=True, text=True,
                             timeout=10)
     assert result.returncode == 0, result.stderr
@@ -249,12 +231,9 @@ def test_status_shows_the_renewal_interval(daemon):
     assert "TLS 1.3 or later, client certificate required, session keys renewed every 1s" in result.stdout, result.stdout
 
 
-def test_rtu104ctl_bench_follows_renegotiation(daemon, certs):
+def test_rtu104ctl_bench_follows_renegotiation(ctl, daemon, certs):
     """rtu104ctl bench has its own non-blocking receive path; it must send the handshake records a renegotiation
     produces while it reads (it once left them unsent, and every event after the first HelloRequest was held)."""
-    ctl = REPO / ".build" / "debug" / "rtu104ctl"
-    if not ctl.exists():
-        pytest.skip(f"{ctl} is missing; build it with `swift build --product rtu104ctl`")
     since = len(daemon.log_text().splitlines())
     feeder = Feeder(daemon.control_socket, [EVENT_POINT], count=90_000, batch=5, pause=0.02, start=next_series_start())
     bench = subprocess.Popen(
