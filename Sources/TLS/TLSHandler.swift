@@ -334,7 +334,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 fail(.renegotiationFailed(reason: "the peer did not finish the handshake within \(seconds) s", subject: peerSubject),
                      context: context)
             case .waitingForPeer:
-                renegotiating = false
+                // Still polled: a late answer is checked and reported like any renegotiation.
                 try session.stopWaitingForRenegotiation()
                 onEvent(.rekeyUnavailable(reason: "the peer ignored the renegotiation request", subject: peerSubject))
             case .completed:

@@ -48,7 +48,7 @@ public final class TLSSession {
         case waitingForPeer
         /// The new handshake is running; application data waits in `heldPlaintext` meanwhile.
         case inHandshake
-        /// Done: new keys, the peer's certificate verified again and the same as before (reported once).
+        /// Done: new keys, and the peer's certificate the same as before (reported once).
         case completed
     }
 
@@ -250,8 +250,9 @@ public final class TLSSession {
     // MARK: session key renewal (IEC 62351-3)
 
     /// Asks for new session keys: TLS 1.3 sends a KeyUpdate (and asks the peer for one); TLS 1.2 sends a HelloRequest
-    /// for a full renegotiation, which also verifies the peer's certificate again, if the peer supports secure
-    /// renegotiation. Queued ciphertext goes out through `takeCiphertext`.
+    /// if the peer supports secure renegotiation, and from then on holds application data back until the new
+    /// handshake is done (a full one, verifying the peer's certificate again, unless the peer resumes its session).
+    /// Queued ciphertext goes out through `takeCiphertext`.
     public func requestRekey() -> RekeyRequest {
         guard isHandshakeComplete else { return .pending }
         ERR_clear_error()
@@ -292,17 +293,14 @@ public final class TLSSession {
                                        subject: peer?.subject)
         }
         renegotiations += 1
-        try releaseHeldWrites()
+        try stopWaitingForRenegotiation()
         return .completed
     }
 
-    /// The peer has not answered our HelloRequest (it may ignore one): application data flows again; should the
-    /// peer start the handshake later after all, OpenSSL holds writes back only while it runs.
+    /// Lets held application data go: the renegotiation is done, or the peer has not answered our HelloRequest (it
+    /// may ignore one). Should it start the handshake later after all, OpenSSL holds writes back only while it runs,
+    /// and `renegotiationProgress` still reports it.
     public func stopWaitingForRenegotiation() throws(TLSError) {
-        try releaseHeldWrites()
-    }
-
-    private func releaseHeldWrites() throws(TLSError) {
         holdingForRenegotiation = false
         if case .failed(let error) = resumeHeldWrites() { throw error }
     }
