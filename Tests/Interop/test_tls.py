@@ -19,7 +19,9 @@ from pathlib import Path
 
 import pytest
 
+import c104
 import iec104
+from c104master import C104Master
 from conftest import Daemon, configured_daemon, free_port
 from expect import assert_mirror
 from iec104 import RawMaster
@@ -157,6 +159,31 @@ def test_gi_and_command_through_gnutls(daemon, certs):
 def test_gi_and_command_through_openssl_s_client(daemon, certs):
     with s_client(certs, daemon.ports["main"]) as tunnel, tunnel.master() as master:
         gi_and_command(master)
+
+
+@pytest.mark.parametrize("tool", ["gnutls", "s_client"])
+def test_c104_master_through_tls(daemon, certs, tool):
+    """The third-party master (c104) speaks IEC 104 through GnuTLS or OpenSSL to the TLS listener: a GI and a
+    single command, judged by the frames c104 recorded."""
+    make = gnutls if tool == "gnutls" else s_client
+    with make(certs, daemon.ports["main"]) as tunnel, C104Master(tunnel.port, [47, 48]) as master:
+        since = master.mark()
+        master.connection.interrogation(common_address=47, cause=c104.Cot.ACTIVATION, qualifier=c104.Qoi.STATION)
+        asdus = master.wait_for(lambda a: a.type_id == iec104.C_IC_NA_1 and a.cause == iec104.COT_ACTTERM, since, 5.0)
+        assert_mirror([a for a in asdus if a.type_id == iec104.C_IC_NA_1][0], iec104.gi(47), iec104.COT_ACTCON)
+        interrogated = {o.ioa for a in asdus if a.cause == iec104.COT_INTERROGATED and a.ca == 47 for o in a.objects}
+        assert {100, 101, 200, 500, 700} <= interrogated, asdus
+
+        point = master.stations[48].add_point(io_address=2001, type=c104.Type.C_SC_NA_1)
+        point.info = c104.SingleCmd(on=True)
+        since, since_sent = master.mark(), len(master.sent)
+        point.transmit(cause=c104.Cot.ACTIVATION)  # its return value is not trusted; the frames are
+        replies = master.wait_for(lambda a: a.type_id == iec104.C_SC_NA_1 and a.cause == iec104.COT_ACTTERM, since, 5.0)
+        sent = [iec104.asdu_of_apdu(frame) for frame in master.sent[since_sent:]]
+        command = next(asdu.raw for asdu in sent if asdu is not None and asdu.type_id == iec104.C_SC_NA_1)
+        confirmations = [a for a in replies if a.type_id == iec104.C_SC_NA_1]
+        assert_mirror(confirmations[0], command, iec104.COT_ACTCON)
+        assert_mirror(confirmations[-1], command, iec104.COT_ACTTERM)
 
 
 @pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3])

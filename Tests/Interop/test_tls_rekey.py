@@ -16,7 +16,9 @@ from pathlib import Path
 
 import pytest
 
+import c104
 import iec104
+from c104master import C104Master
 from conftest import Daemon, configured_daemon
 from test_rtu104ctl_tls import ctl  # noqa: F401 - the fixture
 from iec104 import RawMaster
@@ -258,4 +260,23 @@ def test_rtu104ctl_bench_follows_renegotiation(ctl, daemon, certs):
     assert len(renewed) >= 3, daemon.log_tail(30)
     # About 250 events/s from the feeder for 3.5 s, across three or more renegotiations.
     assert result["events"] > 400, result
+    assert not new_lines(daemon, since, "TLS connection failed")
+
+
+@pytest.mark.parametrize("tool", ["gnutls", "s_client"])
+def test_c104_master_across_renegotiations(daemon, certs, tool):
+    """The third-party master (c104) through GnuTLS or OpenSSL at TLS 1.2: interrogations before and after
+    renegotiations are answered completely."""
+    tunnel = gnutls(certs, daemon.ports["rekey12"], priority=TLS12_ONLY) if tool == "gnutls" \
+        else s_client(certs, daemon.ports["rekey12"], extra=("-tls1_2",))
+    since = len(daemon.log_text().splitlines())
+    with tunnel, C104Master(tunnel.port, [47]) as master:
+        for renewals in (0, 2, 4):
+            if renewals:
+                wait_for_lines(daemon, since, "TLS session keys renewed (renegotiation)", count=renewals)
+            mark = master.mark()
+            master.connection.interrogation(common_address=47, cause=c104.Cot.ACTIVATION, qualifier=c104.Qoi.STATION)
+            asdus = master.wait_for(lambda a: a.type_id == iec104.C_IC_NA_1 and a.cause == iec104.COT_ACTTERM, mark, 5.0)
+            interrogated = {o.ioa for a in asdus if a.cause == iec104.COT_INTERROGATED for o in a.objects}
+            assert {100, 101, 102, 103, 200, 202, 300, 400, 500, 600, 601, 700} <= interrogated, asdus
     assert not new_lines(daemon, since, "TLS connection failed")
