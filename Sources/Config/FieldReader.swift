@@ -4,42 +4,50 @@ final class FieldReader {
     let subject: String
     let location: SourceLocation
     let diagnostics: Diagnostics
-    private var members: [String: ConfigMember] = [:]
-    private var order: [String] = []
-    private var used: Set<String> = []
+    /// The members in file order, first of each key only, and whether an accessor asked for each. A section or
+    /// object has a handful of keys, so a linear search beats hashing: a large point table makes one reader per
+    /// point, and a dictionary and a set per reader were a third of its load time.
+    private var members: [ConfigMember] = []
+    private var used: [Bool] = []
 
     init(subject: String, location: SourceLocation, members: [ConfigMember], diagnostics: Diagnostics) {
         self.subject = subject
         self.location = location
         self.diagnostics = diagnostics
+        self.members.reserveCapacity(members.count)
         for member in members {
-            if let first = self.members[member.key] {
+            if let first = self.member(member.key) {
                 diagnostics.error(member.keyLocation, subject: subject, key: member.key,
                                   "duplicate key; it is already set at \(first.keyLocation)")
                 continue
             }
-            self.members[member.key] = member
-            order.append(member.key)
+            self.members.append(member)
         }
+        used = Array(repeating: false, count: self.members.count)
     }
 
-    func has(_ key: String) -> Bool { members[key] != nil }
+    private func index(_ key: String) -> Int? { members.firstIndex { $0.key == key } }
 
-    func keyLocation(_ key: String) -> SourceLocation? { members[key]?.keyLocation }
+    private func member(_ key: String) -> ConfigMember? { index(key).map { members[$0] } }
+
+    func has(_ key: String) -> Bool { index(key) != nil }
+
+    func keyLocation(_ key: String) -> SourceLocation? { member(key)?.keyLocation }
 
     /// The raw value, marking the key as understood.
     func value(_ key: String) -> ConfigValue? {
-        used.insert(key)
-        return members[key]?.value
+        guard let index = index(key) else { return nil }
+        used[index] = true
+        return members[index].value
     }
 
     func error(_ key: String?, _ message: String) {
-        let at = key.flatMap { members[$0]?.keyLocation } ?? location
+        let at = key.flatMap(keyLocation) ?? location
         diagnostics.error(at, subject: subject, key: key, message)
     }
 
     func warning(_ key: String?, _ message: String) {
-        let at = key.flatMap { members[$0]?.keyLocation } ?? location
+        let at = key.flatMap(keyLocation) ?? location
         diagnostics.warning(at, subject: subject, key: key, message)
     }
 
@@ -49,8 +57,8 @@ final class FieldReader {
 
     /// Reports every key no accessor asked for. `elsewhere` explains keys that belong to another kind of entry.
     func reportUnknownKeys(known: [String], elsewhere: [String: String] = [:], ignored: Set<String> = []) {
-        for key in order where !used.contains(key) && !ignored.contains(key) {
-            let location = members[key]!.keyLocation
+        for (member, used) in zip(members, used) where !used && !ignored.contains(member.key) {
+            let key = member.key, location = member.keyLocation
             if let explanation = elsewhere[key] {
                 diagnostics.error(location, subject: subject, key: key, explanation)
             } else {

@@ -77,15 +77,9 @@ struct PointTableReader {
     }
 
     private mutating func readJSONPoint(_ members: [ConfigMember], at location: SourceLocation) {
-        // Read the address first so that messages can name the point.
-        let probe = FieldReader(subject: "point", location: location, members: [], diagnostics: diagnostics)
-        var ca: Int?, ioa: Int?
-        var seen: Set<String> = []
-        for member in members where !seen.contains(member.key) {
-            seen.insert(member.key)
-            if member.key == "ca" { ca = Self.report(ValueParsers.int(member.value, in: 1...65534), member, probe) }
-            if member.key == "ioa" { ioa = Self.report(ValueParsers.int(member.value, in: 1...16_777_215), member, probe) }
-        }
+        // Read the address first so that messages can name the point (the first "ca" and "ioa" count, as in FieldReader).
+        let ca = members.first { $0.key == "ca" }.flatMap { report(ValueParsers.int($0.value, in: 1...65534), $0) }
+        let ioa = members.first { $0.key == "ioa" }.flatMap { report(ValueParsers.int($0.value, in: 1...16_777_215), $0) }
         let isCommand = members.contains { $0.key == "command" }
         let noun = isCommand ? "command" : "point"
         let subject = "\(noun) \(ca.map(String.init) ?? "?"):\(ioa.map(String.init) ?? "?")"
@@ -102,11 +96,11 @@ struct PointTableReader {
         readPoint(fields, address: PointAddress(commonAddress: UInt16(ca), objectAddress: UInt32(ioa)), isCommand: isCommand, record: true)
     }
 
-    private static func report<T>(_ result: Result<T, ValueError>, _ member: ConfigMember, _ fields: FieldReader) -> T? {
+    private func report<T>(_ result: Result<T, ValueError>, _ member: ConfigMember) -> T? {
         switch result {
         case .success(let value): return value
         case .failure(let problem):
-            fields.diagnostics.error(member.value.location, subject: "point", key: member.key, problem.message)
+            diagnostics.error(member.value.location, subject: "point", key: member.key, problem.message)
             return nil
         }
     }

@@ -64,6 +64,7 @@ public enum DaemonRunner {
             logger.notice("listening", metadata: ["listener": "\(listener.name)",
                                                   "address": "\(host):\(ports[listener.name] ?? listener.port)"])
         }
+        FreedMemory.returnToSystem()
         logger.notice("rtu104d ready", metadata: [
             "stations": "\(configuration.stations.count)",
             "points": "\(configuration.points.monitorPoints.count + configuration.points.commandPoints.count)",

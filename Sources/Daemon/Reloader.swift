@@ -62,6 +62,7 @@ public actor Reloader {
             }
         }
         if outcome.succeeded { logger.notice("\(outcome.message)") } else { logger.error("\(outcome.message)") }
+        FreedMemory.returnToSystem()  // the parse of the new (or rejected) configuration is garbage now
         await systemd?.reloaded(outcome.succeeded ? .succeeded : .failed(outcome.message))
         lastOutcome = outcome
         return outcome
