@@ -18,12 +18,13 @@ public enum ControlService {
     /// Parses a request line once and answers it; runs on the outstation's executor.
     /// `listeners` (the settings in force) go into the status reply, with each TLS listener's certificate expiry.
     public static func answer(_ line: String, outstation: Outstation, wallTime: Int64,
-                              listeners: [ListenerSettings] = []) -> Answer {
+                              listeners: [ListenerSettings] = [], tls: [ConnectionID: ConnectionTLS] = [:]) -> Answer {
         let image = outstation.image
         switch ControlRequestParser.parse(line, kindOf: { image.state(at: $0)?.definition.kind }) {
         case .success(.watch): return .watch(#"{"ok":true,"watching":true}"#)
         case .success(.reload): return .reload
-        case let parsed: return .reply(reply(to: parsed, outstation: outstation, wallTime: wallTime, listeners: listeners))
+        case let parsed:
+            return .reply(reply(to: parsed, outstation: outstation, wallTime: wallTime, listeners: listeners, tls: tls))
         }
     }
 
@@ -37,7 +38,7 @@ public enum ControlService {
     }
 
     static func reply(to parsed: Result<ControlRequest, ControlRequestError>, outstation: Outstation,
-                      wallTime: Int64, listeners: [ListenerSettings]) -> String {
+                      wallTime: Int64, listeners: [ListenerSettings], tls: [ConnectionID: ConnectionTLS] = [:]) -> String {
         let image = outstation.image
         switch parsed {
         case .failure(let problem):
@@ -66,8 +67,9 @@ public enum ControlService {
             }
             return render(["ok": true, "points": states.map(describe)])
         case .success(.status):
-            if listeners.isEmpty { return render(["ok": true, "stations": outstation.stations.map(describe)]) }
-            return render(["ok": true, "stations": outstation.stations.map(describe),
+            let stations = outstation.stations.map { describe($0, tls: tls) }
+            if listeners.isEmpty { return render(["ok": true, "stations": stations]) }
+            return render(["ok": true, "stations": stations,
                            "listeners": listeners.map { describe($0, wallTime: wallTime) }])
         case .success(.reload):
             // The socket hands reloads to the daemon's reloader before they get here.
@@ -122,7 +124,7 @@ public enum ControlService {
         return point
     }
 
-    static func describe(_ station: Station) -> [String: Any] {
+    static func describe(_ station: Station, tls: [ConnectionID: ConnectionTLS] = [:]) -> [String: Any] {
         let statistics = station.statistics
         return [
             "name": station.name,
@@ -130,9 +132,16 @@ public enum ControlService {
             "allow": station.configuration.filter.description,
             "common_addresses": station.configuration.commonAddresses.map(Int.init),
             "connections": station.connections.map { connection -> [String: Any] in
-                ["peer": connection.peer, "id": Int(connection.id.rawValue),
-                 "state": "\(connection.dataTransfer)",
-                 "active": connection.id == station.activeConnection]
+                var described: [String: Any] = ["peer": connection.peer, "id": Int(connection.id.rawValue),
+                                                "state": "\(connection.dataTransfer)",
+                                                "active": connection.id == station.activeConnection]
+                if let session = tls[connection.id] {
+                    var info: [String: Any] = ["version": session.protocolVersion, "cipher": session.cipher,
+                                               "renewals": session.renewals]
+                    if let subject = session.subject { info["subject"] = subject }
+                    described["tls"] = info
+                }
+                return described
             },
             "buffered_events": station.eventBuffer.count,
             "buffer_capacity": station.eventBuffer.capacity,

@@ -94,10 +94,12 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         pending.removeAll(keepingCapacity: true)
         let channel = context.channel
         let server = self.server
-        let answers = server.listenersInForce().flatMap { listeners in
+        let answers = server.listenersInForce().and(server.tlsConnections()).flatMap { listeners, tls in
             server.perform { outstation in
                 let wallTime = SystemClock.wallMilliseconds()
-                return lines.map { ControlService.answer($0, outstation: outstation, wallTime: wallTime, listeners: listeners) }
+                return lines.map {
+                    ControlService.answer($0, outstation: outstation, wallTime: wallTime, listeners: listeners, tls: tls)
+                }
             }
         }
         let handler = NIOLoopBound(self, eventLoop: channel.eventLoop)

@@ -2,6 +2,7 @@ import IEC104
 import Logging
 import NIOCore
 import Outstation
+import TLS
 
 /// Executes what the pure outstation asks for, on one event loop: writes frames to channels,
 /// closes connections, runs station timers and hands commands to the command handler.
@@ -16,6 +17,8 @@ final class OutstationRuntime {
         let station: Station
         let peer: String
         let listener: String
+        /// The connection's TLS handler on a TLS listener, for its peer identity and key renewals.
+        let tls: TLSHandler?
     }
 
     private var connections: [ConnectionID: Connection] = [:]
@@ -83,10 +86,22 @@ final class OutstationRuntime {
                 connection.channel.close(promise: nil)
             }
         }
-        connections[id] = Connection(channel: channel, station: station, peer: peer, listener: listener)
+        let tls = try? channel.pipeline.syncOperations.handler(type: TLSHandler.self)
+        connections[id] = Connection(channel: channel, station: station, peer: peer, listener: listener, tls: tls)
         logger.notice("master connected", metadata: ["station": "\(station.name)", "peer": "\(peer)", "listener": "\(listener)"])
         service(station)
         return id
+    }
+
+    /// The TLS side of every connection on a TLS listener: who the master is and how often its keys were renewed.
+    func tlsConnections() -> [ConnectionID: ConnectionTLS] {
+        var result: [ConnectionID: ConnectionTLS] = [:]
+        for (id, connection) in connections {
+            guard let handler = connection.tls, let peer = handler.peer else { continue }
+            result[id] = ConnectionTLS(subject: peer.subject, protocolVersion: peer.protocolVersion, cipher: peer.cipher,
+                                       renewals: handler.renewals)
+        }
+        return result
     }
 
     func closed(_ id: ConnectionID) {

@@ -145,6 +145,11 @@ public final class OutstationServer: Sendable {
         eventLoop.submit { [state] in state.value.listenerSettings.values.sorted { $0.name < $1.name } }
     }
 
+    /// The TLS side of every connection on a TLS listener, by connection, for status reports.
+    public func tlsConnections() -> EventLoopFuture<[ConnectionID: ConnectionTLS]> {
+        eventLoop.submit { [state] in state.value.runtime.tlsConnections() }
+    }
+
     /// Runs `body` on the event loop with the outstation, for status reports.
     public func inspect<T: Sendable>(_ body: @escaping @Sendable (Outstation) -> T) -> EventLoopFuture<T> {
         eventLoop.submit { [state] in body(state.value.runtime.outstation) }

@@ -82,6 +82,9 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     public var peer: TLSPeerIdentity? { session.peer }
 
+    /// Session key renewals completed on this connection (renegotiations and key updates).
+    public var renewals: Int { session.renegotiations + session.keyUpdates }
+
     // MARK: inbound
 
     public func handlerAdded(context: ChannelHandlerContext) {

@@ -84,6 +84,12 @@ struct StatusCommand: ParsableCommand {
         for connection in connections {
             let active = connection["active"] as? Bool == true ? "  (receiving data)" : ""
             text += "  master \(connection["peer"] as? String ?? "?")  link \(connection["state"] as? String ?? "?")\(active)\n"
+            if let tls = connection["tls"] as? [String: Any] {
+                let renewals = tls["renewals"] as? Int ?? 0
+                text += "    \(tls["version"] as? String ?? "TLS") \(tls["cipher"] as? String ?? "?")"
+                    + ", certificate \(tls["subject"] as? String ?? "none")"
+                    + ", session keys renewed \(renewals == 1 ? "once" : "\(renewals) times")\n"
+            }
         }
         text += "  events buffered \(number("buffered_events"))/\(number("buffer_capacity"))"
             + "  dropped \(number("dropped_events"))  sent \(number("events_sent"))\n"

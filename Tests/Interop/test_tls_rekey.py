@@ -22,7 +22,7 @@ from c104master import C104Master
 from conftest import Daemon, configured_daemon
 from test_rtu104ctl_tls import ctl  # noqa: F401 - the fixture
 from iec104 import RawMaster
-from robust import Feeder, float_values
+from robust import Control, Feeder, float_values
 from test_tls import gi_and_command, gnutls, s_client
 
 pytestmark = pytest.mark.skipif(not (shutil.which("socat") and shutil.which("gnutls-cli") and shutil.which("openssl")),
@@ -141,6 +141,13 @@ def test_python_ssl_follows_renegotiation(daemon, certs):
             time.sleep(0.1)
             tls.sendall(iec104.TESTFR_ACT)
             assert next_u_frame() == iec104.TESTFR_CON
+        # The control socket's status names the master's certificate and counts the renewals of its connection.
+        with Control(daemon.control_socket) as control:
+            connections = control.status()["scada12"]["connections"]
+        assert len(connections) == 1, connections
+        session = connections[0]["tls"]
+        assert session["subject"] == "O=rtu104d,CN=master1" and session["version"] == "TLSv1.2", session
+        assert session["renewals"] >= 2, session
     assert len(new_lines(daemon, since, "TLS session keys renewed (renegotiation)")) >= 2
 
 

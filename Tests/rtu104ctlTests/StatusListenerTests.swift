@@ -36,6 +36,30 @@ struct StatusListenerTests {
             """)
     }
 
+    @Test func stationWithTLSMaster() {
+        let text = StatusCommand.describe([
+            "name": "scada", "listener": "secure", "allow": "127.0.0.1", "common_addresses": [47, 48],
+            "connections": [
+                ["peer": "127.0.0.1", "state": "started", "active": true,
+                 "tls": ["version": "TLSv1.2", "cipher": "ECDHE-ECDSA-AES256-GCM-SHA384", "subject": "O=rtu104d,CN=master1",
+                         "renewals": 3] as [String: Any]] as [String: Any],
+                ["peer": "127.0.0.2", "state": "stopped", "active": false,
+                 "tls": ["version": "TLSv1.3", "cipher": "TLS_AES_256_GCM_SHA384", "renewals": 1] as [String: Any]],
+            ],
+            "buffered_events": 0, "buffer_capacity": 10000,
+        ])
+        #expect(text == """
+            station scada  listener secure  allow 127.0.0.1  CA 47,48
+              master 127.0.0.1  link started  (receiving data)
+                TLSv1.2 ECDHE-ECDSA-AES256-GCM-SHA384, certificate O=rtu104d,CN=master1, session keys renewed 3 times
+              master 127.0.0.2  link stopped
+                TLSv1.3 TLS_AES_256_GCM_SHA384, certificate none, session keys renewed once
+              events buffered 0/10000  dropped 0  sent 0
+              commands 0  failed 0  interrogations 0  negative confirmations 0
+
+            """)
+    }
+
     @Test("durations", arguments: [(90.0, "90s"), (1800, "30min"), (3600, "1h"), (5400, "90min"), (604_800, "7d"), (1.5, "1.5s")])
     func durations(seconds: Double, text: String) {
         #expect(StatusCommand.shortDuration(seconds: seconds) == text)
