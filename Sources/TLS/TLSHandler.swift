@@ -9,8 +9,7 @@ public enum TLSHandlerEvent: Sendable {
     case refused(TLSError)
     /// TLS failed on an established connection (including a renegotiation that failed or was refused).
     case failed(TLSError)
-    /// New session keys: a completed renegotiation (TLS 1.2, the peer's certificate verified again) or a KeyUpdate
-    /// sent (TLS 1.3).
+    /// New session keys: a completed renegotiation (TLS 1.2) or a KeyUpdate sent (TLS 1.3).
     case rekeyed(TLSPeerIdentity, TLSRekeyKind)
     /// Session keys are not renewed on this connection, and why (the peer cannot or will not renegotiate).
     case rekeyUnavailable(reason: String, subject: String?)
@@ -311,13 +310,17 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private func checkRenegotiation(context: ChannelHandlerContext) {
         do {
             guard try session.renegotiationProgress() == .completed else { return }
-            renegotiating = false
             nextRekey?.cancel()
-            if let peer = session.peer { onEvent(.rekeyed(peer, .renegotiation)) }
-            scheduleRekey(context: context)
+            renegotiationCompleted(context: context)
         } catch {
             fail(error, context: context)
         }
+    }
+
+    private func renegotiationCompleted(context: ChannelHandlerContext) {
+        renegotiating = false
+        if let peer = session.peer { onEvent(.rekeyed(peer, .renegotiation)) }
+        scheduleRekey(context: context)
     }
 
     private func renegotiationDeadline(context: ChannelHandlerContext) {
@@ -341,9 +344,7 @@ public final class TLSHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 try session.stopWaitingForRenegotiation()
                 onEvent(.rekeyUnavailable(reason: "the peer ignored the renegotiation request", subject: peerSubject))
             case .completed:
-                renegotiating = false
-                if let peer = session.peer { onEvent(.rekeyed(peer, .renegotiation)) }
-                scheduleRekey(context: context)
+                renegotiationCompleted(context: context)
             case .none:
                 renegotiating = false
             }
