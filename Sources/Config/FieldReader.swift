@@ -182,7 +182,12 @@ enum ValueParsers {
         guard seconds > 0 || (allowZero && seconds == 0) else {
             return .failure(ValueError("\(value.display) must be " + (allowZero ? "0 or more seconds" : "more than 0 seconds")))
         }
-        let duration = Duration.milliseconds(Int64((seconds * 1000).rounded()))
+        // Beyond about 285,000 years the milliseconds would not fit in an Int64 (and no timer needs that).
+        let milliseconds = (seconds * 1000).rounded()
+        guard milliseconds < 9e15 else {
+            return .failure(ValueError("\(value.display) is " + (max.map { "longer than the allowed \(Format.duration($0))" } ?? "too long")))
+        }
+        let duration = Duration.milliseconds(Int64(milliseconds))
         if let max, duration > max {
             return .failure(ValueError("\(value.display) is longer than the allowed \(Format.duration(max))"))
         }

@@ -181,6 +181,9 @@ import Testing
         ("t1 = 300", "rtu.conf:12: station 'scada' key 't1': 300 is longer than the allowed 255s"),
         ("t3 = 0", "rtu.conf:12: station 'scada' key 't3': 0 must be more than 0 seconds"),
         ("t0 = soon", "rtu.conf:12: station 'scada' key 't0': soon is not a duration; write seconds (15, 0.5) or use ms, s, min, h or d (500ms)"),
+        // Found by FuzzConfig: a duration beyond Int64 milliseconds trapped in the conversion.
+        ("t1 = 1e300d", "rtu.conf:12: station 'scada' key 't1': 1e300d is longer than the allowed 255s"),
+        ("t1 = 9999999999999999999", "rtu.conf:12: station 'scada' key 't1': 9999999999999999999 is longer than the allowed 255s"),
         ("event_overflow = drop-old", "rtu.conf:12: station 'scada' key 'event_overflow': drop-old is not one of 'drop-oldest' or 'drop-newest' (did you mean 'drop-oldest'?)"),
         ("time_tags = sometimes", "rtu.conf:12: station 'scada' key 'time_tags': sometimes is not one of 'per-point', 'always' or 'never'"),
         ("accept_c_ts_na = maybe", "rtu.conf:12: station 'scada' key 'accept_c_ts_na': maybe is not a yes/no value; use true or false (also yes/no, on/off, 1/0)"),
