@@ -305,6 +305,13 @@ public final class TLSSession {
         if case .failed(let error) = resumeHeldWrites() { throw error }
     }
 
+    /// Presents another certificate from the next handshake on (a client's in a renegotiation). Only the tests
+    /// use it, to play a master that changes its certificate mid-connection.
+    func presentCertificate(certificatePath: String, privateKeyPath: String) -> Bool {
+        SSL_use_certificate_chain_file(ssl, certificatePath) == 1
+            && SSL_use_PrivateKey_file(ssl, privateKeyPath, SSL_FILETYPE_PEM) == 1
+    }
+
     private func peerFingerprint() -> [UInt8]? {
         guard let certificate = SSL_get1_peer_certificate(ssl) else { return nil }
         defer { X509_free(certificate) }

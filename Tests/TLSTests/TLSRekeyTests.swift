@@ -1,7 +1,7 @@
 import NIOCore
 import NIOEmbedded
 import Testing
-import TLS
+@testable import TLS
 
 /// Moves ciphertext both ways and reads plaintext on both sides until neither has anything to say.
 /// Returns the plaintext each side received and how its last read ended.
@@ -228,5 +228,45 @@ struct TLSHandlerRekeyTests {
         pair.server.embeddedEventLoop.advanceTime(by: .hours(25))
         #expect(try pair.server.readOutbound(as: ByteBuffer.self) == nil)
         #expect(Self.rekeys(pair.serverEvents).isEmpty)
+    }
+}
+
+@Suite("Session key renewal: the master must stay who it was")
+struct TLSRekeyIdentityTests {
+    @Test("a master that presents another certificate in the renegotiation is an error")
+    func differentCertificate() throws {
+        let server = try TLSSession(context: TestCertificates.server { $0.sessionResumption = false })
+        let client = try TLSSession(context: TestCertificates.client { $0.maximumVersion = .v1_2 }, serverName: "localhost")
+        let (clientResult, serverResult) = pump(client, server)
+        #expect(clientResult == .complete && serverResult == .complete)
+        #expect(server.peer?.subject == "O=rtu104d,CN=master1")
+        // master2's certificate is from the same CA and valid: only the change itself is wrong.
+        #expect(client.presentCertificate(certificatePath: TestCertificates.path("client2.pem"),
+                                          privateKeyPath: TestCertificates.path("client2.key")))
+        #expect(server.requestRekey() == .renegotiation)
+        exchange(client, server)
+        #expect(throws: TLSError.renegotiationFailed(
+            reason: "the peer presented a different certificate than at the start of the connection",
+            subject: "O=rtu104d,CN=master2")) {
+            try server.renegotiationProgress()
+        }
+        #expect(server.renegotiations == 0)
+    }
+
+    @Test("without resumption the renegotiation verifies the certificate again: a revoked one fails it")
+    func verifiedAgain() throws {
+        let server = try TLSSession(context: TestCertificates.server { $0.sessionResumption = false })
+        let client = try TLSSession(context: TestCertificates.client { $0.maximumVersion = .v1_2 }, serverName: "localhost")
+        pump(client, server)
+        #expect(client.presentCertificate(certificatePath: TestCertificates.path("client-revoked.pem"),
+                                          privateKeyPath: TestCertificates.path("client-revoked.key")))
+        #expect(server.requestRekey() == .renegotiation)
+        let (_, _, _, endServer) = exchange(client, server)
+        guard case .failed(.renegotiationFailed(let reason, let subject)) = endServer else {
+            Issue.record("the renegotiation did not fail on the server: \(endServer)")
+            return
+        }
+        #expect(reason.hasPrefix("certificate revoked"))
+        #expect(subject == "O=rtu104d,CN=revoked-master")
     }
 }
