@@ -84,6 +84,13 @@ public enum DaemonRunner {
             }
             tasks.addTask {
                 while !Task.isCancelled {
+                    try? await Task.sleep(for: TLSSetup.expiryCheckInterval)
+                    guard !Task.isCancelled, let listeners = try? await server.listenersInForce().get() else { continue }
+                    TLSSetup.reportExpiry(listeners, logger: logger)
+                }
+            }
+            tasks.addTask {
+                while !Task.isCancelled {
                     try? await Task.sleep(for: stateSaveInterval)
                     guard !Task.isCancelled else { break }
                     await saveState(to: stateStore, from: server, logger: logger)

@@ -55,13 +55,20 @@ public enum TLSSetup {
 
     /// Logs key-permission warnings and certificates that have expired or expire within 30 days.
     public static func reportCertificates(_ listeners: [ListenerSettings], logger: Logger, now: Date = Date()) {
-        let seconds = Int64(now.timeIntervalSince1970)
         for listener in listeners {
-            guard let tls = listener.tls else { continue }
-            for warning in tls.context.warnings {
+            for warning in listener.tls?.context.warnings ?? [] {
                 logger.warning("\(warning)", metadata: ["listener": "\(listener.name)"])
             }
-            guard let certificate = tls.context.certificate else { continue }
+        }
+        reportExpiry(listeners, logger: logger, now: now)
+    }
+
+    /// Logs listener certificates that have expired (an error) or expire within 30 days (a warning): at start, at
+    /// every reload, and once a day in between, so a daemon that runs for months still warns in time.
+    public static func reportExpiry(_ listeners: [ListenerSettings], logger: Logger, now: Date = Date()) {
+        let seconds = Int64(now.timeIntervalSince1970)
+        for listener in listeners {
+            guard let tls = listener.tls, let certificate = tls.context.certificate else { continue }
             let metadata: Logger.Metadata = ["listener": "\(listener.name)", "subject": "\(certificate.subject)",
                                              "not_after": "\(expiryText(certificate))",
                                              "certificate": "\(tls.context.settings.certificatePath)"]
@@ -73,6 +80,9 @@ public enum TLSSetup {
             }
         }
     }
+
+    /// How often a running daemon looks at its certificates' expiry again.
+    public static let expiryCheckInterval: Duration = .seconds(86_400)
 
     /// "2027-01-31T12:00:00Z".
     public static func expiryText(_ certificate: CertificateInfo) -> String {
