@@ -186,9 +186,7 @@ final class ServerState {
         case .suppress(let firstInWindow):
             guard firstInWindow, let end = refusalLog.windowEnd else { return }
             let bound = NIOLoopBound(self, eventLoop: eventLoop)
-            let delay = ContinuousClock.now.duration(to: end)
-            eventLoop.scheduleTask(in: .nanoseconds(max(0, delay.components.seconds * 1_000_000_000
-                                                         + delay.components.attoseconds / 1_000_000_000))) {
+            eventLoop.scheduleTask(in: Self.timeAmount(max(ContinuousClock.now.duration(to: end), .zero))) {
                 bound.value.logRefusalSummary()
             }
         }
