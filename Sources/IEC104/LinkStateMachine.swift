@@ -70,6 +70,9 @@ public struct LinkStateMachine: Sendable {
     /// Number of sent I-frames not yet acknowledged.
     public var unacknowledgedCount: Int { unacknowledged.count }
 
+    /// When the oldest I-frame still awaiting acknowledgement was sent; nil when all are acknowledged.
+    public var oldestUnacknowledgedSentAt: LinkInstant? { unacknowledged.oldestSentAt }
+
     /// Frames an ASDU as an I-frame into ``output``. Returns false, sending nothing, if ``canSend`` is false.
     @discardableResult
     public mutating func send(asdu: [UInt8], now: LinkInstant) -> Bool {

@@ -47,17 +47,39 @@ public final class Outstation {
     @discardableResult
     public func apply(_ updates: [PointUpdate], wallTime: Int64, cause: Cause = .spontaneous) throws(PointUpdateError) -> Int {
         try validate(updates)
+        return applyValidated(updates[...], wallTime: wallTime, cause: cause)
+    }
+
+    /// Applies updates that ``validate(_:)`` accepted. A point a reload removed since then is skipped.
+    /// Returns how many events they caused.
+    public func applyValidated(_ updates: ArraySlice<PointUpdate>, wallTime: Int64, cause: Cause = .spontaneous) -> Int {
         var events = 0
         for update in updates {
             guard let index = image.index(of: update.address),
-                  let event = try image.apply(update, at: index, now: wallTime, cause: cause) else { continue }
+                  let event = try? image.apply(update, at: index, now: wallTime, cause: cause) else { continue }
             fanOut(event, skipping: nil)
             events += 1
         }
         return events
     }
 
-    private func validate(_ updates: [PointUpdate]) throws(PointUpdateError) {
+    /// How many updates producers may apply now before a station whose master keeps up is full
+    /// (`Int.max` when no station holds them back). See ``Station/producerRoom(now:)``.
+    public func producerRoom(now: LinkInstant) -> Int {
+        var room = Int.max
+        for station in stations {
+            if let own = station.producerRoom(now: now) { room = min(room, own) }
+        }
+        return room
+    }
+
+    /// The earliest moment a station that holds producers back would stop doing so for want of acknowledgements.
+    public func earliestStallDeadline() -> LinkInstant? {
+        stations.compactMap { $0.stallDeadline() }.min()
+    }
+
+    /// Checks that every update names a monitor point of its kind; nothing is applied.
+    public func validate(_ updates: [PointUpdate]) throws(PointUpdateError) {
         for update in updates {
             guard let state = image.state(at: update.address) else { throw .unknownPoint(update.address) }
             guard state.definition.kind == update.value.kind else {

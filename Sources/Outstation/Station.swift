@@ -295,6 +295,13 @@ public final class Station {
 
     func session(_ id: ConnectionID) -> Session? { sessions[id] }
 
+    /// The active connection's link, if a master is in data transfer: whether frames flow, and since when
+    /// the oldest unacknowledged one waits.
+    var activeLinkProgress: (started: Bool, oldestUnacknowledgedSentAt: LinkInstant?)? {
+        guard let id = activeConnection, let link = sessions[id]?.link else { return nil }
+        return (link.dataTransfer == .started, link.oldestUnacknowledgedSentAt)
+    }
+
     /// Moves the station onto a reloaded process image: buffered events follow their points
     /// (events of points that are gone or changed kind are dropped), periodic scans are planned anew.
     func rebind(to newImage: ProcessImage, indexMap: [Int32: Int32], now: LinkInstant) {

@@ -46,12 +46,16 @@ public struct StationConfiguration: Hashable, Sendable {
     public var invalidTimeUntilSynchronized: Bool
     /// How long a select (select-before-operate) waits for its execute.
     public var selectTimeout: Duration
+    /// Whether producers wait for this station's master while it keeps up (instead of the station's
+    /// event buffer overflowing); see ``Station/producerRoom(now:)``.
+    public var backpressure: Bool
 
     public init(name: String, listener: String, filter: AddressFilter, commonAddresses: [UInt16],
                 parameters: APCIParameters = .standard, eventBufferSize: Int = 10_000,
                 overflowPolicy: EventOverflowPolicy = .dropOldest, timeTags: TimeTagPolicy = .perPoint,
                 redundancy: Int = 1, acceptTestCommandWithoutTime: Bool = false, startTimeout: Duration? = nil,
-                invalidTimeUntilSynchronized: Bool = false, selectTimeout: Duration = .seconds(10)) {
+                invalidTimeUntilSynchronized: Bool = false, selectTimeout: Duration = .seconds(10),
+                backpressure: Bool = true) {
         self.name = name
         self.listener = listener
         self.filter = filter
@@ -65,6 +69,7 @@ public struct StationConfiguration: Hashable, Sendable {
         self.startTimeout = startTimeout
         self.invalidTimeUntilSynchronized = invalidTimeUntilSynchronized
         self.selectTimeout = selectTimeout
+        self.backpressure = backpressure
     }
 
     public func serves(_ commonAddress: UInt16) -> Bool {
