@@ -5,13 +5,13 @@ import Outstation
 struct DaemonConfigReader {
     static let daemonKeys = ["point_tables", "state_directory", "runtime_directory", "log_level", "command_max_age",
                              "max_handler_processes", "select_timeout", "control_socket", "control_socket_mode",
-                             "control_socket_group"]
+                             "control_socket_group", "control_error_limit"]
     static let listenerKeys = ["bind", "link_errors", "max_connections", "max_connections_per_address"] + tlsKeys
     static let tlsKeys = ["tls", "tls_certificate", "tls_private_key", "tls_ca", "tls_crl", "tls_require_client_cert",
                           "tls_allowed_fingerprints", "tls_min_version", "tls_ciphers", "tls_ciphersuites", "tls_groups",
                           "tls_session_resumption", "tls_handshake_timeout", "tls_renegotiation_interval"]
     static let stationKeys = ["listener", "allow", "common_addresses", "k", "w", "t0", "t1", "t2", "t3",
-                              "event_buffer", "event_overflow", "time_tags", "redundancy", "accept_c_ts_na",
+                              "event_buffer", "event_overflow", "backpressure", "time_tags", "redundancy", "accept_c_ts_na",
                               "start_timeout", "invalid_time_until_sync", "select_timeout", "require_subject", "require_san"]
     static let sectionKinds = ["daemon", "listener", "station", "handler", "feeder"]
 
@@ -123,6 +123,7 @@ struct DaemonConfigReader {
             return .success(mode)
         }
         let controlSocketGroup = fields.string("control_socket_group")
+        let controlErrorLimit = fields.int("control_error_limit", in: 0...1_000_000_000)
         fields.reportUnknownKeys(known: Self.daemonKeys, elsewhere: Self.misplaced(for: "daemon"))
         daemon = DaemonSettings(pointTables: pointTables.map(\.path),
                                 stateDirectory: state ?? DaemonSettings.defaultStateDirectory,
@@ -133,7 +134,9 @@ struct DaemonConfigReader {
                                 selectTimeout: selectTimeout ?? DaemonSettings.defaultSelectTimeout,
                                 controlSocket: controlSocket,
                                 controlSocketMode: controlSocketMode ?? DaemonSettings.defaultControlSocketMode,
-                                controlSocketGroup: controlSocketGroup, location: fields.location)
+                                controlSocketGroup: controlSocketGroup,
+                                controlErrorLimit: controlErrorLimit ?? DaemonSettings.defaultControlErrorLimit,
+                                location: fields.location)
     }
 
     private mutating func readListener(_ fields: FieldReader, name: String) {
@@ -303,6 +306,7 @@ struct DaemonConfigReader {
         }
         let buffer = fields.int("event_buffer", in: 1...10_000_000)
         let overflow = fields.keyword("event_overflow", EventOverflowPolicy.allCases.map { ($0.rawValue, $0) })
+        let backpressure = fields.bool("backpressure")
         let timeTags = fields.keyword("time_tags", TimeTagPolicy.allCases.map { ($0.rawValue, $0) })
         let redundancy = fields.int("redundancy", in: 1...64)
         let acceptTest = fields.bool("accept_c_ts_na")
@@ -324,7 +328,7 @@ struct DaemonConfigReader {
             parameters: parameters, eventBufferSize: buffer ?? 10_000, overflowPolicy: overflow ?? .dropOldest,
             timeTags: timeTags ?? .perPoint, redundancy: redundancy ?? 1, acceptTestCommandWithoutTime: acceptTest ?? false,
             startTimeout: startTimeout.flatMap { $0 == .zero ? nil : $0 }, invalidTimeUntilSynchronized: invalidTime ?? false,
-            selectTimeout: selectTimeout ?? DaemonSettings.defaultSelectTimeout)
+            selectTimeout: selectTimeout ?? DaemonSettings.defaultSelectTimeout, backpressure: backpressure ?? true)
         stations.append(StationDraft(configuration: configuration, location: fields.location, listenerGiven: listener != nil,
                                      commonAddressesGiven: commonAddresses != nil, selectTimeoutGiven: selectTimeout != nil,
                                      certificateRequirement: requireSubject == nil && requireSAN == nil ? nil

@@ -26,6 +26,8 @@ public struct DaemonSettings: Hashable, Sendable {
     /// The control socket's file mode and group (nil: the daemon's own group).
     public var controlSocketMode: UInt32
     public var controlSocketGroup: String?
+    /// A control socket client whose requests fail this many times in a row is disconnected (0: never).
+    public var controlErrorLimit: Int
     public var location: SourceLocation
 
     public static let defaultControlSocketMode: UInt32 = 0o660
@@ -37,6 +39,7 @@ public struct DaemonSettings: Hashable, Sendable {
     public static let defaultCommandMaxAge = Duration.seconds(30)
     public static let defaultMaxHandlerProcesses = 16
     public static let defaultSelectTimeout = Duration.seconds(10)
+    public static let defaultControlErrorLimit = 1000
 
     public init(pointTables: [String], stateDirectory: String = Self.defaultStateDirectory,
                 runtimeDirectory: String = Self.defaultRuntimeDirectory, logLevel: LogLevel = .info,
@@ -44,7 +47,7 @@ public struct DaemonSettings: Hashable, Sendable {
                 maxHandlerProcesses: Int = Self.defaultMaxHandlerProcesses,
                 selectTimeout: Duration = Self.defaultSelectTimeout, controlSocket: String? = nil,
                 controlSocketMode: UInt32 = Self.defaultControlSocketMode, controlSocketGroup: String? = nil,
-                location: SourceLocation) {
+                controlErrorLimit: Int = Self.defaultControlErrorLimit, location: SourceLocation) {
         self.pointTables = pointTables
         self.stateDirectory = stateDirectory
         self.runtimeDirectory = runtimeDirectory
@@ -55,6 +58,7 @@ public struct DaemonSettings: Hashable, Sendable {
         self.controlSocketPath = controlSocket
         self.controlSocketMode = controlSocketMode
         self.controlSocketGroup = controlSocketGroup
+        self.controlErrorLimit = controlErrorLimit
         self.location = location
     }
 }
