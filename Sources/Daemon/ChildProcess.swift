@@ -244,7 +244,7 @@ enum ChildProcess {
     static func runLongLived(_ program: ProgramConfiguration, environment: [String: String] = [:],
                              input: LineMailbox?, maxLine: Int, grace: Duration,
                              started: @escaping @Sendable () -> Void = {},
-                             stdout: @escaping @Sendable (LineSplitter.Event) -> Void,
+                             stdout: @escaping @Sendable ([LineSplitter.Event]) async -> Void,
                              stderr: @escaping @Sendable (LineSplitter.Event) -> Void) async -> ChildTermination {
         let configuration = configuration(program, extraEnvironment: environment,
                                           teardown: [.gracefulShutDown(toProcessGroup: true, allowedDurationToNextStep: grace)])
@@ -267,12 +267,18 @@ enum ChildProcess {
                     }
                     group.addTask {
                         var splitter = LineSplitter(limit: maxLine)
+                        // The next read waits for this one's lines: a consumer that applies back-pressure
+                        // (the process image when the masters' queues are full) slows the program's writes.
                         do {
                             for try await buffer in execution.standardOutput {
-                                buffer.withUnsafeBytes { splitter.feed($0, stdout) }
+                                var lines: [LineSplitter.Event] = []
+                                buffer.withUnsafeBytes { splitter.feed($0) { lines.append($0) } }
+                                if !lines.isEmpty { await stdout(lines) }
                             }
                         } catch {}
-                        splitter.finish(stdout)
+                        var last: [LineSplitter.Event] = []
+                        splitter.finish { last.append($0) }
+                        if !last.isEmpty { await stdout(last) }
                         return true
                     }
                     group.addTask {

@@ -29,7 +29,7 @@ public final class CommandDispatcher: CommandHandler {
 
     /// `apply` takes the point updates a persistent handler prints at its own initiative.
     public init(configuration: DaemonConfiguration, logger: Logger,
-                apply: @escaping @Sendable ([PointUpdate]) -> Void = { _ in },
+                apply: @escaping UpdateSink = { _ in },
                 wallClock: (@Sendable () -> Int64)? = nil) {
         let parser = UpdateParser(points: configuration.points)
         let slots = ProcessSlots(limit: configuration.daemon.maxHandlerProcesses)

@@ -9,75 +9,82 @@ public enum ControlService {
     /// What the socket does with one request line.
     public enum Answer: Sendable, Equatable {
         case reply(String)
+        /// A refused or malformed request: the error reply.
+        case error(String)
+        /// Apply these updates (already checked against the points) as soon as the stations have room,
+        /// then reply with ``setReply(updated:events:)``.
+        case ingest([PointUpdate])
         /// Subscribe the client to every event, then confirm with this reply.
         case watch(String)
         /// Run a reload (outside the event loop) and reply with its outcome.
         case reload
     }
 
-    /// Parses a request line once and answers it; runs on the outstation's executor.
-    /// `listeners` (the settings in force) go into the status reply, with each TLS listener's certificate expiry.
-    public static func answer(_ line: String, outstation: Outstation, wallTime: Int64,
-                              listeners: [ListenerSettings] = [], tls: [ConnectionID: ConnectionTLS] = [:]) -> Answer {
-        let image = outstation.image
-        switch ControlRequestParser.parse(line, kindOf: { image.state(at: $0)?.definition.kind }) {
-        case .success(.watch): return .watch(#"{"ok":true,"watching":true}"#)
-        case .success(.reload): return .reload
-        case let parsed:
-            return .reply(reply(to: parsed, outstation: outstation, wallTime: wallTime, listeners: listeners, tls: tls))
+    /// What a status reply shows besides the stations: the listeners in force (each TLS listener with its
+    /// certificate expiry), the TLS side of each connection, and the ingestion figures.
+    public struct StatusInputs {
+        public var listeners: [ListenerSettings] = []
+        public var tls: [ConnectionID: ConnectionTLS] = [:]
+        public var ingest: IngestStatistics?
+
+        public init(listeners: [ListenerSettings] = [], tls: [ConnectionID: ConnectionTLS] = [:], ingest: IngestStatistics? = nil) {
+            self.listeners = listeners
+            self.tls = tls
+            self.ingest = ingest
         }
     }
 
-    /// Handles one request line; runs on the outstation's executor.
-    /// `listeners` (the settings in force) go into the status reply, with each TLS listener's certificate expiry.
-    public static func reply(to line: String, outstation: Outstation, wallTime: Int64,
-                             listeners: [ListenerSettings] = []) -> String {
+    /// Parses a request line once and answers it; runs on the outstation's executor.
+    /// `status` is asked only for a status request.
+    public static func answer(_ line: String, outstation: Outstation, wallTime: Int64,
+                              status: () -> StatusInputs = { StatusInputs() }) -> Answer {
         let image = outstation.image
-        return reply(to: ControlRequestParser.parse(line, kindOf: { image.state(at: $0)?.definition.kind }),
-                     outstation: outstation, wallTime: wallTime, listeners: listeners)
-    }
-
-    static func reply(to parsed: Result<ControlRequest, ControlRequestError>, outstation: Outstation,
-                      wallTime: Int64, listeners: [ListenerSettings], tls: [ConnectionID: ConnectionTLS] = [:]) -> String {
-        let image = outstation.image
+        let parsed = ControlRequestParser.parse(line, kindOf: { image.state(at: $0)?.definition.kind })
         switch parsed {
         case .failure(let problem):
-            return render(["ok": false, "error": problem.message])
+            return .error(errorReply(problem.message))
         case .success(.set(let updates)):
             do {
-                let events = try outstation.apply(updates, wallTime: wallTime)
-                // The commonest reply, written by hand: Foundation's serializer cost more than the update.
-                return #"{"events":\#(events),"ok":true,"updated":\#(updates.count)}"#
+                try outstation.validate(updates)
+                return .ingest(updates)
             } catch {
-                return render(["ok": false, "error": error.description])
+                return .error(errorReply(error.description))
             }
+        case .success(.watch): return .watch(#"{"ok":true,"watching":true}"#)
+        case .success(.reload): return .reload
         case .success(.get(let addresses)):
             let states: [MonitorPointState]
             if let addresses {
                 var found: [MonitorPointState] = []
                 for address in addresses {
-                    guard let state = image.state(at: address) else {
-                        return render(["ok": false, "error": "no monitor point \(address)"])
-                    }
+                    guard let state = image.state(at: address) else { return .error(errorReply("no monitor point \(address)")) }
                     found.append(state)
                 }
                 states = found
             } else {
                 states = image.points
             }
-            return render(["ok": true, "points": states.map(describe)])
+            return .reply(render(["ok": true, "points": states.map(describe)]))
         case .success(.status):
-            let stations = outstation.stations.map { describe($0, tls: tls) }
-            if listeners.isEmpty { return render(["ok": true, "stations": stations]) }
-            return render(["ok": true, "stations": stations,
-                           "listeners": listeners.map { describe($0, wallTime: wallTime) }])
-        case .success(.reload):
-            // The socket hands reloads to the daemon's reloader before they get here.
-            return render(["ok": false, "error": "reload is handled by the control socket"])
-        case .success(.watch):
-            // The socket handler subscribes before it gets here; a watch needs a connection of its own.
-            return render(["ok": true, "watching": true])
+            let inputs = status()
+            var reply: [String: Any] = ["ok": true, "stations": outstation.stations.map { describe($0, tls: inputs.tls) }]
+            if !inputs.listeners.isEmpty { reply["listeners"] = inputs.listeners.map { describe($0, wallTime: wallTime) } }
+            if let ingest = inputs.ingest { reply["ingest"] = describe(ingest) }
+            return .reply(render(reply))
         }
+    }
+
+    /// The reply to a `set` once its updates are applied. Written by hand: it is the commonest reply, and
+    /// Foundation's serializer cost more than the update.
+    public static func setReply(updated: Int, events: Int) -> String {
+        #"{"events":\#(events),"ok":true,"updated":\#(updated)}"#
+    }
+
+    public static func errorReply(_ message: String) -> String { render(["ok": false, "error": message]) }
+
+    static func describe(_ ingest: IngestStatistics) -> [String: Any] {
+        ["waiting_updates": ingest.waitingUpdates, "updates_applied": Int(ingest.updatesApplied),
+         "held_seconds": Double(ingest.heldNanoseconds / 1_000_000) / 1000, "holds": Int(ingest.holds)]
     }
 
     /// One watched event as a line: the point and its new state, with the cause of transmission.

@@ -23,9 +23,12 @@ public enum DaemonRunner {
         }.get()
         ChildProcess.ignoreBrokenPipes()
         let serverBox = ServerBox()
-        let apply: @Sendable ([PointUpdate]) -> Void = { updates in
+        // Feeders and handlers wait here while the masters' queues are full (back-pressure).
+        let apply: UpdateSink = { updates in
             guard let server = serverBox.server, !updates.isEmpty else { return }
-            server.apply(updates).whenFailure { error in
+            do {
+                _ = try await server.ingest(updates).get()
+            } catch {
                 logger.warning("point update refused: \(error)")
             }
         }
@@ -50,7 +53,8 @@ public enum DaemonRunner {
         do {
             control = try await ControlSocket.bind(path: configuration.daemon.controlSocket,
                                                    mode: configuration.daemon.controlSocketMode,
-                                                   group: configuration.daemon.controlSocketGroup, server: server,
+                                                   group: configuration.daemon.controlSocketGroup,
+                                                   errorLimit: configuration.daemon.controlErrorLimit, server: server,
                                                    reloader: reloader, logger: logger)
         } catch {
             try? await server.stop().get()

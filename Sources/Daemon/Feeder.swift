@@ -11,12 +11,12 @@ public final class Feeder: Sendable {
     public let configuration: FeederConfiguration
     let parser: UpdateParser
     let logger: Logger
-    let apply: @Sendable ([PointUpdate]) -> Void
+    let apply: UpdateSink
     private let badLines = Mutex(BurstLimiter())
     private let startCount = Mutex(0)
 
     public init(configuration: FeederConfiguration, points: PointTable, logger: Logger,
-                apply: @escaping @Sendable ([PointUpdate]) -> Void) {
+                apply: @escaping UpdateSink) {
         self.configuration = configuration
         self.parser = UpdateParser(points: points)
         self.apply = apply
@@ -36,7 +36,7 @@ public final class Feeder: Sendable {
             let termination = await ChildProcess.runLongLived(
                 configuration.program, input: nil, maxLine: configuration.maxLine, grace: PersistentHandler.terminationGrace,
                 started: { [self] in startCount.withLock { $0 += 1 } },
-                stdout: { [self] event in received(event) },
+                stdout: { [self] events in for event in events { await received(event) } },
                 stderr: { [logger] event in
                     switch event {
                     case .line(let line): logger.notice("stderr: \(line)")
@@ -50,14 +50,14 @@ public final class Feeder: Sendable {
         }
     }
 
-    func received(_ event: LineSplitter.Event) {
+    func received(_ event: LineSplitter.Event) async {
         switch event {
         case .overlong(let length):
             reject("a line of \(length) bytes, longer than max_line = \(configuration.maxLine)", line: nil)
         case .line(let line):
             guard !line.allSatisfy(\.isWhitespace) else { return }
             switch parser.parseLine(line) {
-            case .success(let updates)?: apply(updates)
+            case .success(let updates)?: await apply(updates)
             case .failure(let problem)?: reject(problem.message, line: line)
             case nil: reject("not a JSON object", line: line)
             }
@@ -74,3 +74,7 @@ public final class Feeder: Sendable {
         logger.warning("skipped a bad line: \(problem)\(more)", metadata: metadata)
     }
 }
+
+/// Where feeders and handlers put the point updates they read: returns once the updates are applied, which
+/// waits while the masters' queues are full (so a program that writes faster than the masters take is slowed).
+public typealias UpdateSink = @Sendable ([PointUpdate]) async -> Void

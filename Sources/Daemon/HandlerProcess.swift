@@ -90,7 +90,7 @@ public final class PersistentHandler: Sendable {
     public let configuration: HandlerConfiguration
     let parser: UpdateParser
     let logger: Logger
-    let unsolicited: @Sendable ([PointUpdate]) -> Void
+    let unsolicited: UpdateSink
     let mailbox = LineMailbox()
     /// SIGTERM first, SIGKILL after this, at shutdown.
     static let terminationGrace = Duration.seconds(2)
@@ -109,7 +109,7 @@ public final class PersistentHandler: Sendable {
     private let started = OneShot()
 
     init(configuration: HandlerConfiguration, parser: UpdateParser, logger: Logger,
-         unsolicited: @escaping @Sendable ([PointUpdate]) -> Void) {
+         unsolicited: @escaping UpdateSink) {
         self.configuration = configuration
         self.parser = parser
         self.unsolicited = unsolicited
@@ -136,7 +136,7 @@ public final class PersistentHandler: Sendable {
                     state.withLock { $0.starts += 1; $0.running = true }
                     started.fire()
                 },
-                stdout: { [self] event in received(event) },
+                stdout: { [self] events in for event in events { await received(event) } },
                 stderr: { [logger] event in
                     switch event {
                     case .line(let line): logger.notice("stderr: \(line)")
@@ -208,7 +208,7 @@ public final class PersistentHandler: Sendable {
         }
     }
 
-    private func received(_ event: LineSplitter.Event) {
+    private func received(_ event: LineSplitter.Event) async {
         guard case .line(let line) = event else {
             if case .overlong(let length) = event { logger.warning("skipped a stdout line of \(length) bytes (max_output)") }
             return
@@ -223,7 +223,7 @@ public final class PersistentHandler: Sendable {
         guard let rawID = object["id"] else {
             // Not a reply: a point update at the handler's initiative.
             switch parser.parseLine(trimmed) {
-            case .success(let updates)?: unsolicited(updates)
+            case .success(let updates)?: await unsolicited(updates)
             case .failure(let problem)?: logger.warning("ignored stdout line: \(problem.message)", metadata: ["line": "\(line)"])
             case nil: break
             }

@@ -16,9 +16,9 @@ public final class HostProcesses: CommandHandler {
     private let launches: AsyncStream<Generation>.Continuation
     private let launched: AsyncStream<Generation>
     private let logger: Logger
-    private let apply: @Sendable ([PointUpdate]) -> Void
+    private let apply: UpdateSink
 
-    public init(configuration: DaemonConfiguration, logger: Logger, apply: @escaping @Sendable ([PointUpdate]) -> Void) {
+    public init(configuration: DaemonConfiguration, logger: Logger, apply: @escaping UpdateSink) {
         self.logger = logger
         self.apply = apply
         let first = Generation(configuration: configuration, logger: logger, apply: apply)
@@ -84,7 +84,7 @@ final class Generation: Sendable {
         let points: PointTable
     }
 
-    init(configuration: DaemonConfiguration, logger: Logger, apply: @escaping @Sendable ([PointUpdate]) -> Void) {
+    init(configuration: DaemonConfiguration, logger: Logger, apply: @escaping UpdateSink) {
         dispatcher = CommandDispatcher(configuration: configuration, logger: logger, apply: apply)
         feeders = configuration.feeders.map {
             Feeder(configuration: $0, points: configuration.points, logger: logger, apply: apply)

@@ -25,11 +25,22 @@ final class OutstationRuntime {
     private var nextConnectionID: UInt64 = 1
     private var timers: [ObjectIdentifier: (deadline: LinkInstant, task: Scheduled<Void>)] = [:]
     private var commandsInFlight = 0
-    private var stopping = false
     /// Commands per command point in arrival order; the first of each is with the handler, the rest wait.
     private var sequencer = CommandSequencer()
     /// Commands for the handler; `OutstationServer.runCommands()` runs them.
     private let commandSink: AsyncStream<CommandRequest>.Continuation
+
+    // Ingestion (see Ingestion.swift): producers' updates waiting for room, and what the drains keep.
+    var ingestQueue = IngestQueue<(IngestOutcome) -> Void>()
+    var ingestStatistics = IngestStatistics()
+    var draining = false
+    var continuationScheduled = false
+    var ingestStopped = false
+    var stallRecheck: (deadline: LinkInstant, task: Scheduled<Void>)?
+    var holdingSince: NIODeadline?
+    var wasHolding = false
+    var queueHealth = QueueHealthReport()
+    var queueHealthTask: RepeatedTask?
 
     init(eventLoop: EventLoop, logger: Logger, outstation: Outstation, commandHandler: any CommandHandler,
          commandSink: AsyncStream<CommandRequest>.Continuation) {
@@ -109,6 +120,7 @@ final class OutstationRuntime {
         connection.station.detach(id)
         logger.notice("master disconnected", metadata: ["station": "\(connection.station.name)", "peer": "\(connection.peer)"])
         service(connection.station)
+        drainIngest()
     }
 
     // MARK: Frames
@@ -120,17 +132,11 @@ final class OutstationRuntime {
         perform(actions, station: connection.station)
     }
 
+    /// After a master's frames: its acknowledgements may have made room for waiting producers.
     func readComplete(on id: ConnectionID) {
         guard let connection = connections[id] else { return }
         service(connection.station)
-    }
-
-    // MARK: Updates
-
-    func apply(_ updates: [PointUpdate]) throws(PointUpdateError) -> Int {
-        let events = try outstation.apply(updates, wallTime: SystemClock.wallMilliseconds())
-        if events > 0 { serviceAll() }
-        return events
+        drainIngest()
     }
 
     func serviceAll() {
@@ -250,6 +256,7 @@ final class OutstationRuntime {
             timers[key] = nil
         }
         for station in outstation.stations { service(station) }
+        drainIngest()
         return report
     }
 
@@ -264,7 +271,7 @@ final class OutstationRuntime {
 
     /// Closes every connection; used at shutdown.
     func closeAll() -> [EventLoopFuture<Void>] {
-        stopping = true
+        stopIngesting()
         for (_, timer) in timers { timer.task.cancel() }
         timers.removeAll()
         let all = connections.values.map { $0.channel.close() }

@@ -23,6 +23,7 @@ public final class OutstationServer: Sendable {
         let runtime = OutstationRuntime(eventLoop: eventLoop, logger: logger, outstation: outstation,
                                         commandHandler: commandHandler, commandSink: commandSink)
         state = NIOLoopBound(ServerState(runtime: runtime), eventLoop: eventLoop)
+        runtime.startQueueHealthReports()
     }
 
     /// Runs the command handler for every command the stations accept, each in a child task of this call
@@ -73,9 +74,41 @@ public final class OutstationServer: Sendable {
         eventLoop.submit { [state] in state.value.listenerChannels.compactMapValues { $0.localAddress?.port } }
     }
 
-    /// Applies point updates all or nothing; the future carries the number of events.
-    public func apply(_ updates: [PointUpdate]) -> EventLoopFuture<Int> {
-        eventLoop.submit { [state] in try state.value.runtime.apply(updates) }
+    /// Applies point updates all or nothing, as soon as the stations whose masters keep up have room for them
+    /// (back-pressure: the future completes later when they are full). Fails with a `PointUpdateError`
+    /// if an update names an unknown point or the wrong kind; then nothing is applied.
+    public func ingest(_ updates: [PointUpdate]) -> EventLoopFuture<IngestOutcome> {
+        eventLoop.flatSubmit { [state, eventLoop] in
+            let runtime = state.value.runtime
+            do {
+                try runtime.outstation.validate(updates)
+            } catch {
+                return eventLoop.makeFailedFuture(error)
+            }
+            let promise = eventLoop.makePromise(of: IngestOutcome.self)
+            runtime.ingest(updates) { promise.succeed($0) }
+            return promise.futureResult
+        }
+    }
+
+    /// The same for a caller already on ``eventLoop`` (the control socket): `completion` runs on the loop,
+    /// at once when there is room. Throws, applying nothing, if an update does not fit the process image.
+    public func ingestOnLoop(_ updates: [PointUpdate], completion: @escaping (IngestOutcome) -> Void) throws(PointUpdateError) {
+        let runtime = state.value.runtime
+        try runtime.outstation.validate(updates)
+        runtime.ingest(updates, completion: completion)
+    }
+
+    /// The outstation, for a caller already on ``eventLoop``.
+    public var outstationOnLoop: Outstation { state.value.runtime.outstation }
+
+    /// Ingestion figures (waiting updates, time producers were held back), for a caller on ``eventLoop``.
+    public var ingestStatisticsOnLoop: IngestStatistics { state.value.runtime.currentIngestStatistics() }
+
+    /// The listeners in force and the TLS side of every connection, for a status reply made on ``eventLoop``.
+    public var statusInputsOnLoop: (listeners: [ListenerSettings], tls: [ConnectionID: ConnectionTLS]) {
+        let server = state.value
+        return (server.listenerSettings.values.sorted { $0.name < $1.name }, server.runtime.tlsConnections())
     }
 
     /// Stops accepting, closes every connection and ends `runCommands()` once its commands are done.

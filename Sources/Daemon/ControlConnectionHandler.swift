@@ -1,0 +1,180 @@
+import Logging
+import NIOCore
+import Outstation
+import Server
+
+/// One client of the control socket: every line in gets one line out, in order.
+///
+/// Back-pressure: a `set` is answered once its updates are in the process image, which waits while a station
+/// whose master keeps up is full; meanwhile, and while the client does not take its replies, nothing more is
+/// read from it, so its writes block instead of the daemon buffering (or dropping) what it sent.
+final class ControlConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    private let server: OutstationServer
+    let reloader: Reloader
+    private let logger: Logger
+    private let errorLimit: Int
+
+    /// Lines read and not yet answered, oldest first.
+    private var lines = CircularBuffer<String>(initialCapacity: 64)
+    /// Replies due, written together when the current lines are done.
+    private var replies = ""
+    /// A `set` waiting for room: the lines behind it wait too, so that replies keep their order.
+    private var waitingForRoom = false
+    private var answering = false
+    private var reading = true
+    private var consecutiveErrors = 0
+    private var watchToken: UInt64?
+
+    init(server: OutstationServer, reloader: Reloader, errorLimit: Int, logger: Logger) {
+        self.server = server
+        self.reloader = reloader
+        self.errorLimit = errorLimit
+        self.logger = logger
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        lines.append(buffer.readString(length: buffer.readableBytes) ?? "")
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        answerLines(context: context)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        answerLines(context: context)
+        context.fireChannelWritabilityChanged()
+    }
+
+    /// Answers lines in order until one has to wait for room or the client stops taking replies.
+    private func answerLines(context: ChannelHandlerContext) {
+        guard !answering else { return }
+        answering = true
+        while !waitingForRoom, context.channel.isWritable, context.channel.isActive, let line = lines.popFirst() {
+            answer(line, context: context)
+        }
+        answering = false
+        send(context: context)
+        // Read on only when everything read so far is answered and the client takes its replies.
+        setReading(lines.isEmpty && !waitingForRoom && context.channel.isWritable, context: context)
+    }
+
+    private func answer(_ line: String, context: ChannelHandlerContext) {
+        let server = self.server
+        let answer = ControlService.answer(line, outstation: server.outstationOnLoop, wallTime: SystemClock.wallMilliseconds()) {
+            let inputs = server.statusInputsOnLoop
+            return ControlService.StatusInputs(listeners: inputs.listeners, tls: inputs.tls, ingest: server.ingestStatisticsOnLoop)
+        }
+        switch answer {
+        case .reply(let text):
+            succeeded()
+            replies += text + "\n"
+        case .error(let text):
+            replies += text + "\n"
+            failed(context: context)
+        case .ingest(let updates):
+            succeeded()
+            waitingForRoom = true
+            let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+            let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
+            do {
+                try server.ingestOnLoop(updates) { outcome in
+                    handler.value.ingested(updates.count, outcome: outcome, context: contextBox.value)
+                }
+            } catch {
+                waitingForRoom = false
+                replies += ControlService.errorReply(error.description) + "\n"
+            }
+        case .watch(let confirmation):
+            succeeded()
+            if watchToken == nil { subscribe(channel: context.channel) }
+            replies += confirmation + "\n"
+        case .reload:
+            succeeded()
+            // A reload's reply follows the replies already due; later requests do not wait for it.
+            send(context: context)
+            let reloader = self.reloader
+            let channel = context.channel
+            channel.eventLoop.makeFutureWithTask { await reloader.reload() }.whenSuccess { outcome in
+                Self.send(ControlService.render(outcome.succeeded ? ["ok": true, "message": outcome.message]
+                                                                  : ["ok": false, "error": outcome.message]) + "\n",
+                          on: channel)
+            }
+        }
+    }
+
+    private func ingested(_ count: Int, outcome: IngestOutcome, context: ChannelHandlerContext) {
+        waitingForRoom = false
+        switch outcome {
+        case .applied(let events): replies += ControlService.setReply(updated: count, events: events) + "\n"
+        case .abandoned: replies += ControlService.errorReply("not applied: rtu104d is stopping") + "\n"
+        }
+        // Called from within `answerLines` when there was room at once; otherwise resume here.
+        if !answering { answerLines(context: context) }
+    }
+
+    private func succeeded() { consecutiveErrors = 0 }
+
+    /// Counts a refused request; a client that sends nothing but bad requests is let go after `errorLimit`.
+    private func failed(context: ChannelHandlerContext) {
+        consecutiveErrors += 1
+        guard errorLimit > 0, consecutiveErrors == errorLimit else { return }
+        logger.warning("control socket client disconnected after \(errorLimit) refused requests in a row",
+                       metadata: ["limit": "\(errorLimit)"])
+        lines.removeAll()
+        send(context: context)
+        context.close(promise: nil)
+    }
+
+    private func setReading(_ wanted: Bool, context: ChannelHandlerContext) {
+        guard wanted != reading else { return }
+        reading = wanted
+        try? context.channel.syncOptions?.setOption(.autoRead, value: wanted)
+        if wanted { context.read() }
+    }
+
+    private func send(context: ChannelHandlerContext) {
+        guard !replies.isEmpty else { return }
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: replies)), promise: nil)
+        replies = ""
+    }
+
+    /// Streams every event to this client; a client that does not keep up loses lines, and is told how many.
+    private func subscribe(channel: Channel) {
+        let dropped = NIOLoopBoundBox(0, eventLoop: channel.eventLoop)
+        let outstation = server.outstationOnLoop
+        watchToken = outstation.observe { event in
+            guard channel.isWritable else {
+                dropped.value += 1
+                return
+            }
+            if dropped.value > 0 {
+                Self.send(#"{"dropped":\#(dropped.value)}"# + "\n", on: channel)
+                dropped.value = 0
+            }
+            Self.send(ControlService.watchLine(event, outstation: outstation) + "\n", on: channel)
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let token = watchToken {
+            server.outstationOnLoop.removeObserver(token)
+            watchToken = nil
+        }
+        context.fireChannelInactive()
+    }
+
+    /// Writes whole lines (each already ends in a newline); nothing for an empty text.
+    private static func send(_ text: String, on channel: Channel) {
+        guard !text.isEmpty else { return }
+        channel.writeAndFlush(channel.allocator.buffer(string: text), promise: nil)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        logger.warning("control socket client closed: \(error)")
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,154 @@
+import IEC104
+import Logging
+import NIOCore
+import Outstation
+
+/// How a producer's batch of updates ended.
+public enum IngestOutcome: Sendable, Equatable {
+    /// Applied to the process image and queued for every station's masters; the number of events it caused.
+    case applied(events: Int)
+    /// Not applied: the daemon is stopping.
+    case abandoned
+}
+
+/// What the runtime reports of its ingestion for status and the log.
+public struct IngestStatistics: Sendable, Equatable {
+    /// Updates waiting for room in the stations' queues now.
+    public var waitingUpdates = 0
+    /// Updates applied since start.
+    public var updatesApplied: UInt64 = 0
+    /// Time producers spent waiting because a station whose master keeps up was full, since start.
+    public var heldNanoseconds: UInt64 = 0
+    /// How often producers started to wait, since start.
+    public var holds: UInt64 = 0
+}
+
+/// The ingestion stage of the event path: producers (control socket, feeders, handlers) → process image →
+/// stations' queues. Each call does a bounded amount of work so that the links keep their turns, and stops
+/// where a station whose master keeps up is full; the producers wait for their answers meanwhile.
+extension OutstationRuntime {
+    /// Updates applied at most per drain; the rest goes on in a later turn of the event loop, after I/O.
+    static let ingestBudget = 4096
+
+    /// Queues validated updates; `completion` runs on the event loop once all of them are applied.
+    func ingest(_ updates: [PointUpdate], completion: @escaping (IngestOutcome) -> Void) {
+        eventLoop.preconditionInEventLoop()
+        guard !ingestStopped else { return completion(.abandoned) }
+        ingestQueue.submit(updates, token: completion)
+        drainIngest()
+    }
+
+    /// Applies what waits while there is room and budget, then sends what it queued for the masters.
+    func drainIngest() {
+        guard !ingestQueue.isEmpty, !draining else { return }
+        draining = true
+        var budget = Self.ingestBudget
+        var applied = 0
+        let wallTime = SystemClock.wallMilliseconds()
+        while !ingestQueue.isEmpty, budget > 0 {
+            let room = outstation.producerRoom(now: SystemClock.monotonicNow())
+            let progress = ingestQueue.drain(into: outstation, room: room, budget: budget, wallTime: wallTime)
+            budget -= progress.applied
+            applied += progress.applied
+            // An answer may let its producer submit again; that goes on in this loop.
+            for finished in progress.finished { finished.token(.applied(events: finished.events)) }
+            if progress.applied == 0, progress.finished.isEmpty {
+                // No room: a station whose master keeps up is full. Send what it has; its acknowledgements
+                // (or its stall deadline) bring the next drain.
+                serviceAll()
+                guard outstation.producerRoom(now: SystemClock.monotonicNow()) > 0 else { break }
+            }
+        }
+        draining = false
+        ingestStatistics.updatesApplied += UInt64(applied)
+        if applied > 0 { serviceAll() }
+        noteHolding(ingestQueue.isEmpty ? nil : budget > 0)
+        if !ingestQueue.isEmpty {
+            if budget <= 0 { continueIngestNextTurn() } else { armStallRecheck() }
+        }
+    }
+
+    /// Runs the next drain after the event loop has served its I/O once more.
+    private func continueIngestNextTurn() {
+        guard !continuationScheduled else { return }
+        continuationScheduled = true
+        let runtime = NIOLoopBound(self, eventLoop: eventLoop)
+        eventLoop.execute {
+            runtime.value.continuationScheduled = false
+            runtime.value.drainIngest()
+        }
+    }
+
+    /// While producers wait for room, a master that stops acknowledging releases them at its stall deadline.
+    private func armStallRecheck() {
+        guard let deadline = outstation.earliestStallDeadline() else { return }
+        if let armed = stallRecheck, armed.deadline <= deadline { return }
+        stallRecheck?.task.cancel()
+        let runtime = NIOLoopBound(self, eventLoop: eventLoop)
+        let task = eventLoop.scheduleTask(deadline: SystemClock.deadline(deadline)) {
+            runtime.value.stallRecheck = nil
+            runtime.value.drainIngest()
+        }
+        stallRecheck = (deadline, task)
+    }
+
+    /// Accounts for the time producers are held back: `held` is true while a full station holds them,
+    /// false while only the budget does, nil when nothing waits.
+    private func noteHolding(_ held: Bool?) {
+        let now = NIODeadline.now()
+        if let since = holdingSince {
+            ingestStatistics.heldNanoseconds += UInt64((now - since).nanoseconds)
+            holdingSince = nil
+        }
+        if held == true {
+            if !wasHolding { ingestStatistics.holds += 1 }
+            holdingSince = now
+        }
+        wasHolding = held == true
+    }
+
+    /// The ingestion figures now, for status.
+    func currentIngestStatistics() -> IngestStatistics {
+        var statistics = ingestStatistics
+        statistics.waitingUpdates = ingestQueue.waitingUpdates
+        if let since = holdingSince { statistics.heldNanoseconds += UInt64((NIODeadline.now() - since).nanoseconds) }
+        return statistics
+    }
+
+    /// Every ``QueueHealthReport/period``, logs which stations lost events and how long producers were held.
+    func startQueueHealthReports() {
+        let runtime = NIOLoopBound(self, eventLoop: eventLoop)
+        let period = TimeAmount.nanoseconds(Int64(QueueHealthReport.period.components.seconds) * 1_000_000_000)
+        queueHealthTask = eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            runtime.value.reportQueueHealth()
+        }
+    }
+
+    private func reportQueueHealth() {
+        let samples = outstation.stations.map { station in
+            QueueHealthReport.StationSample(name: station.name, dropped: station.eventBuffer.droppedCount,
+                                            buffered: station.eventBuffer.count, capacity: station.eventBuffer.capacity,
+                                            overflowPolicy: station.eventBuffer.overflowPolicy.rawValue,
+                                            masterInDataTransfer: station.activeConnection != nil)
+        }
+        let statistics = currentIngestStatistics()
+        for line in queueHealth.endPeriod(stations: samples, heldNanoseconds: statistics.heldNanoseconds,
+                                          updatesApplied: statistics.updatesApplied) {
+            let metadata = line.metadata.mapValues { Logger.MetadataValue.string($0) }
+            switch line.level {
+            case .notice: logger.notice("\(line.text)", metadata: metadata)
+            case .warning: logger.warning("\(line.text)", metadata: metadata)
+            }
+        }
+    }
+
+    /// At shutdown: no more updates are taken, and those waiting are answered as not applied.
+    func stopIngesting() {
+        queueHealthTask?.cancel()
+        queueHealthTask = nil
+        ingestStopped = true
+        stallRecheck?.task.cancel()
+        stallRecheck = nil
+        for waiting in ingestQueue.removeAll() { waiting(.abandoned) }
+    }
+}
