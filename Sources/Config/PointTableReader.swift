@@ -21,7 +21,7 @@ struct PointTableReader {
 
     static let commonKeys = ["ca", "ioa", "name", "comment"]
     static let monitorKeys = ["type", "value", "quality", "time_tag", "groups", "counter_group", "deadband",
-                              "cyclic", "background", "transient", "retain"]
+                              "cyclic", "background", "transient", "retain", "priority"]
     static let commandKeys = ["command", "time_tag", "sbo", "feedback", "actterm", "handler", "timeout"]
 
     static let pointKinds: [(String, PointKind)] = PointKind.allCases.map { ($0.rawValue, $0) }
@@ -177,6 +177,7 @@ struct PointTableReader {
         let background = fields.duration("background")
         let transient = fields.bool("transient")
         let retain = fields.bool("retain")
+        let priority = fields.keyword("priority", EventPriority.allCases.map { ($0.rawValue, $0) })
         let valueNode = fields.value("value")
         fields.reportUnknownKeys(known: Self.commonKeys + Self.monitorKeys, elsewhere: Self.commandOnly)
 
@@ -229,7 +230,7 @@ struct PointTableReader {
             address: address, name: name, kind: kind, initialValue: value, initialQuality: quality,
             timeTaggedEvents: timeTag, groups: InterrogationGroups(groups: groups),
             counterGroup: kind == .counter ? counterGroup : nil, deadband: kind.isMeasurement ? deadband : nil,
-            periodic: kind == .counter ? nil : periodic, retain: retain ?? false)
+            periodic: kind == .counter ? nil : periodic, retain: retain ?? false, priority: priority)
         return LocatedMonitor(definition: definition, location: fields.location)
     }
 

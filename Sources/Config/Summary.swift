@@ -47,6 +47,8 @@ public func renderSummary(_ config: DaemonConfiguration) -> String {
     trait("cyclic", monitors.filter { if case .cyclic? = $0.periodic { true } else { false } }.count)
     trait("background", monitors.filter { if case .background? = $0.periodic { true } else { false } }.count)
     trait("in counter groups", monitors.filter { $0.counterGroup != nil }.count)
+    trait("priority raised", monitors.filter { $0.priority > $0.kind.defaultEventPriority }.count)
+    trait("priority lowered", monitors.filter { $0.priority < $0.kind.defaultEventPriority }.count)
     let groups = Set(monitors.flatMap(\.groups.groups)).sorted()
     if !traits.isEmpty { lines.append("           " + traits.joined(separator: ", ")) }
     if !groups.isEmpty { lines.append("           interrogation groups used: " + groups.map(String.init).joined(separator: ", ")) }

@@ -151,6 +151,9 @@ public enum ControlService {
                 return described
             },
             "buffered_events": station.eventBuffer.count,
+            "buffered_events_by_priority": Dictionary(uniqueKeysWithValues: EventPriority.allCases.map {
+                ($0.rawValue, station.eventBuffer.count(of: $0))
+            }),
             "buffer_capacity": station.eventBuffer.capacity,
             "dropped_events": Int(station.eventBuffer.droppedCount),
             "events_sent": Int(statistics.eventsSent),

@@ -1,8 +1,13 @@
 /// A station's bounded queue of events awaiting transmission, kept while no master is connected.
+///
+/// One first-in first-out queue per ``EventPriority`` class, sharing the capacity: the oldest event of the
+/// highest non-empty class goes out first, so a status change overtakes a backlog of measured values
+/// while each point's events keep their order (a point always has one class).
 public struct EventBuffer: Sendable {
     public let capacity: Int
     public let overflowPolicy: EventOverflowPolicy
-    private var events = RingBuffer<PointEvent>(initialCapacity: 64)
+    /// Indexed by ``EventPriority/queueIndex``, highest class first.
+    private var queues: [RingBuffer<PointEvent>] = EventPriority.allCases.map { _ in RingBuffer(initialCapacity: 16) }
     /// Events given up because the buffer was full, since the station was made.
     public private(set) var droppedCount: UInt64 = 0
 
@@ -11,39 +16,66 @@ public struct EventBuffer: Sendable {
         self.overflowPolicy = overflowPolicy
     }
 
-    public var count: Int { events.count }
-    public var isEmpty: Bool { events.isEmpty }
-    var first: PointEvent? { events.first }
+    public var count: Int { queues.reduce(0) { $0 + $1.count } }
+    public var isEmpty: Bool { queues.allSatisfy(\.isEmpty) }
 
-    /// Adds an event; returns false when the overflow policy dropped one (the oldest or this one).
+    /// The events of one class waiting.
+    public func count(of priority: EventPriority) -> Int { queues[priority.queueIndex].count }
+
+    /// The next event to send: the oldest of the highest class that has any.
+    var first: PointEvent? {
+        for index in queues.indices where !queues[index].isEmpty { return queues[index].first }
+        return nil
+    }
+
+    /// Adds an event; returns false when the overflow policy dropped one (a queued one or this one).
+    ///
+    /// A full buffer never gives up an event for one of a lower class. `drop-oldest` drops the oldest
+    /// event of the lowest queued class unless that class is above the new event's, in which case the
+    /// new event is dropped. `drop-newest` drops the new event unless a class below its own is queued;
+    /// then the newest event of the lowest class goes and the new one is kept.
     @discardableResult
     public mutating func append(_ event: PointEvent) -> Bool {
-        guard events.count >= capacity else {
-            events.append(event)
+        let incoming = event.priority.queueIndex
+        guard count >= capacity else {
+            queues[incoming].append(event)
             return true
         }
         droppedCount += 1
+        // The buffer is full and capacity is at least 1, so some class is queued.
+        let lowest = queues.lastIndex { !$0.isEmpty } ?? incoming
         switch overflowPolicy {
         case .dropOldest:
-            events.removeFirst()
-            events.append(event)
+            guard lowest >= incoming else { return false }
+            queues[lowest].removeFirst()
         case .dropNewest:
-            break
+            guard lowest > incoming else { return false }
+            queues[lowest].removeLast()
         }
+        queues[incoming].append(event)
         return false
     }
 
     @discardableResult
-    mutating func removeFirst() -> PointEvent? { events.removeFirst() }
+    mutating func removeFirst() -> PointEvent? {
+        for index in queues.indices where !queues[index].isEmpty { return queues[index].removeFirst() }
+        return nil
+    }
 
-    mutating func removeAll() { events.removeAll() }
+    mutating func removeAll() {
+        for index in queues.indices { queues[index].removeAll() }
+    }
 
-    /// Rewrites every buffered event in order; nil drops it (without counting it as overflow).
+    /// Rewrites every buffered event, keeping the order within each class; nil drops it (without counting
+    /// it as overflow). An event may change class (its point's priority changed on reload): a point's
+    /// events all move together, so they stay in order.
     mutating func remap(_ transform: (PointEvent) -> PointEvent?) {
-        var kept = RingBuffer<PointEvent>(initialCapacity: max(events.count, 1))
-        while let event = events.removeFirst() {
-            if let moved = transform(event) { kept.append(moved) }
+        var kept = queues.map { RingBuffer<PointEvent>(initialCapacity: max($0.count, 1)) }
+        for index in queues.indices {
+            while let event = queues[index].removeFirst() {
+                if let moved = transform(event) { kept[moved.priority.queueIndex].append(moved) }
+            }
         }
-        events = kept
+        queues = kept
     }
 }

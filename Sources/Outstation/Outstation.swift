@@ -186,7 +186,8 @@ public final class Outstation {
         (stationsByName, stationsByCommonAddress) = Self.index(next)
         for index in added {
             let state = newImage[index]
-            fanOut(PointEvent(pointIndex: index, value: state.value, quality: state.quality, time: wallTime, cause: .spontaneous),
+            fanOut(PointEvent(pointIndex: index, value: state.value, quality: state.quality, time: wallTime, cause: .spontaneous,
+                              priority: state.definition.priority),
                    skipping: nil)
         }
         return report

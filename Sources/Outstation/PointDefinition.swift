@@ -88,11 +88,14 @@ public struct MonitorPointDefinition: Hashable, Sendable {
     public var periodic: PeriodicTransmission?
     /// Keep the last value across restarts (integrated totals always are).
     public var retain: Bool
+    /// Whether the point's events overtake others in a backed-up event buffer.
+    public var priority: EventPriority
 
+    /// `priority` nil takes the kind's default (``PointKind/defaultEventPriority``).
     public init(address: PointAddress, name: String = "", kind: PointKind, initialValue: PointValue? = nil,
                 initialQuality: QualityDescriptor = [], timeTaggedEvents: Bool = false,
                 groups: InterrogationGroups = [], counterGroup: Int? = nil, deadband: Deadband? = nil,
-                periodic: PeriodicTransmission? = nil, retain: Bool = false) {
+                periodic: PeriodicTransmission? = nil, retain: Bool = false, priority: EventPriority? = nil) {
         self.address = address
         self.name = name
         self.kind = kind
@@ -104,6 +107,7 @@ public struct MonitorPointDefinition: Hashable, Sendable {
         self.deadband = deadband
         self.periodic = periodic
         self.retain = retain
+        self.priority = priority ?? kind.defaultEventPriority
     }
 
     /// Whether the point's value is written to the state file.

@@ -50,6 +50,19 @@ public struct PointEvent: Sendable {
     public var quality: QualityDescriptor
     public var time: Int64
     public var cause: Cause
+    /// The point's class, carried so that queueing an event needs no look-up in the process image.
+    public var priority: EventPriority
+
+    /// `priority` nil takes the default of the value's kind.
+    init(pointIndex: Int32, value: PointValue, quality: QualityDescriptor, time: Int64, cause: Cause,
+         priority: EventPriority? = nil) {
+        self.pointIndex = pointIndex
+        self.value = value
+        self.quality = quality
+        self.time = time
+        self.cause = cause
+        self.priority = priority ?? value.kind.defaultEventPriority
+    }
 }
 
 /// All points of the outstation, keyed by common address and information object address.
@@ -145,7 +158,8 @@ public final class ProcessImage {
             return nil
         }
         points[slot].reportedValue = numeric
-        return PointEvent(pointIndex: index, value: update.value, quality: update.quality, time: time, cause: cause)
+        return PointEvent(pointIndex: index, value: update.value, quality: update.quality, time: time, cause: cause,
+                          priority: definition.priority)
     }
 
     /// Counter interrogation with a freeze qualifier: freezes (and resets) the counters of the scope.

@@ -37,6 +37,16 @@ struct RingBuffer<Element> {
         return element
     }
 
+    @discardableResult
+    mutating func removeLast() -> Element? {
+        guard count > 0 else { return nil }
+        let slot = (head + count - 1) % storage.count
+        let element = storage[slot]
+        storage[slot] = nil
+        count -= 1
+        return element
+    }
+
     mutating func removeAll() {
         while removeFirst() != nil {}
         head = 0

@@ -309,6 +309,7 @@ public final class Station {
             indexMap[event.pointIndex].map { index in
                 var moved = event
                 moved.pointIndex = index
+                moved.priority = newImage[index].definition.priority
                 return moved
             }
         }
@@ -324,6 +325,7 @@ public final class Station {
                   configuration.commonAddresses.contains(image[index].definition.address.commonAddress) else { return nil }
             var moved = event
             moved.pointIndex = index
+            moved.priority = image[index].definition.priority
             return moved
         }
         while let event = events.removeFirst() { eventBuffer.append(event) }

@@ -64,8 +64,10 @@ struct SpontaneousEventTests {
     }
 
     @Test func eventsOfOneTypeArePackedIntoOneASDU() throws {
+        // One priority class for all, so that only packing decides the order.
         let points: [MonitorPointDefinition] = (1...5).map { .point(UInt32($0), .float) }
-            + [.point(20, .single), .point(21, .single, timeTagged: true), .point(22, .single)]
+            + [.point(20, .single, priority: .normal), .point(21, .single, timeTagged: true, priority: .normal),
+               .point(22, .single, priority: .normal)]
         let (harness, id) = try started(points)
         let updates = (1...5).map { update(UInt32($0), .float(Float($0))) }
             + [update(20, .single(true)), update(21, .single(true)), update(22, .single(true)), update(3, .float(33))]
@@ -183,7 +185,8 @@ struct EventBufferScenarioTests {
             .map { try ASDU(decoding: $0.asdu) }
         #expect(asdus.first?.typeID == .M_EI_NA_1)
         let values = asdus.dropFirst().flatMap(\.objects).map(\.element)
-        #expect(values == [.float(1, []), .singlePoint(SinglePointInformation(isOn: true)), .float(2, []), .float(3, [])])
+        // The status point first (event priority), the measured values in order.
+        #expect(values == [.singlePoint(SinglePointInformation(isOn: true)), .float(1, []), .float(2, []), .float(3, [])])
         #expect(harness.station().eventBuffer.isEmpty)
     }
 

@@ -278,11 +278,12 @@ final class Harness {
 extension MonitorPointDefinition {
     static func point(_ ioa: UInt32, _ kind: PointKind, ca: UInt16 = 47, value: PointValue? = nil,
                       timeTagged: Bool = false, groups: [Int] = [], counterGroup: Int? = nil,
-                      deadband: Deadband? = nil, periodic: PeriodicTransmission? = nil) -> MonitorPointDefinition {
+                      deadband: Deadband? = nil, periodic: PeriodicTransmission? = nil,
+                      priority: EventPriority? = nil) -> MonitorPointDefinition {
         MonitorPointDefinition(address: PointAddress(commonAddress: ca, objectAddress: ioa), kind: kind,
                                initialValue: value, timeTaggedEvents: timeTagged,
                                groups: InterrogationGroups(groups: groups), counterGroup: counterGroup,
-                               deadband: deadband, periodic: periodic)
+                               deadband: deadband, periodic: periodic, priority: priority)
     }
 }
 

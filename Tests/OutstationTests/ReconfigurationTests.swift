@@ -32,9 +32,10 @@ struct ReconfigurationTests {
         // The old value survives, and the new point is reported spontaneously.
         #expect(harness.outstation.image.state(at: address(2))?.value == .float(42))
         let received = try harness.exchange(on: id)
-        #expect(received.map(\.typeID) == [.M_ME_NC_1, .M_DP_NA_1])
+        // The new double point overtakes the buffered float (event priority).
+        #expect(received.map(\.typeID) == [.M_DP_NA_1, .M_ME_NC_1])
         #expect(received.allSatisfy { $0.cause.cause == .spontaneous })
-        #expect(received.last?.objects.first?.address == 4)
+        #expect(received.first?.objects.first?.address == 4)
     }
 
     @Test func removedPointsLeaveTheBufferAndKindChangesStartFresh() throws {

@@ -37,8 +37,10 @@ struct RedundancyTests {
     }
 
     @Test func acknowledgedEventsAreNotSentAgain() throws {
-        // 20 events that cannot share an ASDU (alternating types): 12 fill the window.
-        let points: [MonitorPointDefinition] = (UInt32(1)...20).map { $0 % 2 == 0 ? .point($0, .single) : .point($0, .float) }
+        // 20 events that cannot share an ASDU (alternating types, one priority class): 12 fill the window.
+        let points: [MonitorPointDefinition] = (UInt32(1)...20).map {
+            $0 % 2 == 0 ? .point($0, .single, priority: .normal) : .point($0, .float)
+        }
         let harness = Harness(points: points)
         let old = harness.connect().id
         try harness.startDataTransfer(on: old)
