@@ -74,8 +74,8 @@ public final class Outstation {
     }
 
     /// The earliest moment a station that holds producers back would stop doing so for want of acknowledgements.
-    public func earliestStallDeadline() -> LinkInstant? {
-        stations.compactMap { $0.stallDeadline() }.min()
+    public func earliestStallDeadline(now: LinkInstant) -> LinkInstant? {
+        stations.compactMap { $0.stallDeadline(now: now) }.min()
     }
 
     /// Checks that every update names a monitor point of its kind; nothing is applied.

@@ -23,9 +23,11 @@ extension Station {
         return max(0, min(eventBuffer.capacity, Self.producerHoldLimit) - eventBuffer.count)
     }
 
-    /// When a master that holds producers back now would count as stalled, if it does not acknowledge.
-    public func stallDeadline() -> LinkInstant? {
-        guard configuration.backpressure, let link = activeLinkProgress, link.started else { return nil }
-        return link.oldestUnacknowledgedSentAt.map { $0 + Self.stallLimit }
+    /// When this station, holding producers back now, would stop doing so if its master does not acknowledge;
+    /// nil when it holds nobody back (a master that has stalled already has no deadline left).
+    public func stallDeadline(now: LinkInstant) -> LinkInstant? {
+        guard configuration.backpressure, let link = activeLinkProgress, link.started,
+              let deadline = link.oldestUnacknowledgedSentAt.map({ $0 + Self.stallLimit }), now < deadline else { return nil }
+        return deadline
     }
 }

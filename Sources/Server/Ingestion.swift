@@ -81,7 +81,7 @@ extension OutstationRuntime {
 
     /// While producers wait for room, a master that stops acknowledging releases them at its stall deadline.
     private func armStallRecheck() {
-        guard let deadline = outstation.earliestStallDeadline() else { return }
+        guard let deadline = outstation.earliestStallDeadline(now: SystemClock.monotonicNow()) else { return }
         if let armed = stallRecheck, armed.deadline <= deadline { return }
         stallRecheck?.task.cancel()
         let runtime = NIOLoopBound(self, eventLoop: eventLoop)

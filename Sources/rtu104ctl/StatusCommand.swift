@@ -18,6 +18,7 @@ struct StatusCommand: ParsableCommand {
         try runControlRequest(options, ["op": "status"]) { reply in
             (reply["stations"] as? [[String: Any]] ?? []).map(Self.describe).joined()
                 + (reply["listeners"] as? [[String: Any]] ?? []).map(Self.describeListener).joined()
+                + ((reply["ingest"] as? [String: Any]).map(Self.describeIngest) ?? "")
         }
     }
 
@@ -49,6 +50,19 @@ struct StatusCommand: ParsableCommand {
         }
         if !policy.isEmpty { text += "  \(policy.joined(separator: ", "))\n" }
         return text
+    }
+
+    /// `updates applied 1250000  waiting 0  producers held 3 times, 1.25 s in all`.
+    static func describeIngest(_ ingest: [String: Any]) -> String {
+        let applied = ingest["updates_applied"] as? Int ?? 0
+        let waiting = ingest["waiting_updates"] as? Int ?? 0
+        let holds = ingest["holds"] as? Int ?? 0
+        let held = ingest["held_seconds"] as? Double ?? 0
+        var text = "updates applied \(applied)  waiting \(waiting)"
+        if holds > 0 {
+            text += "  producers held \(holds) time\(holds == 1 ? "" : "s"), \(held) s in all"
+        }
+        return text + "\n"
     }
 
     /// "90s", "30min", "1h", "7d", "1.5s".

@@ -67,12 +67,14 @@ struct BackpressureTests {
         harness.flush()  // fills the k window; the master does not acknowledge
         let room = try #require(harness.station().producerRoom(now: harness.now))
         #expect(room == Station.producerHoldLimit - harness.station().eventBuffer.count)
-        #expect(harness.outstation.earliestStallDeadline() != nil)
+        #expect(harness.outstation.earliestStallDeadline(now: harness.now) != nil)
         harness.advance(by: .milliseconds(999), runTimers: false)
         #expect(harness.station().producerRoom(now: harness.now) != nil)
         harness.advance(by: .milliseconds(1), runTimers: false)
         #expect(harness.station().producerRoom(now: harness.now) == nil)
         #expect(harness.outstation.producerRoom(now: harness.now) == Int.max)
+        // A stalled master has no deadline left: nothing to wait for.
+        #expect(harness.outstation.earliestStallDeadline(now: harness.now) == nil)
     }
 
     /// The queue applies in arrival order, stops at the room, resumes a batch where it stopped, and

@@ -60,6 +60,14 @@ struct StatusListenerTests {
             """)
     }
 
+    @Test func ingestFigures() {
+        #expect(StatusCommand.describeIngest(["updates_applied": 1_250_000, "waiting_updates": 0, "holds": 0,
+                                              "held_seconds": 0.0]) == "updates applied 1250000  waiting 0\n")
+        #expect(StatusCommand.describeIngest(["updates_applied": 9000, "waiting_updates": 250, "holds": 3,
+                                              "held_seconds": 1.25])
+                == "updates applied 9000  waiting 250  producers held 3 times, 1.25 s in all\n")
+    }
+
     @Test("durations", arguments: [(90.0, "90s"), (1800, "30min"), (3600, "1h"), (5400, "90min"), (604_800, "7d"), (1.5, "1.5s")])
     func durations(seconds: Double, text: String) {
         #expect(StatusCommand.shortDuration(seconds: seconds) == text)
