@@ -39,7 +39,7 @@ public enum ControlService {
     public static func answer(_ line: String, outstation: Outstation, wallTime: Int64,
                               status: () -> StatusInputs = { StatusInputs() }) -> Answer {
         let image = outstation.image
-        let parsed = ControlRequestParser.parse(line, kindOf: { image.state(at: $0)?.definition.kind })
+        let parsed = ControlRequestParser.parse(line, kindOf: { image.kind(at: $0) })
         switch parsed {
         case .failure(let problem):
             return .error(errorReply(problem.message))

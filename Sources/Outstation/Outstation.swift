@@ -81,9 +81,9 @@ public final class Outstation {
     /// Checks that every update names a monitor point of its kind; nothing is applied.
     public func validate(_ updates: [PointUpdate]) throws(PointUpdateError) {
         for update in updates {
-            guard let state = image.state(at: update.address) else { throw .unknownPoint(update.address) }
-            guard state.definition.kind == update.value.kind else {
-                throw .kindMismatch(update.address, expected: state.definition.kind, found: update.value.kind)
+            guard let kind = image.kind(at: update.address) else { throw .unknownPoint(update.address) }
+            guard kind == update.value.kind else {
+                throw .kindMismatch(update.address, expected: kind, found: update.value.kind)
             }
         }
     }

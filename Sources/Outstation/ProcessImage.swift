@@ -121,6 +121,12 @@ public final class ProcessImage {
         indexByAddress[address].map { points[Int($0)] }
     }
 
+    /// The kind of the monitor point at `address`, without copying its state (the hot path of every update).
+    public func kind(at address: PointAddress) -> PointKind? {
+        guard let index = indexByAddress[address] else { return nil }
+        return points[Int(index)].definition.kind
+    }
+
     /// The points a (group) interrogation of `commonAddress` reports, in IOA order.
     func interrogationPoints(commonAddress: UInt16, group: Int?) -> [Int32] {
         guard let group else { return interrogationScope[commonAddress] ?? [] }
@@ -142,24 +148,27 @@ public final class ProcessImage {
 
     func apply(_ update: PointUpdate, at index: Int32, now: Int64, cause: Cause) throws(PointUpdateError) -> PointEvent? {
         let slot = Int(index)
-        let definition = points[slot].definition
-        guard update.value.kind == definition.kind else {
-            throw .kindMismatch(update.address, expected: definition.kind, found: update.value.kind)
+        // Only the few hot fields are read: copying the whole state (names, groups) per update cost a
+        // retain/release of each of its strings and arrays.
+        let kind = points[slot].definition.kind
+        guard update.value.kind == kind else {
+            throw .kindMismatch(update.address, expected: kind, found: update.value.kind)
         }
-        let previous = points[slot]
+        let previousValue = points[slot].value
+        let previousQuality = points[slot].quality
         let time = update.time ?? now
         points[slot].value = update.value
         points[slot].quality = update.quality
         points[slot].changedAt = time
-        guard update.value != previous.value || update.quality != previous.quality else { return nil }
+        guard update.value != previousValue || update.quality != previousQuality else { return nil }
         let numeric = update.value.numericValue
-        if update.quality == previous.quality, let deadband = definition.deadband,
-           !deadband.isExceeded(from: previous.reportedValue, to: numeric) {
+        if update.quality == previousQuality, let deadband = points[slot].definition.deadband,
+           !deadband.isExceeded(from: points[slot].reportedValue, to: numeric) {
             return nil
         }
         points[slot].reportedValue = numeric
         return PointEvent(pointIndex: index, value: update.value, quality: update.quality, time: time, cause: cause,
-                          priority: definition.priority)
+                          priority: points[slot].definition.priority)
     }
 
     /// Counter interrogation with a freeze qualifier: freezes (and resets) the counters of the scope.
