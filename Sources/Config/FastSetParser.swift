@@ -486,9 +486,10 @@ struct FastSetParser {
         let integerStart = position
         var magnitude = 0
         while current &- UInt8(ascii: "0") < 10 {
-            // 16 digits would not stay exact; the count below sends such numbers elsewhere.
-            if position - integerStart < 15 { magnitude = magnitude * 10 + Int(current &- UInt8(ascii: "0")) }
-            position += 1
+            // 16 digits would not stay exact; the count below sends such numbers elsewhere. Up to 15 digits cannot
+            // overflow, so wrapping arithmetic spares the hottest loop its overflow checks.
+            if position &- integerStart < 15 { magnitude = magnitude &* 10 &+ Int(current &- UInt8(ascii: "0")) }
+            position &+= 1
         }
         let integerDigits = position - integerStart
         guard integerDigits > 0, integerDigits == 1 || base[integerStart] != UInt8(ascii: "0") else { return nil }
