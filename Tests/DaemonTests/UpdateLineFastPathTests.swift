@@ -90,11 +90,12 @@ private struct SplitMix {
         let ioa = int(1..<5)
         let values = [["true", "false", "1", "0", #""on""#, #""OFF""#, "2"],
                       [#""on""#, #""intermediate""#, "0", "3", "4", "true"],
-                      ["231.5", "0.1", "-0", "123456", "1e39", "1e-50", "12345678901234567", #""1.5""#, "0.30000000000000004"],
+                      ["231.5", "0.1", "-0", "-0.0", "123456", "1E+2", "-1.5e-7", "0e0", "1e39", "1e-50", "12345678901234567", #""1.5""#,
+                       "0.30000000000000004"],
                       ["1", "null"]][ioa - 1]
         var members = [chance(50) ? "\"point\":\"47:\(ioa)\"" : "\"ca\":47,\"ioa\":\(ioa)", "\"value\":" + pick(values)]
         if chance(20) { members.append("\"quality\":" + pick([#"["invalid"]"#, #""blocked""#, "null", #"["Invalid"]"#, #"["overflow"]"#])) }
-        if chance(30) { members.append("\"time\":" + pick(["1764860000123", "5", "1764860000123.5"])) }
+        if chance(30) { members.append("\"time\":" + pick(["1764860000123", "5", "1764860000123.5", "1.764860000123E12"])) }
         if chance(3) { members.append(pick([#""op":"set""#, #""id":1"#, #""extra":1"#])) }
         members.shuffle(using: &self)
         return "{" + members.map { space() + $0 + space() }.joined(separator: ",") + "}"
