@@ -1,5 +1,5 @@
 // swift-tools-version: 6.2
-// Codec benchmarks with ordo-one/benchmark. A package of its own so that `swift test` of the
+// Codec and control-request benchmarks with ordo-one/benchmark. A package of its own so that `swift test` of the
 // main package never builds them. Run with `Benchmarks/run` (or `make bench`).
 import PackageDescription
 
@@ -19,6 +19,17 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/CodecBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // The control socket's set parser (issue 12): located parser against the fast path.
+        .executableTarget(
+            name: "ControlBenchmarks",
+            dependencies: [
+                .product(name: "Config", package: "rtu104d"),
+                .product(name: "Outstation", package: "rtu104d"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/ControlBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]

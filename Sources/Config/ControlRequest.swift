@@ -33,6 +33,15 @@ public enum ControlRequestParser {
 
     /// Parses one line; `kindOf` names the kind of each monitor point (nil: no such point).
     public static func parse(_ line: String, kindOf: (PointAddress) -> PointKind?) -> Result<ControlRequest, ControlRequestError> {
+        // Feeders send plain `set` lines at high rates (issue 12); the fast path takes those, and everything else,
+        // errors included, is read by the located parser so that each message stays as precise as it was.
+        if let updates = parseSetFast(line, form: .controlRequest, kindOf: kindOf) { return .success(.set(updates)) }
+        return parseLocated(line, kindOf: kindOf)
+    }
+
+    /// The located parser alone: a JSON tree with the place of every value, then the request rules. Every line the
+    /// fast path declines comes here; tests and the fuzzer compare the two.
+    public static func parseLocated(_ line: String, kindOf: (PointAddress) -> PointKind?) -> Result<ControlRequest, ControlRequestError> {
         guard line.utf8.count <= maximumLineLength else {
             return .failure(ControlRequestError("request longer than \(maximumLineLength) bytes"))
         }

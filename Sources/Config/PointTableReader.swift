@@ -315,6 +315,8 @@ struct PointTableReader {
         return .success(percent ? .percent(amount) : .absolute(amount))
     }
 
+    // FastSetParser.value converts JSON numbers by these rules without a ConfigValue; change both together
+    // (FastSetParserTests and FuzzControl compare them).
     static func parseValue(_ value: ConfigValue, kind: PointKind, transient: Bool) -> Result<PointValue, ValueError> {
         switch kind {
         case .single:

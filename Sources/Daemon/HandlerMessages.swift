@@ -128,11 +128,21 @@ public struct UpdateParser: Sendable {
     /// A line that is one JSON object: a point (`{"point":"47:3201","value":231.5}`) or a whole
     /// `{"op":"set","points":[…]}`. Returns nil for a line that is not a JSON object (free text).
     public func parseLine(_ line: String) -> Result<[PointUpdate], UpdateLineError>? {
+        // Feeder lines come at high rates (issue 12): a plain set request or point is read once, by the fast path.
+        if let updates = ControlRequestParser.parseSetFast(line, form: .updateLine, kindOf: { kinds[$0] }) {
+            return .success(updates)
+        }
+        return parseLineLocated(line)
+    }
+
+    /// Every line the fast path declines: free text, errors, unusual JSON. Foundation decides what is a JSON object
+    /// and the located parser reads it, as before the fast path, so the messages stay the same.
+    func parseLineLocated(_ line: String) -> Result<[PointUpdate], UpdateLineError>? {
         let trimmed = line.trimmingCharacters(in: .whitespaces)
         guard trimmed.hasPrefix("{"), let data = trimmed.data(using: .utf8),
               let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
         // The text is exactly one JSON object, so it can stand as the one element of a set request.
-        return parseRequest(object["op"] == nil ? #"{"op":"set","points":["# + trimmed + "]}" : trimmed)
+        return parseRequest(object["op"] == nil ? #"{"op":"set","points":["# + trimmed + "]}" : trimmed, located: true)
     }
 
     /// The `updates` list of a persistent handler's reply.
@@ -146,8 +156,11 @@ public struct UpdateParser: Sendable {
         return parseRequest(text)
     }
 
-    private func parseRequest(_ text: String) -> Result<[PointUpdate], UpdateLineError> {
-        switch ControlRequestParser.parse(text, kindOf: { kinds[$0] }) {
+    private func parseRequest(_ text: String, located: Bool = false) -> Result<[PointUpdate], UpdateLineError> {
+        // A line the fast path has declined once is not offered to it again.
+        let result = located ? ControlRequestParser.parseLocated(text, kindOf: { kinds[$0] })
+                             : ControlRequestParser.parse(text, kindOf: { kinds[$0] })
+        switch result {
         case .success(.set(let updates)): return .success(updates)
         case .success: return .failure(UpdateLineError(message: "only \"op\":\"set\" sets points"))
         case .failure(let problem): return .failure(UpdateLineError(message: problem.message))
