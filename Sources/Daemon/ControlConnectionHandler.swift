@@ -138,8 +138,10 @@ final class ControlConnectionHandler: ChannelInboundHandler {
 
     private func send(context: ChannelHandlerContext) {
         guard !replies.isEmpty else { return }
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: replies)), promise: nil)
+        // Taken before writing: the write can change writability, which re-enters `answerLines` and this.
+        let text = replies
         replies = ""
+        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text)), promise: nil)
     }
 
     /// Streams every event to this client; a client that does not keep up loses lines, and is told how many.

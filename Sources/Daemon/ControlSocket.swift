@@ -3,6 +3,7 @@ public import Logging
 import NIOCore
 import NIOExtras
 import NIOPosix
+import Synchronization
 public import Server
 
 /// The local control socket: a Unix stream socket taking newline-delimited JSON requests.
@@ -11,8 +12,8 @@ public final class ControlSocket: Sendable {
     public let path: String
 
     /// Binds `path` (replacing a stale socket file) with file mode `mode`.
-    /// A client whose requests fail `errorLimit` times in a row is disconnected (0: never).
-    public static func bind(path: String, mode: UInt32, group: String?, errorLimit: Int, server: OutstationServer,
+    /// A client whose requests fail `settings.errorLimit` times in a row is disconnected (0: never).
+    public static func bind(path: String, mode: UInt32, group: String?, settings: ControlSocketSettings, server: OutstationServer,
                             reloader: Reloader, logger: Logger) async throws -> ControlSocket {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                 withIntermediateDirectories: true)
@@ -21,7 +22,7 @@ public final class ControlSocket: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(LineBasedFrameDecoder(), maximumBufferSize: ControlSocketLimits.maximumLine))
-                    try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(server: server, reloader: reloader, errorLimit: errorLimit,
+                    try channel.pipeline.syncOperations.addHandler(ControlConnectionHandler(server: server, reloader: reloader, errorLimit: settings.errorLimit,
                                                                                   logger: logger))
                 }
             }
@@ -53,6 +54,19 @@ public final class ControlSocket: Sendable {
     public func close() async {
         try? await channel.close()
         unlink(path)
+    }
+}
+
+/// The control socket's settings that a reload may change; a client gets those in force when it connects.
+public final class ControlSocketSettings: Sendable {
+    private let limit: Mutex<Int>
+
+    public init(errorLimit: Int) { limit = Mutex(errorLimit) }
+
+    /// Refused requests in a row after which a client is disconnected (0: never).
+    public var errorLimit: Int {
+        get { limit.withLock { $0 } }
+        set { limit.withLock { $0 = newValue } }
     }
 }
 

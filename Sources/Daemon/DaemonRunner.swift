@@ -47,14 +47,15 @@ public enum DaemonRunner {
             try? await group.shutdownGracefully()
             throw error
         }
+        let controlSettings = ControlSocketSettings(errorLimit: configuration.daemon.controlErrorLimit)
         let reloader = Reloader(configuration: configuration, overrides: overrides, server: server, processes: processes,
-                                logger: logger)
+                                controlSettings: controlSettings, logger: logger)
         let control: ControlSocket
         do {
             control = try await ControlSocket.bind(path: configuration.daemon.controlSocket,
                                                    mode: configuration.daemon.controlSocketMode,
                                                    group: configuration.daemon.controlSocketGroup,
-                                                   errorLimit: configuration.daemon.controlErrorLimit, server: server,
+                                                   settings: controlSettings, server: server,
                                                    reloader: reloader, logger: logger)
         } catch {
             try? await server.stop().get()

@@ -16,17 +16,19 @@ public actor Reloader {
     private let overrides: DaemonOverrides
     private let server: OutstationServer
     private let processes: HostProcesses?
+    private let controlSettings: ControlSocketSettings?
     private let logger: Logger
     public private(set) var configuration: DaemonConfiguration
     public private(set) var lastOutcome: ReloadResult?
     private var systemd: SystemdSupervision?
 
     public init(configuration: DaemonConfiguration, overrides: DaemonOverrides, server: OutstationServer,
-                processes: HostProcesses? = nil, logger: Logger) {
+                processes: HostProcesses? = nil, controlSettings: ControlSocketSettings? = nil, logger: Logger) {
         self.configPath = configuration.configPath
         self.overrides = overrides
         self.server = server
         self.processes = processes
+        self.controlSettings = controlSettings
         self.logger = logger
         self.configuration = configuration
     }
@@ -54,6 +56,7 @@ public actor Reloader {
                 let report = try await server.reload(listeners: listeners,
                                                      points: loaded.points, stations: loaded.stations).get()
                 configuration = loaded
+                controlSettings?.errorLimit = loaded.daemon.controlErrorLimit
                 let restarted = processes?.reconfigure(loaded) ?? false
                 outcome = ReloadResult(succeeded: true, message: "configuration reloaded: \(report.summary)"
                                        + (restarted ? "; handlers and feeders restarted" : ""))

@@ -281,3 +281,51 @@ def test_a_breaker_change_overtakes_queued_measured_values(daemon):
         master.ack()
         nxt = master.next_asdu(3.0)
         assert (nxt.type_id, nxt.cause, [o.ioa for o in nxt.objects]) == (iec104.M_SP_NA_1, iec104.COT_SPONTANEOUS, [1001]), nxt
+
+
+def test_with_no_error_limit_every_malformed_line_gets_its_error(daemon):
+    """After a reload sets control_error_limit = 0, a client writing 4 MB of malformed lines (reading its
+    replies as it goes) gets exactly one error reply per line and is never disconnected; GIs complete
+    throughout, and the event loop is never stalled for long."""
+    text = daemon.config_path.read_text()
+    daemon.config_path.write_text(text.replace("control_error_limit = 100", "control_error_limit = 0"))
+    try:
+        with Control(daemon.control_socket) as control:
+            assert control.request({"op": "reload"})["ok"]
+        line = b'{"op":"set","points":[{"ca":47,"ioa":5001,"value":"nonsense"}]}\n'
+        lines = 4_000_000 // len(line)
+        counts = {"replies": 0, "errors": 0}
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.connect(str(daemon.control_socket))
+        sock.settimeout(20)
+
+        def read_replies() -> None:
+            buffer = b""
+            while counts["replies"] < lines:
+                chunk = sock.recv(1 << 20)
+                if not chunk:
+                    return
+                buffer += chunk
+                *complete, buffer = buffer.split(b"\n")
+                for reply in complete:
+                    counts["replies"] += 1
+                    if b'"ok":false' in reply:
+                        counts["errors"] += 1
+
+        reader = threading.Thread(target=read_replies, daemon=True)
+        reader.start()
+        writer = threading.Thread(target=lambda: sock.sendall(line * lines), daemon=True)
+        writer.start()
+        gis = 0
+        while reader.is_alive() and gis < 200:
+            assert gi_completes(daemon.port, "127.0.0.3")
+            gis += 1
+        reader.join(25)
+        writer.join(5)
+        sock.close()
+        assert counts == {"replies": lines, "errors": lines}
+        assert gis >= 1
+    finally:
+        daemon.config_path.write_text(text)
+        with Control(daemon.control_socket) as control:
+            assert control.request({"op": "reload"})["ok"]
