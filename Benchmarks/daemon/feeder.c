@@ -163,7 +163,14 @@ int main(int argc, char **argv) {
     if (!o_socket || o_rate <= 0 || o_seconds <= 0 || o_points < 1 || o_max_batch < 1 || o_tick_us < 1) usage();
     if (o_max_batch > 100000) o_max_batch = 100000;
     long total = (long)(o_rate * o_seconds);
-    if (o_seq_start < 0 || o_seq_start + total >= 16777216) {
+    /* with --deadline an overload run sends only what the daemon takes: let it start, and stop it (reported as
+       "seq_cap_reached") only if it really reaches the end of the sequence space */
+    int seq_capped = 0;
+    if (o_deadline && o_seq_start >= 0 && o_seq_start + total >= 16777216) {
+        total = 16777215 - o_seq_start;
+        seq_capped = 1;
+    }
+    if (o_seq_start < 0 || total < 1 || o_seq_start + total >= 16777216) {
         fprintf(stderr, "feeder: sequence numbers must stay below 2^24 (exact in a float)\n");
         return 2;
     }
@@ -261,6 +268,7 @@ int main(int argc, char **argv) {
            events_reported, max_backlog, t_end - t_send_end, 100 * (cpu1 - cpu0) / (t_end - t0),
            o_no_time ? "false" : "true");
     if (o_deadline) printf(",\"unsent\":%ld,\"behind_at_end_s\":%.3f", unsent, unsent / o_rate);
+    if (seq_capped && sent == total) printf(",\"seq_cap_reached\":true");
     if (o_mark > 0) {
         double at = o_mark < t_send_end - t0 ? o_mark : t_send_end - t0;
         printf(",\"mark_s\":%.3f,\"sent_at_mark\":%ld,\"achieved_at_mark_per_s\":%.1f,\"backlog_at_mark_points\":%ld,"
