@@ -3,6 +3,7 @@
  * Build:  gcc -O2 -o feeder feeder.c
  * Usage:  feeder --socket PATH --rate R --seconds S [--ca 47] [--ioa-first 1] [--points P]
  *                [--seq-start N] [--tick-us U] [--max-batch B] [--max-outstanding L] [--no-time]
+ *                [--deadline] [--mark M]
  *
  * Event s (s = 0, 1, ...) is due at t0 + s/R. Every tick (default 1000 us) the feeder sends the
  * events that are due as `set` lines of at most B points:
@@ -17,6 +18,13 @@
  * (back-pressure: when the daemon falls behind the feeder falls behind, and reports it).
  * Prints one JSON line at the end: offered/sent/achieved rate, replies, errors, events the daemon
  * reported, the largest backlog in points and the feeder's own CPU time.
+ *
+ * Overload runs: without --deadline the feeder sends all R*S events however long that takes; with
+ * it, sending stops at t0 + S and what was still due is reported as "unsent" (so a run at 4x what
+ * the daemon takes lasts S seconds, not 4S). --mark M records how many events were sent by t0 + M
+ * and the backlog then ("achieved_at_mark_per_s", "backlog_at_mark_points", "behind_at_mark_s"):
+ * set M to the end of the master's measuring window, so that what the feeder sends after the
+ * master has left (when nothing holds it back any more) does not count.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -36,7 +44,8 @@ static const char *o_socket = NULL;
 static double o_rate = 10000, o_seconds = 5;
 static long o_ca = 47, o_ioa_first = 1, o_points = 1000, o_seq_start = 1;
 static long o_tick_us = 1000, o_max_batch = 2000, o_max_outstanding = 64;
-static int o_no_time = 0;
+static int o_no_time = 0, o_deadline = 0;
+static double o_mark = 0;
 
 static double mono(void) {
     struct timespec ts;
@@ -126,7 +135,8 @@ static void append(const char *s, size_t n) {
 
 static void usage(void) {
     fprintf(stderr, "usage: feeder --socket PATH --rate R --seconds S [--ca 47] [--ioa-first 1] [--points P]\n"
-                    "              [--seq-start N] [--tick-us U] [--max-batch B] [--max-outstanding L] [--no-time]\n");
+                    "              [--seq-start N] [--tick-us U] [--max-batch B] [--max-outstanding L] [--no-time]\n"
+                    "              [--deadline] [--mark M]\n");
     exit(2);
 }
 
@@ -146,12 +156,21 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--max-batch")) o_max_batch = atol(NEXT());
         else if (!strcmp(a, "--max-outstanding")) o_max_outstanding = atol(NEXT());
         else if (!strcmp(a, "--no-time")) o_no_time = 1;
+        else if (!strcmp(a, "--deadline")) o_deadline = 1;
+        else if (!strcmp(a, "--mark")) o_mark = atof(NEXT());
         else usage();
     }
     if (!o_socket || o_rate <= 0 || o_seconds <= 0 || o_points < 1 || o_max_batch < 1 || o_tick_us < 1) usage();
     if (o_max_batch > 100000) o_max_batch = 100000;
     long total = (long)(o_rate * o_seconds);
-    if (o_seq_start < 0 || o_seq_start + total >= 16777216) {
+    /* with --deadline an overload run sends only what the daemon takes: let it start, and stop it (reported as
+       "seq_cap_reached") only if it really reaches the end of the sequence space */
+    int seq_capped = 0;
+    if (o_deadline && o_seq_start >= 0 && o_seq_start + total >= 16777216) {
+        total = 16777215 - o_seq_start;
+        seq_capped = 1;
+    }
+    if (o_seq_start < 0 || total < 1 || o_seq_start + total >= 16777216) {
         fprintf(stderr, "feeder: sequence numbers must stay below 2^24 (exact in a float)\n");
         return 2;
     }
@@ -169,13 +188,19 @@ int main(int argc, char **argv) {
 
     char line[160];
     long sent = 0, max_backlog = 0;
+    long mark_sent = -1, mark_backlog = 0;
     double cpu0 = cpu_self(), t0 = mono(), w0 = wall();
     double t_last_sent = t0;
     while (sent < total) {
         double now = mono();
+        if (o_deadline && now - t0 >= o_seconds) break;
         long due = (long)((now - t0) * o_rate) + 1;
         if (due > total) due = total;
         if (due - sent > max_backlog) max_backlog = due - sent;
+        if (o_mark > 0 && mark_sent < 0 && now - t0 >= o_mark) {
+            mark_sent = sent;
+            mark_backlog = due - sent;
+        }
         while (sent < due && lines_sent - replies < o_max_outstanding) {
             long n = due - sent;
             if (n > o_max_batch) n = o_max_batch;
@@ -204,6 +229,7 @@ int main(int argc, char **argv) {
         double next = t0 + (double)(sent + 1) / o_rate;
         double tick = now + o_tick_us * 1e-6;
         if (next < tick) next = tick;
+        if (o_deadline && next > t0 + o_seconds) next = t0 + o_seconds;
         for (;;) {
             read_replies(fd);
             if (olen) flush_out(fd);
@@ -220,6 +246,11 @@ int main(int argc, char **argv) {
         }
     }
     double t_send_end = mono();
+    long unsent = total - sent;
+    if (o_mark > 0 && mark_sent < 0) { /* the run ended before the mark */
+        mark_sent = sent;
+        mark_backlog = unsent;
+    }
     /* drain: every line answered, at most 10 s */
     while ((replies < lines_sent || olen) && mono() - t_send_end < 10) {
         struct pollfd pf = {fd, (short)(POLLIN | (olen ? POLLOUT : 0)), 0};
@@ -236,6 +267,13 @@ int main(int argc, char **argv) {
            o_rate, o_seconds, sent, lines_sent, sent / (t_send_end - t0), replies, replies_ok, replies_err,
            events_reported, max_backlog, t_end - t_send_end, 100 * (cpu1 - cpu0) / (t_end - t0),
            o_no_time ? "false" : "true");
+    if (o_deadline) printf(",\"unsent\":%ld,\"behind_at_end_s\":%.3f", unsent, unsent / o_rate);
+    if (seq_capped && sent == total) printf(",\"seq_cap_reached\":true");
+    if (o_mark > 0) {
+        double at = o_mark < t_send_end - t0 ? o_mark : t_send_end - t0;
+        printf(",\"mark_s\":%.3f,\"sent_at_mark\":%ld,\"achieved_at_mark_per_s\":%.1f,\"backlog_at_mark_points\":%ld,"
+               "\"behind_at_mark_s\":%.3f", at, mark_sent, at > 0 ? mark_sent / at : 0.0, mark_backlog, mark_backlog / o_rate);
+    }
     if (first_error[0]) {
         printf(",\"first_error\":\"");
         for (const char *p = first_error; *p; p++) putchar(*p == '"' || *p == '\\' ? '\'' : *p);
