@@ -53,13 +53,33 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     private func answerLines(context: ChannelHandlerContext) {
         guard !answering else { return }
         answering = true
-        while !waitingForRoom, context.channel.isWritable, context.channel.isActive, let line = lines.popFirst() {
+        var answered = 0
+        while answered < Self.linesPerTurn, !waitingForRoom, context.channel.isWritable, context.channel.isActive,
+              let line = lines.popFirst() {
             answer(line, context: context)
+            answered += 1
         }
         answering = false
         send(context: context)
+        if answered == Self.linesPerTurn, !lines.isEmpty { continueNextTurn(context: context) }
         // Read on only when everything read so far is answered and the client takes its replies.
         setReading(lines.isEmpty && !waitingForRoom && context.channel.isWritable, context: context)
+    }
+
+    /// Lines answered per turn of the event loop: one read can hold thousands of lines, and answering them all
+    /// at once (an error reply costs tens of microseconds) would keep the masters' frames waiting.
+    static let linesPerTurn = 256
+    private var continuationScheduled = false
+
+    private func continueNextTurn(context: ChannelHandlerContext) {
+        guard !continuationScheduled else { return }
+        continuationScheduled = true
+        let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
+        context.eventLoop.execute {
+            handler.value.continuationScheduled = false
+            handler.value.answerLines(context: contextBox.value)
+        }
     }
 
     private func answer(_ line: String, context: ChannelHandlerContext) {
