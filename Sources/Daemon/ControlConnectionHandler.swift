@@ -100,13 +100,9 @@ final class ControlConnectionHandler: ChannelInboundHandler {
             waitingForRoom = true
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
             let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
-            do {
-                try server.ingestOnLoop(updates) { outcome in
-                    handler.value.ingested(updates.count, outcome: outcome, context: contextBox.value)
-                }
-            } catch {
-                waitingForRoom = false
-                replies += ControlService.errorReply(error.description) + "\n"
+            // `answer` has checked the updates against the points.
+            server.ingestOnLoop(validated: updates) { outcome in
+                handler.value.ingested(updates.count, outcome: outcome, context: contextBox.value)
             }
         case .watch(let confirmation):
             succeeded()

@@ -91,12 +91,10 @@ public final class OutstationServer: Sendable {
         }
     }
 
-    /// The same for a caller already on ``eventLoop`` (the control socket): `completion` runs on the loop,
-    /// at once when there is room. Throws, applying nothing, if an update does not fit the process image.
-    public func ingestOnLoop(_ updates: [PointUpdate], completion: @escaping (IngestOutcome) -> Void) throws(PointUpdateError) {
-        let runtime = state.value.runtime
-        try runtime.outstation.validate(updates)
-        runtime.ingest(updates, completion: completion)
+    /// The same for a caller already on ``eventLoop`` (the control socket) with updates that
+    /// `Outstation.validate` accepted: `completion` runs on the loop, at once when there is room.
+    public func ingestOnLoop(validated updates: [PointUpdate], completion: @escaping (IngestOutcome) -> Void) {
+        state.value.runtime.ingest(updates, completion: completion)
     }
 
     /// The outstation, for a caller already on ``eventLoop``.
