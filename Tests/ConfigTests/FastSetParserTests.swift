@@ -146,7 +146,7 @@ struct FastSetParserTests {
 
     @Test func plainGeneratedLinesTakeTheFastPath() {
         var generator = LineGenerator(seed: 12)
-        for _ in 0..<3000 {
+        for _ in 0..<1000 {
             let line = generator.line(plain: true)
             guard let updates = Self.fast(line) else { Issue.record("declined \(line)"); continue }
             guard case .success(.set(let slow)) = Self.located(line), Self.identical(updates, slow) else {
@@ -160,7 +160,7 @@ struct FastSetParserTests {
     func fastPathAgreesWithTheLocatedParser(seed: UInt64) {
         var generator = LineGenerator(seed: 1000 + seed)
         var accepted = 0, declinedValid = 0, refused = 0
-        for _ in 0..<6000 {
+        for _ in 0..<1500 {
             let line = generator.mutate(generator.line(plain: false))
             let slow = Self.located(line)
             if let updates = Self.fast(line) {
@@ -178,7 +178,7 @@ struct FastSetParserTests {
             if combined != slow { Issue.record("parse differs from parseLocated for \(line)") }
         }
         // The mix exercises all three outcomes.
-        #expect(accepted > 1500 && declinedValid > 100 && refused > 1500, "\(accepted) \(declinedValid) \(refused)")
+        #expect(accepted > 375 && declinedValid > 25 && refused > 375, "\(accepted) \(declinedValid) \(refused)")
     }
 }
 
