@@ -57,9 +57,9 @@ public actor Reloader {
                                                      points: loaded.points, stations: loaded.stations).get()
                 configuration = loaded
                 controlSettings?.errorLimit = loaded.daemon.controlErrorLimit
-                let restarted = processes?.reconfigure(loaded) ?? false
+                let processChanges = processes?.reconfigure(loaded)
                 outcome = ReloadResult(succeeded: true, message: "configuration reloaded: \(report.summary)"
-                                       + (restarted ? "; handlers and feeders restarted" : ""))
+                                       + (processChanges.map { "; \($0.summary)" } ?? ""))
             } catch {
                 outcome = ReloadResult(succeeded: false, message: "reload failed: \(error); the running configuration stays")
             }
