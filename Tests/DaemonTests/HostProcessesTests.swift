@@ -155,6 +155,23 @@ struct HostProcessesTests {
         }
     }
 
+    @Test func aCommandThatFindsItsCoprocessStoppedFailsAtOnce() async throws {
+        let scratch = Scratch()
+        let first = configuration(handlers: [persistent(scratch, name: "tap")], bindings: [10: "tap"], feeders: [])
+        let processes = HostProcesses(configuration: first, logger: LogRecorder().logger, apply: { _ in })
+        let retired = try #require(processes.persistentHandler(named: "tap"))
+        try await running(processes) {
+            #expect(await eventually { pid(scratch, "tap") != nil })
+            #expect(processes.reconfigure(configuration(feeders: [])) == ProcessChanges(handlers: ["tap": .stopped]))
+            #expect(await eventually { !alive(pid(scratch, "tap")) })
+            // As a command does that took the handler from the routes just before the reload swapped them.
+            let started = ContinuousClock.now
+            let outcome = await retired.perform(commandRequest(ioa: 10))
+            #expect(ContinuousClock.now - started < .seconds(5), "not at the 20 s timeout")
+            #expect(outcome.reason == "handler 'tap' was stopped")
+        }
+    }
+
     @Test func spawnHandlersChangeWithoutAProcessAndRemovedOnesGo() async throws {
         let scratch = Scratch()
         let ok = scratch.script("ok.sh", "#!/bin/sh\nexit 0\n")
