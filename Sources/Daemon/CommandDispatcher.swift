@@ -12,6 +12,22 @@ public final class CommandDispatcher: CommandHandler {
     enum Runner: Sendable {
         case spawn(SpawnHandler)
         case persistent(PersistentHandler)
+
+        init(_ handler: HandlerConfiguration, parser: UpdateParser, slots: ProcessSlots, logger: Logger,
+             apply: @escaping UpdateSink) {
+            switch handler.mode {
+            case .spawn: self = .spawn(SpawnHandler(configuration: handler, parser: parser, slots: slots))
+            case .persistent:
+                self = .persistent(PersistentHandler(configuration: handler, parser: parser, logger: logger, unsolicited: apply))
+            }
+        }
+
+        var configuration: HandlerConfiguration {
+            switch self {
+            case .spawn(let handler): handler.configuration
+            case .persistent(let handler): handler.configuration
+            }
+        }
     }
 
     private struct CommandKey: Hashable {
@@ -19,39 +35,54 @@ public final class CommandDispatcher: CommandHandler {
         let id: UInt64
     }
 
-    let runners: [String: Runner]
-    let bindings: [PointAddress: CommandBinding]
-    let maxAge: Duration?
-    let slots: ProcessSlots
+    /// Where commands go: rebuilt by a reload (``route(_:)``). A command runs to its end on the runner it
+    /// found when it started; the next command on the point finds the new one.
+    struct Routes: Sendable {
+        var runners: [String: Runner]
+        var bindings: [PointAddress: CommandBinding]
+        var maxAge: Duration?
+        var slots: ProcessSlots
+    }
+
+    private let routes: Mutex<Routes>
     let logger: Logger
     let wallClock: @Sendable () -> Int64
     private let running = Mutex<[CommandKey: OneShot]>([:])
 
+    var runners: [String: Runner] { routes.withLock { $0.runners } }
+    var bindings: [PointAddress: CommandBinding] { routes.withLock { $0.bindings } }
+    var maxAge: Duration? { routes.withLock { $0.maxAge } }
+    var slots: ProcessSlots { routes.withLock { $0.slots } }
+
     /// `apply` takes the point updates a persistent handler prints at its own initiative.
-    public init(configuration: DaemonConfiguration, logger: Logger,
-                apply: @escaping UpdateSink = { _ in },
-                wallClock: (@Sendable () -> Int64)? = nil) {
+    public convenience init(configuration: DaemonConfiguration, logger: Logger,
+                            apply: @escaping UpdateSink = { _ in },
+                            wallClock: (@Sendable () -> Int64)? = nil) {
         let parser = UpdateParser(points: configuration.points)
         let slots = ProcessSlots(limit: configuration.daemon.maxHandlerProcesses)
         var runners: [String: Runner] = [:]
         for handler in configuration.handlers {
-            switch handler.mode {
-            case .spawn: runners[handler.name] = .spawn(SpawnHandler(configuration: handler, parser: parser, slots: slots))
-            case .persistent:
-                runners[handler.name] = .persistent(PersistentHandler(configuration: handler, parser: parser, logger: logger,
-                                                                      unsolicited: apply))
-            }
+            runners[handler.name] = Runner(handler, parser: parser, slots: slots, logger: logger, apply: apply)
         }
-        self.runners = runners
-        self.bindings = configuration.commandBindings
-        self.maxAge = configuration.daemon.commandMaxAge
-        self.slots = slots
+        self.init(routes: Routes(runners: runners, bindings: configuration.commandBindings,
+                                 maxAge: configuration.daemon.commandMaxAge, slots: slots),
+                  logger: logger, wallClock: wallClock)
+    }
+
+    init(routes: Routes, logger: Logger, wallClock: (@Sendable () -> Int64)? = nil) {
+        self.routes = Mutex(routes)
         self.logger = logger
         self.wallClock = wallClock ?? { SystemClock.wallMilliseconds() }
     }
 
+    /// Sends the commands from now on along `routes`; the commands running finish where they are.
+    func route(_ routes: Routes) {
+        self.routes.withLock { $0 = routes }
+    }
+
     /// Runs the persistent handlers' coprocesses until the task is cancelled.
     public func run() async {
+        let runners = self.runners
         await withDiscardingTaskGroup { group in
             for case .persistent(let handler) in runners.values {
                 group.addTask { await handler.run() }
@@ -64,8 +95,12 @@ public final class CommandDispatcher: CommandHandler {
     }
 
     public func execute(_ request: CommandRequest) async -> CommandResult {
-        if let refusal = ageRefusal(request) { return .failure(reason: refusal) }
-        guard let binding = bindings[request.point.address], let runner = runners[binding.handler] else {
+        let (maxAge, binding, runner) = routes.withLock { routes in
+            let binding = routes.bindings[request.point.address]
+            return (routes.maxAge, binding, binding.flatMap { routes.runners[$0.handler] })
+        }
+        if let refusal = ageRefusal(request, maxAge: maxAge) { return .failure(reason: refusal) }
+        guard let binding, let runner else {
             return await FeedbackCommandHandler().execute(request)
         }
         let key = CommandKey(station: request.station, id: request.id)
@@ -100,7 +135,9 @@ public final class CommandDispatcher: CommandHandler {
     }
 
     /// Why a time-tagged command is too old to run, or nil.
-    func ageRefusal(_ request: CommandRequest) -> String? {
+    func ageRefusal(_ request: CommandRequest) -> String? { ageRefusal(request, maxAge: maxAge) }
+
+    private func ageRefusal(_ request: CommandRequest, maxAge: Duration?) -> String? {
         guard let maxAge, let time = request.time else { return nil }
         guard let sent = time.unixMilliseconds() else { return "command time tag \(time) is not a valid date" }
         let age = wallClock() - sent

@@ -86,7 +86,8 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         let server = self.server
         let answer = ControlService.answer(line, outstation: server.outstationOnLoop, wallTime: SystemClock.wallMilliseconds()) {
             let inputs = server.statusInputsOnLoop
-            return ControlService.StatusInputs(listeners: inputs.listeners, tls: inputs.tls, ingest: server.ingestStatisticsOnLoop)
+            return ControlService.StatusInputs(listeners: inputs.listeners, tls: inputs.tls, ingest: server.ingestStatisticsOnLoop,
+                                               daemon: reloader.record)
         }
         switch answer {
         case .reply(let text):

@@ -26,11 +26,15 @@ public enum ControlService {
         public var listeners: [ListenerSettings] = []
         public var tls: [ConnectionID: ConnectionTLS] = [:]
         public var ingest: IngestStatistics?
+        /// The daemon's pid, start, configuration file and last reload (the reply's `daemon` object).
+        public var daemon: DaemonRecord?
 
-        public init(listeners: [ListenerSettings] = [], tls: [ConnectionID: ConnectionTLS] = [:], ingest: IngestStatistics? = nil) {
+        public init(listeners: [ListenerSettings] = [], tls: [ConnectionID: ConnectionTLS] = [:], ingest: IngestStatistics? = nil,
+                    daemon: DaemonRecord? = nil) {
             self.listeners = listeners
             self.tls = tls
             self.ingest = ingest
+            self.daemon = daemon
         }
     }
 
@@ -70,6 +74,7 @@ public enum ControlService {
             var reply: [String: Any] = ["ok": true, "stations": outstation.stations.map { describe($0, tls: inputs.tls) }]
             if !inputs.listeners.isEmpty { reply["listeners"] = inputs.listeners.map { describe($0, wallTime: wallTime) } }
             if let ingest = inputs.ingest { reply["ingest"] = describe(ingest) }
+            if let daemon = inputs.daemon { reply["daemon"] = daemon.statusObject }
             return .reply(render(reply))
         }
     }

@@ -14,6 +14,7 @@ public enum DaemonRunner {
     /// Serves `configuration`; returns after `stopSignals` yields and every connection is closed.
     public static func serve(_ configuration: DaemonConfiguration, overrides: DaemonOverrides, logger: Logger,
                              stopSignals: AsyncStream<Int32>, reloadSignals: AsyncStream<Int32>) async throws {
+        let record = DaemonRecord(started: SystemClock.wallMilliseconds(), configPath: configuration.configPath)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let eventLoop = group.next()
         let outstation = try await eventLoop.submit {
@@ -49,7 +50,7 @@ public enum DaemonRunner {
         }
         let controlSettings = ControlSocketSettings(errorLimit: configuration.daemon.controlErrorLimit)
         let reloader = Reloader(configuration: configuration, overrides: overrides, server: server, processes: processes,
-                                controlSettings: controlSettings, logger: logger)
+                                controlSettings: controlSettings, logger: logger, record: record)
         let control: ControlSocket
         do {
             control = try await ControlSocket.bind(path: configuration.daemon.controlSocket,

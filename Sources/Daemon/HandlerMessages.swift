@@ -2,6 +2,7 @@ import Config
 import Foundation
 import IEC104
 public import Outstation
+import Synchronization
 
 /// How a command is shown to a handler: one JSON object (stdin of a spawn handler, a request line of a
 /// persistent one) and RTU104_* environment variables. Values from the wire are data: they are escaped by the
@@ -117,18 +118,33 @@ public enum CommandMessage {
 
 /// Reads point updates from handler and feeder output, with the control socket's `set` rules.
 public struct UpdateParser: Sendable {
-    let kinds: [PointAddress: PointKind]
+    /// Shared by every copy of this parser: a reload hands the new point table to the feeders and handlers it
+    /// keeps running (``use(_:)``) instead of restarting them.
+    private let table: PointKinds
+
+    /// The monitor points in force; read once per line, so that a line is parsed against one table.
+    var kinds: [PointAddress: PointKind] { table.current }
 
     public init(points: PointTable) {
+        table = PointKinds(Self.kinds(of: points))
+    }
+
+    /// From now on, parses against `points` (in every copy of this parser).
+    func use(_ points: PointTable) {
+        table.current = Self.kinds(of: points)
+    }
+
+    private static func kinds(of points: PointTable) -> [PointAddress: PointKind] {
         var kinds: [PointAddress: PointKind] = [:]
         for point in points.monitorPoints { kinds[point.address] = point.kind }
-        self.kinds = kinds
+        return kinds
     }
 
     /// A line that is one JSON object: a point (`{"point":"47:3201","value":231.5}`) or a whole
     /// `{"op":"set","points":[…]}`. Returns nil for a line that is not a JSON object (free text).
     public func parseLine(_ line: String) -> Result<[PointUpdate], UpdateLineError>? {
         // Feeder lines come at high rates (issue 12): a plain set request or point is read once, by the fast path.
+        let kinds = self.kinds
         if let updates = ControlRequestParser.parseSetFast(line, form: .updateLine, kindOf: { kinds[$0] }) {
             return .success(updates)
         }
@@ -158,6 +174,7 @@ public struct UpdateParser: Sendable {
 
     private func parseRequest(_ text: String, located: Bool = false) -> Result<[PointUpdate], UpdateLineError> {
         // A line the fast path has declined once is not offered to it again.
+        let kinds = self.kinds
         let result = located ? ControlRequestParser.parseLocated(text, kindOf: { kinds[$0] })
                              : ControlRequestParser.parse(text, kindOf: { kinds[$0] })
         switch result {
@@ -165,6 +182,18 @@ public struct UpdateParser: Sendable {
         case .success: return .failure(UpdateLineError(message: "only \"op\":\"set\" sets points"))
         case .failure(let problem): return .failure(UpdateLineError(message: problem.message))
         }
+    }
+}
+
+/// The point kinds an ``UpdateParser`` reads against, replaceable while feeders and handlers run.
+final class PointKinds: Sendable {
+    private let kinds: Mutex<[PointAddress: PointKind]>
+
+    init(_ kinds: [PointAddress: PointKind]) { self.kinds = Mutex(kinds) }
+
+    var current: [PointAddress: PointKind] {
+        get { kinds.withLock { $0 } }
+        set { kinds.withLock { $0 = newValue } }
     }
 }
 

@@ -104,6 +104,8 @@ public final class PersistentHandler: Sendable {
         var pending: [UInt64: Pending] = [:]
         var starts = 0
         var running = false
+        /// `run()` has returned (daemon stop, or a reload retired this handler): commands fail at once.
+        var stopped = false
     }
     private let state = Mutex(State())
     private let started = OneShot()
@@ -157,10 +159,11 @@ public final class PersistentHandler: Sendable {
         }
         mailbox.close()
         let left = state.withLock { state -> [Pending] in
+            state.stopped = true
             defer { state.pending.removeAll() }
             return Array(state.pending.values)
         }
-        for pending in left { pending.continuation.resume(returning: .failure(reason: "daemon stopping")) }
+        for pending in left { pending.continuation.resume(returning: .failure(reason: "handler '\(configuration.name)' was stopped")) }
     }
 
     public func perform(_ request: CommandRequest, timeout: Duration? = nil) async -> HandlerOutcome {
@@ -178,13 +181,15 @@ public final class PersistentHandler: Sendable {
             }
             let result = await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<CommandResult, Never>) in
-                    let cancelled = state.withLock { state -> Bool in
-                        if Task.isCancelled { return true }
+                    // A command that finds the handler stopped (a reload retired it a moment ago) fails now, not at its timeout.
+                    let refusal = state.withLock { state -> String? in
+                        if Task.isCancelled { return "cancelled" }
+                        if state.stopped { return "handler '\(configuration.name)' was stopped" }
                         state.pending[id] = Pending(line: line, continuation: continuation)
-                        return false
+                        return nil
                     }
-                    if cancelled {
-                        continuation.resume(returning: .failure(reason: "cancelled"))
+                    if let refusal {
+                        continuation.resume(returning: .failure(reason: refusal))
                     } else {
                         mailbox.post(line)
                     }

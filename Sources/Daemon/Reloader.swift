@@ -21,9 +21,13 @@ public actor Reloader {
     public private(set) var configuration: DaemonConfiguration
     public private(set) var lastOutcome: ReloadResult?
     private var systemd: SystemdSupervision?
+    /// pid, start time, configuration file and the last reload, for the status reply (read off the actor).
+    public nonisolated let record: DaemonRecord
 
     public init(configuration: DaemonConfiguration, overrides: DaemonOverrides, server: OutstationServer,
-                processes: HostProcesses? = nil, controlSettings: ControlSocketSettings? = nil, logger: Logger) {
+                processes: HostProcesses? = nil, controlSettings: ControlSocketSettings? = nil, logger: Logger,
+                record: DaemonRecord? = nil) {
+        self.record = record ?? DaemonRecord(started: SystemClock.wallMilliseconds(), configPath: configuration.configPath)
         self.configPath = configuration.configPath
         self.overrides = overrides
         self.server = server
@@ -57,15 +61,17 @@ public actor Reloader {
                                                      points: loaded.points, stations: loaded.stations).get()
                 configuration = loaded
                 controlSettings?.errorLimit = loaded.daemon.controlErrorLimit
-                let restarted = processes?.reconfigure(loaded) ?? false
+                let processChanges = processes?.reconfigure(loaded)
                 outcome = ReloadResult(succeeded: true, message: "configuration reloaded: \(report.summary)"
-                                       + (restarted ? "; handlers and feeders restarted" : ""))
+                                       + (processChanges.map { "; \($0.summary)" } ?? ""))
             } catch {
                 outcome = ReloadResult(succeeded: false, message: "reload failed: \(error); the running configuration stays")
             }
         }
         if outcome.succeeded { logger.notice("\(outcome.message)") } else { logger.error("\(outcome.message)") }
         FreedMemory.returnToSystem()  // the parse of the new (or rejected) configuration is garbage now
+        record.record(DaemonRecord.Reload(time: SystemClock.wallMilliseconds(), succeeded: outcome.succeeded,
+                                          message: outcome.message))
         await systemd?.reloaded(outcome.succeeded ? .succeeded : .failed(outcome.message))
         lastOutcome = outcome
         return outcome

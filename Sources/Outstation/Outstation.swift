@@ -135,6 +135,12 @@ public final class Outstation {
         var report = ReconfigurationReport()
         report.pointsAdded = added.count
         report.pointsRemoved = image.points.count - indexMap.count
+        report.pointsChanged = indexMap.filter { image[$0.key].definition != newImage[$0.value].definition }.count
+        for (address, command) in newImage.commandPoints {
+            guard let old = image.commandPoints[address] else { report.commandPointsAdded += 1; continue }
+            if old != command { report.commandPointsChanged += 1 }
+        }
+        report.commandPointsRemoved = image.commandPoints.keys.filter { newImage.commandPoints[$0] == nil }.count
 
         var next: [Station] = []
         for configuration in configurations {
@@ -201,13 +207,41 @@ public struct ReconfigurationReport: Sendable {
     public var stationsReplaced: [String] = []
     public var stationsAdded: [String] = []
     public var stationsRemoved: [String] = []
+    /// Monitor points new to the table, or whose kind changed (they start afresh).
     public var pointsAdded = 0
+    /// Monitor points gone from the table, or whose kind changed.
     public var pointsRemoved = 0
+    /// Monitor points of the same kind with other settings (they keep their value).
+    public var pointsChanged = 0
+    public var commandPointsAdded = 0
+    public var commandPointsRemoved = 0
+    public var commandPointsChanged = 0
     /// Connections the server must close, with the reason for the log.
     public var connectionsToClose: [(ConnectionID, String)] = []
 
+    public init() {}
+
+    /// `stations: 1 added (sub-b), 2 unchanged; points: 4 monitor added, 1 command added`: what changed, by
+    /// name for stations, then what stayed.
     public var summary: String {
-        "stations: \(stationsKept.count) unchanged, \(stationsRefiltered.count) new filter, \(stationsReplaced.count) reconfigured, "
-            + "\(stationsAdded.count) added, \(stationsRemoved.count) removed; points: \(pointsAdded) added, \(pointsRemoved) removed"
+        "stations: \(stationSummary); points: \(pointSummary)"
+    }
+
+    private var stationSummary: String {
+        func named(_ names: [String], _ what: String) -> String? {
+            names.isEmpty ? nil : "\(names.count) \(what) (\(names.joined(separator: ", ")))"
+        }
+        let parts = [named(stationsAdded, "added"), named(stationsRemoved, "removed"),
+                     named(stationsReplaced, "reconfigured"), named(stationsRefiltered, "with a new allow filter"),
+                     stationsKept.isEmpty ? nil : "\(stationsKept.count) unchanged"].compactMap { $0 }
+        return parts.isEmpty ? "none" : parts.joined(separator: ", ")
+    }
+
+    private var pointSummary: String {
+        let counts = [(pointsAdded, "monitor added"), (pointsRemoved, "monitor removed"), (pointsChanged, "monitor changed"),
+                      (commandPointsAdded, "command added"), (commandPointsRemoved, "command removed"),
+                      (commandPointsChanged, "command changed")]
+        let parts = counts.filter { $0.0 > 0 }.map { "\($0.0) \($0.1)" }
+        return parts.isEmpty ? "unchanged" : parts.joined(separator: ", ")
     }
 }

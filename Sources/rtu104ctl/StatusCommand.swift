@@ -16,10 +16,22 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         try runControlRequest(options, ["op": "status"]) { reply in
-            (reply["stations"] as? [[String: Any]] ?? []).map(Self.describe).joined()
+            ((reply["daemon"] as? [String: Any]).map(Self.describeDaemon) ?? "")
+                + (reply["stations"] as? [[String: Any]] ?? []).map(Self.describe).joined()
                 + (reply["listeners"] as? [[String: Any]] ?? []).map(Self.describeListener).joined()
                 + ((reply["ingest"] as? [String: Any]).map(Self.describeIngest) ?? "")
         }
+    }
+
+    /// `daemon pid 4242  started 2026-12-04T18:00:00.000Z  config /etc/rtu104d/rtu104d.conf` and the last reload:
+    /// `  last reload 2026-12-04T18:02:11.250Z ok: configuration reloaded: …`, `… FAILED: …` or `  no reload since the start`.
+    static func describeDaemon(_ daemon: [String: Any]) -> String {
+        let pid = (daemon["pid"] as? Int).map(String.init) ?? "?"
+        var text = "daemon pid \(pid)  started \(daemon["started"] as? String ?? "?")  config \(daemon["config"] as? String ?? "?")\n"
+        guard let reload = daemon["last_reload"] as? [String: Any] else { return text + "  no reload since the start\n" }
+        let outcome = reload["ok"] as? Bool == true ? "ok" : "FAILED"
+        text += "  last reload \(reload["time"] as? String ?? "?") \(outcome): \(reload["message"] as? String ?? "")\n"
+        return text
     }
 
     /// Days left under which a listener certificate is marked.

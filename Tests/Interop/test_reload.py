@@ -130,7 +130,7 @@ def test_reload_through_the_control_socket(daemon):
     write_points(daemon, points(*BASE, {"ioa": 9, "type": "float", "value": 3.0}))
     reply = control(daemon, {"op": "reload"})
     assert reply["ok"] is True, reply
-    assert "points: 1 added, 0 removed" in reply["message"]
+    assert "points: 1 monitor added;" in reply["message"]
     got = control(daemon, {"op": "get", "points": ["47:9"]})
     assert got["points"][0]["value"] == 3.0
 

@@ -1,0 +1,69 @@
+import Foundation
+import Synchronization
+
+/// The daemon's own facts for `rtu104ctl status`: who it is, since when, on which configuration, and how the
+/// last reload went. Read on the event loop by the control socket, written by the reloader; so that a failed
+/// SIGHUP reload is visible without systemd.
+public final class DaemonRecord: Sendable {
+    /// How a reload ended.
+    public struct Reload: Sendable, Equatable {
+        /// When it finished, in milliseconds since 1970 (UTC).
+        public var time: Int64
+        public var succeeded: Bool
+        public var message: String
+
+        public init(time: Int64, succeeded: Bool, message: String) {
+            self.time = time
+            self.succeeded = succeeded
+            self.message = message
+        }
+    }
+
+    public let pid: Int32
+    /// When the daemon started, in milliseconds since 1970 (UTC).
+    public let started: Int64
+    public let configPath: String
+    private let reload = Mutex<Reload?>(nil)
+
+    /// `pid` defaults to this process's.
+    public init(pid: Int32? = nil, started: Int64, configPath: String) {
+        self.pid = pid ?? getpid()
+        self.started = started
+        // Relative to the directory the daemon started in, which an operator reading the status may not know.
+        self.configPath = configPath.hasPrefix("/") ? configPath
+            : URL(fileURLWithPath: configPath, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+                .standardizedFileURL.path
+    }
+
+    /// The last reload since the start, nil before the first.
+    public var lastReload: Reload? { reload.withLock { $0 } }
+
+    public func record(_ outcome: Reload) {
+        reload.withLock { $0 = outcome }
+    }
+
+    /// The `daemon` object of the status reply: `pid`, `started` and `last_reload.time` as ISO 8601 UTC,
+    /// `config` as given on the command line (made absolute), `last_reload` null before the first reload.
+    public var statusObject: [String: Any] {
+        var object: [String: Any] = ["pid": Int(pid), "started": Self.isoTime(started), "config": configPath]
+        if let last = lastReload {
+            object["last_reload"] = ["time": Self.isoTime(last.time), "ok": last.succeeded, "message": last.message]
+        } else {
+            object["last_reload"] = NSNull()
+        }
+        return object
+    }
+
+    /// `2026-12-04T18:02:11.250Z`.
+    public static func isoTime(_ milliseconds: Int64) -> String {
+        var seconds = time_t(milliseconds / 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(milliseconds % 1000), 3))Z"
+    }
+}
