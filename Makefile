@@ -22,7 +22,7 @@ help:
 	@echo "make fuzz     libFuzzer targets, FUZZ_SECONDS each (default 60)"
 	@echo "make bench    codec, daemon and command-handler benchmarks (BENCH_PARTS=codec|daemon|commands)"
 	@echo "make soak     mixed load for SOAK_SECONDS (default 600); fails if the daemon's RSS keeps growing"
-	@echo "make install  PREFIX=$(PREFIX) DESTDIR=..."
+	@echo "make install  PREFIX=$(PREFIX) DESTDIR=... [SYSCONFDIR=/etc for /usr and /usr/local, else PREFIX/etc]"
 	@echo "make certs    throw-away TLS test CA, server and client certificates in $(CERTS_DIR)"
 
 deps:
@@ -66,10 +66,14 @@ soak: deps
 	RTU104D="$$($(SWIFT) build --show-bin-path)/rtu104d" $(INTEROP_VENV)/bin/python scripts/soak
 
 # Binaries to $(PREFIX)/sbin and bin, the unit to $(PREFIX)/lib/systemd/system (ExecStart at this PREFIX),
-# man pages to $(PREFIX)/share/man, the example configuration and hooks to $(DESTDIR)/etc/rtu104d without
-# overwriting what is there. Override UNITDIR=/lib/systemd/system (etc.) if your layout needs it.
+# man pages to $(PREFIX)/share/man, bash completion to $(PREFIX)/share/bash-completion/completions, the demo
+# set of etc/rtu104d to $(PREFIX)/share/doc/rtu104d/examples, and the site configuration of etc/site to
+# $(DESTDIR)$(SYSCONFDIR)/rtu104d without overwriting what is there. SYSCONFDIR is /etc for PREFIX=/usr and
+# /usr/local, else $(PREFIX)/etc (so PREFIX=/tmp/x never writes into /etc). Every path gets $(DESTDIR) in
+# front. Override SYSCONFDIR=, UNITDIR=, BASHCOMPDIR= (etc.) if your layout needs it.
 install: build
-	BIN_DIR=$(BIN_DIR) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) $(if $(UNITDIR),UNITDIR=$(UNITDIR)) scripts/install
+	BIN_DIR=$(BIN_DIR) PREFIX=$(PREFIX) DESTDIR=$(DESTDIR) $(if $(SYSCONFDIR),SYSCONFDIR=$(SYSCONFDIR)) \
+		$(if $(UNITDIR),UNITDIR=$(UNITDIR)) $(if $(BASHCOMPDIR),BASHCOMPDIR=$(BASHCOMPDIR)) scripts/install
 
 # The unit (systemd-analyze verify, offline) and `make install` into temporary DESTDIRs, from the debug build.
 .PHONY: systemd-verify
