@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import Config
 import Daemon
 import Logging
@@ -10,7 +11,8 @@ import Glibc
 struct RTU104d: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rtu104d",
-        abstract: "IEC 60870-5-104 RTU outstation daemon.")
+        abstract: "IEC 60870-5-104 RTU outstation daemon.",
+        version: "rtu104d \(rtu104VersionText)")
 
     @Option(name: .long, help: "The daemon configuration file.")
     var config = "/etc/rtu104d/rtu104d.conf"
