@@ -16,7 +16,8 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         try runControlRequest(options, ["op": "status"]) { reply in
-            (reply["stations"] as? [[String: Any]] ?? []).map(Self.describe).joined()
+            ((reply["version"] as? String).map { "rtu104d \($0)\n" } ?? "")
+                + (reply["stations"] as? [[String: Any]] ?? []).map(Self.describe).joined()
                 + (reply["listeners"] as? [[String: Any]] ?? []).map(Self.describeListener).joined()
                 + ((reply["ingest"] as? [String: Any]).map(Self.describeIngest) ?? "")
         }
