@@ -225,3 +225,32 @@ def test_watch_fails_when_the_daemon_goes_away(tmp_path):
     assert watcher.returncode == 2, (out, err)
     assert out.startswith("COT      POINT")
     assert "rtu104d closed the control connection" in err
+
+
+def compare(daemon: Daemon, *arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(CTL), "compare", f"127.0.0.1:{daemon.port}", "--ca", "47", *arguments],
+                          capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def test_compare_reads_ini_tables_and_the_daemons_config(daemon, tmp_path):
+    # The daemon's own table: the float point may have been set by another test, so values are not compared.
+    by_config = compare(daemon, "--config", str(daemon.config_path), "--ignore-values")
+    assert by_config.returncode == 0, by_config.stdout + by_config.stderr
+    assert "3 point(s) in the table" in by_config.stdout and "everything matches" in by_config.stdout
+    table = tmp_path / "expected.ini"
+    table.write_text("[point 47:1001]\ntype = single\n\n[point 47:1102]\ntype = double\nvalue = intermediate\n"
+                     "\n[point 47:3001]\ntype = float\n")
+    by_ini = compare(daemon, "--table", str(table), "--ignore-quality")
+    assert by_ini.returncode == 1, by_ini.stdout + by_ini.stderr
+    assert any(line.startswith("wrong value") and "47:1102" in line and "expected intermediate" in line
+               for line in by_ini.stdout.splitlines()), by_ini.stdout
+
+
+def test_compare_table_errors_name_file_and_line(daemon, tmp_path):
+    table = tmp_path / "broken.ini"
+    table.write_text("[point 47:1001]\ntype = singel\n")
+    result = compare(daemon, "--table", str(table))
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert f"{table}:2" in result.stderr and "not valid JSON" not in result.stderr
+    neither = compare(daemon)
+    assert neither.returncode == 64 and "--table FILE or --config FILE" in neither.stderr
