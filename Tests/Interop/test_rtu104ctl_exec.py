@@ -254,3 +254,13 @@ def test_compare_table_errors_name_file_and_line(daemon, tmp_path):
     assert f"{table}:2" in result.stderr and "not valid JSON" not in result.stderr
     neither = compare(daemon)
     assert neither.returncode == 64 and "--table FILE or --config FILE" in neither.stderr
+
+
+def test_command_prints_return_information_before_actterm(daemon):
+    result = subprocess.run([str(CTL), "command", f"127.0.0.1:{daemon.port}", "47:2102", "off", "--type", "double",
+                             "--select"], capture_output=True, text=True, timeout=TIMEOUT)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    feedback = [i for i, line in enumerate(lines) if re.search(r"return information 47:1102 M_DP_(NA|TB)_1 off \(retrem\)$", line)]
+    actterm = [i for i, line in enumerate(lines) if "ACTTERM positive" in line]
+    assert feedback and actterm and feedback[0] < actterm[0], result.stdout
