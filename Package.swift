@@ -102,7 +102,7 @@ let package = Package(
         ),
         .testTarget(
             name: "rtu104ctlTests",
-            dependencies: ["rtu104ctl", "IEC104"]
+            dependencies: ["rtu104ctl", "IEC104", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "IEC104Tests",

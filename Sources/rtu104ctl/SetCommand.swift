@@ -7,8 +7,8 @@ struct SetCommand: ParsableCommand {
         commandName: "set",
         abstract: "Set monitor points of a running rtu104d; each change becomes a spontaneous event.",
         discussion: """
-        Each assignment is CA:IOA=VALUE, in the point tables' notation: true/false/on/off for
-        single points, off/on/intermediate/indeterminate for double points, numbers for steps,
+        Each assignment is CA:IOA=VALUE, in the point tables' notation: true/false/on/off for \
+        single points, off/on/intermediate/indeterminate for double points, numbers for steps, \
         measurements and counters, 0x… for bitstrings. All are applied or none is.
         """)
 
