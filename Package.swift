@@ -117,7 +117,7 @@ let package = Package(
         ]),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", "Config", "Outstation", "Server", "IEC104", "TLS", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BuildInfo", "Daemon", "Config", "Outstation", "Server", "IEC104", "TLS", .product(name: "Logging", package: "swift-log")]
         ),
         // sd_notify sequence and watchdog against the built rtu104d, journal field mapping.
         .testTarget(name: "SystemdTests", dependencies: [
