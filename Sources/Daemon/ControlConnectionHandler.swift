@@ -126,7 +126,8 @@ final class ControlConnectionHandler: ChannelInboundHandler {
             let handler: any CommandHandler = reloader.processes ?? FeedbackCommandHandler()
             let server = self.server
             let channel = context.channel
-            channel.eventLoop.makeFutureWithTask { await ControlExec.run(plan, handler: handler, server: server) }
+            let logger = self.logger
+            channel.eventLoop.makeFutureWithTask { await ControlExec.run(plan, handler: handler, server: server, logger: logger) }
                 .whenSuccess { reply in Self.send(reply + "\n", on: channel) }
         }
     }

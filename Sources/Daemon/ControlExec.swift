@@ -1,5 +1,6 @@
 import Config
 import Foundation
+import Logging
 import IEC104
 public import Outstation
 import Server
@@ -92,7 +93,18 @@ enum ControlExec {
 
     /// Runs the plan through `handler` and applies a positive result's updates as return information;
     /// returns the reply line.
-    static func run(_ plan: ExecPlan, handler: any CommandHandler, server: OutstationServer) async -> String {
+    static func run(_ plan: ExecPlan, handler: any CommandHandler, server: OutstationServer, logger: Logger) async -> String {
+        let (reply, outcome) = await execute(plan, handler: handler, server: server)
+        // An operator's command from the control socket is as much a command as a master's: one line says who and what.
+        let what = "\(plan.point.address) \(plan.point.kind.typeID.mnemonic) \(plan.value)\(plan.requests.count > 1 ? " with select" : "")"
+        logger.notice("exec from the control socket: \(what): \(outcome)",
+                      metadata: ["station": "\(station)", "peer": "\(peer)", "ca": "\(plan.point.address.commonAddress)",
+                                 "ioa": "\(plan.point.address.objectAddress)", "type": "\(plan.point.kind.typeID.mnemonic)"])
+        return reply
+    }
+
+    private static func execute(_ plan: ExecPlan, handler: any CommandHandler,
+                                server: OutstationServer) async -> (reply: String, outcome: String) {
         var steps: [[String: Any]] = []
         var reply: [String: Any] = ["ok": true, "point": "\(plan.point.address)", "type": plan.point.kind.typeID.mnemonic,
                                     "value": plan.value]
@@ -111,7 +123,7 @@ enum ControlExec {
                 reply["positive"] = false
                 reply["reason"] = reason
                 reply["steps"] = steps
-                return ControlService.render(reply)
+                return (ControlService.render(reply), "\(step["step"] ?? "") negative: \(reason)")
             case .success(let updates):
                 step["positive"] = true
                 let problems = (try? await server.perform { outstation -> [String] in
@@ -137,7 +149,7 @@ enum ControlExec {
            let state = try? await server.perform({ outstation in outstation.image.state(at: feedback).map(Described.init) }).get() {
             reply["feedback"] = state.object
         }
-        return ControlService.render(reply)
+        return (ControlService.render(reply), "positive")
     }
 
     /// A monitor point's description carried off the event loop.
