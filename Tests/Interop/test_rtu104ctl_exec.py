@@ -272,3 +272,25 @@ def test_command_prints_return_information_before_actterm(daemon):
     feedback = [i for i, line in enumerate(lines) if re.search(r"return information 47:1102 M_DP_(NA|TB)_1 off \(retrem\)$", line)]
     actterm = [i for i, line in enumerate(lines) if "ACTTERM positive" in line]
     assert feedback and actterm and feedback[0] < actterm[0], result.stdout
+
+
+def test_check_prints_each_warning_once(tmp_path):
+    if not BINARY.exists():
+        pytest.skip(f"{BINARY} is missing")
+    (tmp_path / "points.json").write_text(json.dumps({"points": [{"ca": 47, "ioa": 1, "type": "single"}]}))
+    config = tmp_path / "rtu104d.conf"
+    config.write_text("[daemon]\npoint_tables = points.json\n[listener main]\nbind = 127.0.0.1:2404\n"
+                      "[station scada]\nallow = 127.0.0.1\ncommon_addresses = 47, 99\n")
+    result = subprocess.run([str(BINARY), "--check", "--config", str(config)], capture_output=True, text=True,
+                            timeout=TIMEOUT)
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert output.count("common address 99 has no points") == 1, output
+    assert "warning: warning" not in output and "warning:" in output
+    # With an error as well: the warning once, on standard error, with one "warning:".
+    config.write_text(config.read_text().replace("points.json", "missing.json"))
+    failed = subprocess.run([str(BINARY), "--check", "--config", str(config)], capture_output=True, text=True,
+                            timeout=TIMEOUT)
+    assert failed.returncode == 1
+    warnings = [line for line in failed.stderr.splitlines() if "common address 99 has no points" in line]
+    assert len(warnings) == 1 and warnings[0].count("warning:") == 1, failed.stderr
