@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
     ],
     targets: [
+        // The version of both executables, in one place, with the git commit the build came from.
+        .target(name: "BuildInfo", plugins: ["GitCommitPlugin"]),
+        .plugin(name: "GitCommitPlugin", capability: .buildTool()),
         // The wire format and the link layer: Swift standard library only.
         .target(
             name: "IEC104",
@@ -72,7 +75,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Config", "Outstation", "Server", "TLS", "CSystemd",
+                "BuildInfo", "Config", "Outstation", "Server", "TLS", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -85,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "rtu104d",
             dependencies: [
-                "Config", "Daemon",
+                "BuildInfo", "Config", "Daemon",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -93,13 +96,13 @@ let package = Package(
         .executableTarget(
             name: "rtu104ctl",
             dependencies: [
-                "IEC104", "Outstation", "TLS",
+                "BuildInfo", "Config", "IEC104", "Outstation", "TLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "rtu104ctlTests",
-            dependencies: ["rtu104ctl", "IEC104"]
+            dependencies: ["rtu104ctl", "IEC104", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "IEC104Tests",
@@ -114,7 +117,7 @@ let package = Package(
         ]),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["Daemon", "Config", "Outstation", "Server", "IEC104", "TLS", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BuildInfo", "Daemon", "Config", "Outstation", "Server", "IEC104", "TLS", .product(name: "Logging", package: "swift-log")]
         ),
         // sd_notify sequence and watchdog against the built rtu104d, journal field mapping.
         .testTarget(name: "SystemdTests", dependencies: [

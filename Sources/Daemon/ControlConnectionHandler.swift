@@ -120,6 +120,16 @@ final class ControlConnectionHandler: ChannelInboundHandler {
                                                                   : ["ok": false, "error": outcome.message]) + "\n",
                           on: channel)
             }
+        case .exec(let plan):
+            succeeded()
+            // Like a reload: the handler runs off the loop, its reply follows those already due.
+            send(context: context)
+            let handler: any CommandHandler = reloader.processes ?? FeedbackCommandHandler()
+            let server = self.server
+            let channel = context.channel
+            let logger = self.logger
+            channel.eventLoop.makeFutureWithTask { await ControlExec.run(plan, handler: handler, server: server, logger: logger) }
+                .whenSuccess { reply in Self.send(reply + "\n", on: channel) }
         }
     }
 

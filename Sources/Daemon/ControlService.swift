@@ -1,3 +1,4 @@
+import BuildInfo
 import Config
 import Foundation
 import IEC104
@@ -18,6 +19,8 @@ public enum ControlService {
         case watch(String)
         /// Run a reload (outside the event loop) and reply with its outcome.
         case reload
+        /// Run a command point's handler (outside the event loop) and reply with its result.
+        case exec(ExecPlan)
     }
 
     /// What a status reply shows besides the stations: the listeners in force (each TLS listener with its
@@ -46,13 +49,18 @@ public enum ControlService {
         let parsed = ControlRequestParser.parse(line, kindOf: { image.kind(at: $0) })
         switch parsed {
         case .failure(let problem):
-            return .error(errorReply(problem.message))
+            // `exec` is read here, off the fast path of `set`, by ControlExec.
+            switch ControlExec.parse(line, image: image) {
+            case .success(let plan)?: return .exec(plan)
+            case .failure(let refusal)?: return .error(errorReply(refusal.message))
+            case nil: return .error(errorReply(explainUnknownPoint(problem.message, image: image, op: "set")))
+            }
         case .success(.set(let updates)):
             do {
                 try outstation.validate(updates)
                 return .ingest(updates)
             } catch {
-                return .error(errorReply(error.description))
+                return .error(errorReply(explainUnknownPoint(error.description, image: image, op: "set")))
             }
         case .success(.watch): return .watch(#"{"ok":true,"watching":true}"#)
         case .success(.reload): return .reload
@@ -61,7 +69,9 @@ public enum ControlService {
             if let addresses {
                 var found: [MonitorPointState] = []
                 for address in addresses {
-                    guard let state = image.state(at: address) else { return .error(errorReply("no monitor point \(address)")) }
+                    guard let state = image.state(at: address) else {
+                        return .error(errorReply(explainUnknownPoint("no monitor point \(address)", image: image, op: "get")))
+                    }
                     found.append(state)
                 }
                 states = found
@@ -71,7 +81,8 @@ public enum ControlService {
             return .reply(render(["ok": true, "points": states.map(describe)]))
         case .success(.status):
             let inputs = status()
-            var reply: [String: Any] = ["ok": true, "stations": outstation.stations.map { describe($0, tls: inputs.tls) }]
+            var reply: [String: Any] = ["ok": true, "stations": outstation.stations.map { describe($0, tls: inputs.tls) },
+                                        "version": rtu104VersionText]
             if !inputs.listeners.isEmpty { reply["listeners"] = inputs.listeners.map { describe($0, wallTime: wallTime) } }
             if let ingest = inputs.ingest { reply["ingest"] = describe(ingest) }
             if let daemon = inputs.daemon { reply["daemon"] = daemon.statusObject }
@@ -83,6 +94,20 @@ public enum ControlService {
     /// Foundation's serializer cost more than the update.
     public static func setReply(updated: Int, events: Int) -> String {
         #"{"events":\#(events),"ok":true,"updated":\#(updated)}"#
+    }
+
+    /// `points[0]: no monitor point 48:999` names a place in the request and leaves the operator guessing;
+    /// the reply names the point and why: a command point, or no point at all. Other messages pass unchanged.
+    static func explainUnknownPoint(_ message: String, image: ProcessImage, op: String) -> String {
+        guard let range = message.range(of: "no monitor point ") else { return message }
+        let text = message[range.upperBound...].prefix { $0.isNumber || $0 == ":" }
+        let parts = text.split(separator: ":")
+        guard parts.count == 2, let ca = UInt16(parts[0]), let ioa = UInt32(parts[1]) else { return message }
+        let address = PointAddress(commonAddress: ca, objectAddress: ioa)
+        if image.commandPoints[address] != nil {
+            return "\(address) is not a monitor point (it is a command point; \(op) only takes monitor points)"
+        }
+        return "no point \(address)"
     }
 
     public static func errorReply(_ message: String) -> String { render(["ok": false, "error": message]) }
@@ -197,7 +222,8 @@ public enum ControlService {
     }
 
     static func render(_ object: [String: Any]) -> String {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]),
+        // Slashes as they are: paths and `per/cyc` read better than `\/`.
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]),
               let text = String(data: data, encoding: .utf8) else {
             return #"{"error":"reply could not be encoded","ok":false}"#
         }

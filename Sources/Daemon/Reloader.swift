@@ -15,7 +15,7 @@ public actor Reloader {
     private let configPath: String
     private let overrides: DaemonOverrides
     private let server: OutstationServer
-    private let processes: HostProcesses?
+    let processes: HostProcesses?
     private let controlSettings: ControlSocketSettings?
     private let logger: Logger
     public private(set) var configuration: DaemonConfiguration

@@ -1,4 +1,4 @@
-import IEC104
+public import IEC104
 
 /// Select-before-operate state and the commands a station has handed to its handler.
 struct CommandState {
@@ -105,7 +105,7 @@ extension InformationElement {
     }
 
     /// The value a feedback point of `kind` takes when this command succeeds; nil if they do not fit.
-    func feedbackValue(for kind: PointKind, current: PointValue) -> PointValue? {
+    public func feedbackValue(for kind: PointKind, current: PointValue) -> PointValue? {
         switch (self, kind) {
         case (.singleCommand(let command, _), .single): return .single(command.isOn)
         case (.singleCommand(let command, _), .double): return .double(command.isOn ? .on : .off)

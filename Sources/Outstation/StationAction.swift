@@ -37,6 +37,20 @@ public struct CommandRequest: Sendable {
     public let time: CP56Time2a?
     /// The update the feedback point takes if the command succeeds, worked out from the command value.
     public let suggestedFeedback: PointUpdate?
+
+    /// Public so that the control socket's `exec` can hand a command point's handler a request built as a station builds it.
+    public init(id: UInt64, station: String, peer: String, point: CommandPointDefinition, element: InformationElement,
+                isSelect: Bool, originator: UInt8, time: CP56Time2a?, suggestedFeedback: PointUpdate?) {
+        self.id = id
+        self.station = station
+        self.peer = peer
+        self.point = point
+        self.element = element
+        self.isSelect = isSelect
+        self.originator = originator
+        self.time = time
+        self.suggestedFeedback = suggestedFeedback
+    }
 }
 
 /// How a command handler finished.

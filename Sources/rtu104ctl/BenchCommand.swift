@@ -12,7 +12,7 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure a station: interrogation throughput, event rate and latency, connection set-up time.",
         discussion: """
-        One JSON object per result on standard output, with the keys of the shared bench master
+        One JSON object per result on standard output, with the keys of the shared bench master \
         (fastmaster) where they mean the same thing:
           --gi           {"metric":"gi","objects":…,"objects_per_s":…,"actcon_to_actterm_s":…,
                           "request_to_actcon_ms":…,…}; --repeat N runs, each on a new
@@ -23,9 +23,9 @@ struct BenchCommand: ParsableCommand {
                           latency = receive wall clock − CP56Time2a tag (same host clock).
           --connections N {"metric":"connect_startdt","ms_p50":…,"ms_p99":…,…}: N times
                           connect + STARTDT act → con, then close.
-        Received I-frames are acknowledged in batches (one S-frame per read once w or more
-        arrived, and after --idle-ms without data). The common address of the interrogation is
-        --ca (default 65535: then the run ends when every ACTCON has its ACTTERM).
+        Received I-frames are acknowledged in batches (one S-frame per read once w or more \
+        arrived, and after --idle-ms without data). The common address of the interrogation is \
+        --ca (default 65535: then the run ends when every ACTCON has its ACTTERM). \
         Exit status 0 when every run succeeded, 1 otherwise.
         """)
 

@@ -115,23 +115,27 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Interrogate a station and report, point by point, how it differs from a point table.",
         discussion: """
-        Reads the monitor points of a JSON point table (the format of etc/rtu104d/points.json;
-        command points are skipped), sends a station interrogation to every common address in
-        it, and a counter interrogation where the table has counters, and lists:
+        Reads the monitor points of a point table (--table, JSON or INI, as rtu104d reads it; command points \
+        are skipped) or of every table a daemon config names (--config), sends a station interrogation to \
+        every common address in them, and a counter interrogation where there are counters, and lists:
           missing        in the table, not received
           extra          received, not in the table
           wrong type     e.g. a double point where the table has a single point
           wrong value    the received value is not the table's value
           wrong quality  the quality flags differ (--ignore-quality skips this)
         The table's values are the initial values; --ignore-values checks only presence and type.
-        Exit status: 0 when everything matches, 1 on differences or an incomplete
-        interrogation, 2 when the connection failed.
+
+        Exit status: 0 when everything matches; 1 on differences, an incomplete interrogation or errors in \
+        the table; 2 when the connection failed; 64 usage error.
         """)
 
     @OptionGroup var master: MasterOptions
 
-    @Option(help: ArgumentHelp("The point table (JSON).", valueName: "path"))
-    var table: String
+    @Option(help: ArgumentHelp("A point table (JSON or INI).", valueName: "path"))
+    var table: String?
+
+    @Option(help: ArgumentHelp("A daemon config: compare with every point table it names.", valueName: "path"))
+    var config: String?
 
     @Flag(help: "Do not compare values.")
     var ignoreValues = false
@@ -142,16 +146,28 @@ struct CompareCommand: ParsableCommand {
     @Flag(help: "Print the differences as JSON lines.")
     var json = false
 
+    func validate() throws {
+        guard (table == nil) != (config == nil) else {
+            throw ValidationError("give the points to compare with: --table FILE or --config FILE (one of them)")
+        }
+    }
+
     func run() throws {
         let expected: [ExpectedPoint]
-        do {
-            expected = try PointTableFile.load(path: table)
-        } catch let error as PointTableError {
-            reportError(error.description)
-            throw ExitCode(MasterExit.connection)
+        let source = table ?? config ?? ""
+        do throws(PointTableError) {
+            if let table {
+                expected = try ExpectedPoints.load(table: table)
+            } else {
+                expected = try ExpectedPoints.load(config: source)
+            }
+        } catch {
+            // A table with errors is a failed check (1); 2 stays "no connection".
+            for line in error.description.split(separator: "\n") { reportError(String(line)) }
+            throw ExitCode(MasterExit.refused)
         }
         guard !expected.isEmpty else {
-            reportError("\(table): no monitor points to compare")
+            reportError("\(source): no monitor points to compare")
             throw ExitCode(MasterExit.refused)
         }
         try runMaster(master) { session in

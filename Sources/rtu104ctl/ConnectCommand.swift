@@ -7,10 +7,10 @@ struct ConnectCommand: ParsableCommand {
         commandName: "connect",
         abstract: "Connect to a station, start data transfer (STARTDT), report the times, and stop again.",
         discussion: """
-        The options here are shared by every master subcommand (interrogate, command, monitor,
-        read, clock-sync, test, reset-process, compare, bench): --ca, --originator, k, w, t0-t3,
-        --bind (source address), --timeout, and the TLS options (--tls, --tls-ca, --tls-cert,
-        --tls-key), which are accepted but refused with "TLS is not available yet".
+        The options here are shared by every master subcommand (interrogate, command, monitor, \
+        read, clock-sync, test, reset-process, compare, bench): --ca, --originator, k, w, t0-t3, \
+        --bind (source address), --timeout, and the TLS options (--tls, --tls-ca, --tls-cert, \
+        --tls-key), which are accepted but refused with "TLS is not available yet". \
         Exit status 0 when STARTDT was confirmed, 2 otherwise.
         """)
 

@@ -121,7 +121,8 @@ func runControlRequest(_ options: ControlOptions, _ request: [String: Any], rend
             reportError(reply["error"] as? String ?? "the daemon refused the request")
             throw ExitCode(1)
         }
-        if !options.json { writeStandardOutput(render(reply)) }
+        let text = render(reply)  // also with --json: a subcommand may read the reply (exec, for its exit status)
+        if !options.json { writeStandardOutput(text) }
     } catch let error as ControlClientError {
         reportError(error.description)
         throw ExitCode(2)

@@ -23,9 +23,9 @@ struct Decode: ParsableCommand {
           --file PATH     raw binary octets, APDUs back to back;
                           '--file -' reads them from standard input
 
-        Prints each APDU: frame kind (I/S/U), N(S)/N(R) or U function,
-        type ID, SQ, number of objects, cause of transmission with P/N and
-        T, originator, common address, and each object's address, value,
+        Prints each APDU: frame kind (I/S/U), N(S)/N(R) or U function, \
+        type ID, SQ, number of objects, cause of transmission with P/N and \
+        T, originator, common address, and each object's address, value, \
         quality and time tag.
 
         --json prints one object per APDU per line, keys in this order:
@@ -34,8 +34,8 @@ struct Decode: ParsableCommand {
           error (only for an ASDU that does not decode, instead of objects);
           per object: ioa, value, keys of the type, quality, time, timeFlags.
 
-        Bad input (not hex, an odd number of digits, an invalid frame, an
-        ASDU that does not decode): the frames before it are printed, one
+        Bad input (not hex, an odd number of digits, an invalid frame, an \
+        ASDU that does not decode): the frames before it are printed, one \
         line goes to standard error, and the exit status is 1.
         """
     )

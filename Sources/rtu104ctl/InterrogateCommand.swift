@@ -7,19 +7,19 @@ struct InterrogateCommand: ParsableCommand {
         commandName: "interrogate",
         abstract: "Interrogate a station (C_IC_NA_1, or C_CI_NA_1 with --counters) and print every point received.",
         discussion: """
-        Prints CA, IOA, type, value, quality, time tag and cause of transmission of every point
+        Prints CA, IOA, type, value, quality, time tag and cause of transmission of every point \
         as a table, as CSV or as JSON lines (--format). Progress and the summary go to standard error.
 
-        --counters sends a counter interrogation: the general request, or group 1-4 with --group.
-        --freeze freezes the counters without reset (FRZ 1), --freeze --reset freezes with reset
-        (FRZ 2), --reset alone resets them (FRZ 3); a station answers these with ACTCON and ACTTERM
+        --counters sends a counter interrogation: the general request, or group 1-4 with --group. \
+        --freeze freezes the counters without reset (FRZ 1), --freeze --reset freezes with reset \
+        (FRZ 2), --reset alone resets them (FRZ 3); a station answers these with ACTCON and ACTTERM \
         only, so read the frozen values with a plain --counters afterwards.
 
-        The common address defaults to the broadcast address 65535; every common address of the
+        The common address defaults to the broadcast address 65535; every common address of the \
         station then answers with its own ACTCON and ACTTERM.
 
-        Exit status: 0 when every ACTCON was positive and its ACTTERM arrived, 1 on a negative
-        confirmation or when ACTTERM did not come within --timeout of the last frame, 2 when the
+        Exit status: 0 when every ACTCON was positive and its ACTTERM arrived, 1 on a negative \
+        confirmation or when ACTTERM did not come within --timeout of the last frame, 2 when the \
         connection failed.
         """)
 

@@ -7,10 +7,10 @@ struct MonitorCommand: ParsableCommand {
         commandName: "monitor",
         abstract: "Start data transfer and print every point the station sends, until interrupted.",
         discussion: """
-        Every information object of every ASDU is printed as one row (table, csv or json), with
-        its cause of transmission; --raw adds the APDU in hex, and prints S- and U-frames too.
-        --interrogate sends a station interrogation first (to --ca, else broadcast).
-        Stops after --count points or --duration seconds, or on Ctrl-C. Exit status 0, or 2
+        Every information object of every ASDU is printed as one row (table, csv or json), with \
+        its cause of transmission; --raw adds the APDU in hex, and prints S- and U-frames too. \
+        --interrogate sends a station interrogation first (to --ca, else broadcast). \
+        Stops after --count points or --duration seconds, or on Ctrl-C. Exit status 0, or 2 \
         when the connection failed or was lost.
         """)
 

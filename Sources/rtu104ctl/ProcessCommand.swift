@@ -7,18 +7,24 @@ struct ProcessCommand: ParsableCommand {
         commandName: "command",
         abstract: "Send a process command (C_SC … C_BO), optionally select-before-operate, and report its confirmations.",
         discussion: """
-        Values: single on/off (true/false, 1/0); double on/off; step higher/lower (raise/up,
-        down); normalized -1…1; scaled -32768…32767; float; bitstring 0…4294967295, 0x… or 0b….
+        Values: single on/off (true/false, 1/0); double on/off; step higher/lower (raise/up, down); normalized \
+        -1…1; scaled -32768…32767; float; bitstring 0…4294967295, 0x… or 0b….
 
-        --select sends the select (S/E=1) first and executes only after a positive ACTCON.
-        --time sends the type with CP56Time2a (C_SC_TA_1 …), stamped with the current UTC time.
-        --qualifier: short, long, persistent (QU 1-3) or a number; for set-points the QL number.
+        --select sends the select (S/E=1) first and executes only after a positive ACTCON. --time sends the \
+        type with CP56Time2a (C_SC_TA_1 …), stamped with the current UTC time. --qualifier: short, long, \
+        persistent (QU 1-3) or a number; for set-points the QL number.
 
-        Prints each ACTCON and ACTTERM with its P/N bit. Exit status 0 only when every ACTCON
-        was positive (and ACTTERM, when it came, too); 1 on a negative confirmation (its cause is
-        named, e.g. "unknown information object address (COT 47)") or when no ACTCON came within
-        --timeout; 2 when the connection failed. A missing ACTTERM is reported but not a failure:
-        stations may be configured not to send one (--no-actterm skips the wait).
+        Prints each ACTCON and ACTTERM with its P/N bit, and the return information (COT 11, retrem: the \
+        feedback point's new value) the station sends before ACTTERM.
+
+        Commissioning: connect to a local-tools listener or station (one for 127.0.0.1 that is not the SCADA \
+        master's). A connection from the SCADA master's address takes over its station and disconnects the \
+        master. `rtu104ctl exec` runs a point's handler with no master at all.
+
+        Exit status: 0 only when every ACTCON was positive (and ACTTERM, when it came, too); 1 on a negative \
+        confirmation (its cause is named, e.g. "unknown information object address (COT 47)") or when no \
+        ACTCON came within --timeout; 2 when the connection failed; 64 usage error. A missing ACTTERM is \
+        reported but not a failure: stations may be configured not to send one (--no-actterm skips the wait).
         """)
 
     @OptionGroup var master: MasterOptions
@@ -78,7 +84,7 @@ struct ProcessCommand: ParsableCommand {
     private func step(_ phase: String, _ label: String, _ request: [UInt8], _ session: MasterSession,
                       awaitTermination: Bool) throws(MasterError) -> Bool {
         let sent = monotonicNow()
-        guard let confirmation = try session.activate(request, timeout: master.timeoutDuration, other: { _ in }) else {
+        guard let confirmation = try session.activate(request, timeout: master.timeoutDuration) else {
             writeStandardOutput("\(phase) \(label): no ACTCON within \(master.timeout.formatted2) s\n")
             reportError("no confirmation of the \(phase.trimmingSpacesString) within \(master.timeout.formatted2) s")
             return false
@@ -90,7 +96,17 @@ struct ProcessCommand: ParsableCommand {
             return false
         }
         if confirmation.isTermination || !awaitTermination { return true }
-        let termination = try session.awaitConfirmation(to: request, timeout: master.timeoutDuration) { $0.isTermination }
+        // Between ACTCON and ACTTERM the station sends the feedback point's new state as return information (COT 11):
+        // the proof for a commissioning engineer that the command reached the plant and came back.
+        let returnInformation: (APDU) -> Void = { apdu in
+            guard let asdu = try? ASDU(decoding: apdu.asdu), [11, 12].contains(asdu.cause.cause.rawValue) else { return }
+            for object in asdu.objects {
+                writeStandardOutput("\(phase) \(label): return information \(asdu.commonAddress):\(object.address) "
+                    + "\(asdu.typeID.mnemonic) \(PointRowFormatter.valueText(object.element)) (\(asdu.cause.cause.name))\n")
+            }
+        }
+        let termination = try session.awaitConfirmation(to: request, timeout: master.timeoutDuration,
+                                                        other: returnInformation) { $0.isTermination }
         guard let termination else {
             writeStandardOutput("\(phase) \(label): no ACTTERM within \(master.timeout.formatted2) s\n")
             master.progress("no ACTTERM (the station may be configured not to send one); ACTCON was positive")

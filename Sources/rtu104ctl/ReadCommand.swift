@@ -7,9 +7,9 @@ struct ReadCommand: ParsableCommand {
         commandName: "read",
         abstract: "Read points with the read command (C_RD_NA_1) and print the answers.",
         discussion: """
-        Each point is requested in turn; the station answers with the point itself (COT 5,
-        request) or refuses it (e.g. unknown information object address, COT 47).
-        Exit status: 0 when every point was answered, 1 when one was refused or not answered
+        Each point is requested in turn; the station answers with the point itself (COT 5, \
+        request) or refuses it (e.g. unknown information object address, COT 47). \
+        Exit status: 0 when every point was answered, 1 when one was refused or not answered \
         within --timeout, 2 when the connection failed.
         """)
 

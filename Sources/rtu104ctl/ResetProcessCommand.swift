@@ -7,8 +7,8 @@ struct ResetProcessCommand: ParsableCommand {
         commandName: "reset-process",
         abstract: "Send a reset process command (C_RP_NA_1).",
         discussion: """
-        --qualifier general (QRP 1, general reset of process, the default), event-buffer (QRP 2,
-        discard pending time-tagged events) or a number 0-255. Common address: --ca, else 65535.
+        --qualifier general (QRP 1, general reset of process, the default), event-buffer (QRP 2, \
+        discard pending time-tagged events) or a number 0-255. Common address: --ca, else 65535. \
         Exit status 0 on a positive ACTCON.
         """)
 

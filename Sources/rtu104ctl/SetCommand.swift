@@ -7,8 +7,8 @@ struct SetCommand: ParsableCommand {
         commandName: "set",
         abstract: "Set monitor points of a running rtu104d; each change becomes a spontaneous event.",
         discussion: """
-        Each assignment is CA:IOA=VALUE, in the point tables' notation: true/false/on/off for
-        single points, off/on/intermediate/indeterminate for double points, numbers for steps,
+        Each assignment is CA:IOA=VALUE, in the point tables' notation: true/false/on/off for \
+        single points, off/on/intermediate/indeterminate for double points, numbers for steps, \
         measurements and counters, 0x… for bitstrings. All are applied or none is.
         """)
 
@@ -24,12 +24,18 @@ struct SetCommand: ParsableCommand {
     @Option(name: .long, help: "Source time in milliseconds since 1970 (default: now, stamped by the daemon).")
     var time: Int64?
 
+    /// Checked here rather than in `run()`: ArgumentParser shows a validation error with this subcommand's
+    /// usage (exit 64); thrown from `run()` it came with the top-level usage.
+    func validate() throws {
+        for assignment in assignments where !assignment.contains("=") {
+            throw ValidationError("'\(assignment)' is not CA:IOA=VALUE (e.g. 47:3201=231.5)")
+        }
+    }
+
     func run() throws {
         var points: [[String: Any]] = []
         for assignment in assignments {
-            guard let equals = assignment.firstIndex(of: "=") else {
-                throw ValidationError("'\(assignment)' is not CA:IOA=VALUE")
-            }
+            guard let equals = assignment.firstIndex(of: "=") else { continue }
             let address = String(assignment[..<equals])
             let text = String(assignment[assignment.index(after: equals)...])
             var point: [String: Any] = ["point": address, "value": Self.jsonValue(text)]

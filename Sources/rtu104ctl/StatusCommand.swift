@@ -7,8 +7,8 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show the stations of a running rtu104d: connected masters, link state, event buffers, commands.",
         discussion: """
-        Then the listeners in force: address, TLS on or off, and for a TLS listener its certificate's
-        subject and expiry ("expires 2027-11-22, in 365 days"), marked "WARNING" under 30 days left
+        Then the listeners in force: address, TLS on or off, and for a TLS listener its certificate's \
+        subject and expiry ("expires 2027-11-22, in 365 days"), marked "WARNING" under 30 days left \
         and "EXPIRED" once expired. --json prints the daemon's reply as it is.
         """)
 
@@ -16,7 +16,8 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         try runControlRequest(options, ["op": "status"]) { reply in
-            ((reply["daemon"] as? [String: Any]).map(Self.describeDaemon) ?? "")
+            ((reply["version"] as? String).map { "rtu104d \($0)\n" } ?? "")
+                + ((reply["daemon"] as? [String: Any]).map(Self.describeDaemon) ?? "")
                 + (reply["stations"] as? [[String: Any]] ?? []).map(Self.describe).joined()
                 + (reply["listeners"] as? [[String: Any]] ?? []).map(Self.describeListener).joined()
                 + ((reply["ingest"] as? [String: Any]).map(Self.describeIngest) ?? "")

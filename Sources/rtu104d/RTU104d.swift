@@ -1,4 +1,5 @@
 import ArgumentParser
+import BuildInfo
 import Config
 import Daemon
 import Logging
@@ -10,7 +11,8 @@ import Glibc
 struct RTU104d: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rtu104d",
-        abstract: "IEC 60870-5-104 RTU outstation daemon.")
+        abstract: "IEC 60870-5-104 RTU outstation daemon.",
+        version: "rtu104d \(rtu104VersionText)")
 
     @Option(name: .long, help: "The daemon configuration file.")
     var config = "/etc/rtu104d/rtu104d.conf"
@@ -46,15 +48,16 @@ struct RTU104d: AsyncParsableCommand {
         let configuration: DaemonConfiguration
         switch ConfigurationLoader.load(configPath: config, overrides: overrides) {
         case .failure(let problems):
+            // A ConfigError's text already says `file:line: warning: …`; a second prefix doubled it.
             for error in problems.errors { printError("error: \(error)") }
-            for warning in problems.warnings { printError("warning: \(warning)") }
+            for warning in problems.warnings { printError("\(warning)") }
             printError("\(config): \(problems.errors.count) error(s); nothing started")
             throw ExitCode(1)
         case .success(let loaded):
             configuration = loaded
         }
         if check {
-            for warning in configuration.warnings { printError("warning: \(warning)") }
+            // The summary lists the warnings; printing them to stderr as well showed each one twice.
             print(renderSummary(configuration))
             return
         }

@@ -155,7 +155,8 @@ def test_command_select_before_operate(ctl, station):
     lines = result.stdout.splitlines()
     assert lines[0].startswith("select  48:2102 C_DC_TA_1 on: ACTCON positive")
     assert lines[1].startswith("execute 48:2102 C_DC_TA_1 on: ACTCON positive")
-    assert lines[2].startswith("execute 48:2102 C_DC_TA_1 on: ACTTERM positive")
+    assert lines[2] == "execute 48:2102 C_DC_TA_1 on: return information 48:1102 M_DP_TB_1 on (retrem)"
+    assert lines[3].startswith("execute 48:2102 C_DC_TA_1 on: ACTTERM positive")
 
 
 def test_command_setpoint(ctl, station):

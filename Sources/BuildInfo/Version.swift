@@ -1,0 +1,9 @@
+/// The release version of rtu104d and rtu104ctl: the one place it is written down.
+public let rtu104Version = "0.9.0"
+
+/// `0.9.0 (commit abcdef1)` when built from a git checkout, `0.9.0` otherwise (e.g. from a source tarball).
+/// The commit comes from `GitCommitPlugin`, which reads `.git` at build time.
+public var rtu104VersionText: String {
+    guard let commit = gitCommit else { return rtu104Version }
+    return "\(rtu104Version) (commit \(commit))"
+}
