@@ -173,7 +173,7 @@ extension CrossValidator {
         }
         for handler in handlers where !used.contains(handler.name) {
             diagnostics.warning(handler.location, subject: "handler '\(handler.name)'",
-                                "no command point names this handler (\"handler\": \"\(handler.name)\" in a point table)")
+                                "no command point names this handler (handler = \(handler.name) in an INI table, \"handler\": \"\(handler.name)\" in a JSON one)")
         }
         return bindings
     }

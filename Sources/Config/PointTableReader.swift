@@ -291,7 +291,13 @@ struct PointTableReader {
 
     /// `{"absolute": 0.5}`, `{"percent": 1}`, `0.5` (absolute) or `"1%"`.
     static func parseDeadband(_ value: ConfigValue) -> Result<Deadband, ValueError> {
-        let usage = "write an absolute amount (0.5), a percentage (\"2%\"), or {\"absolute\": 0.5} / {\"percent\": 2}"
+        // The hint speaks the syntax of the file it is about: INI values arrive as untyped text.
+        let usage: String
+        if case .text = value.content {
+            usage = "write an absolute amount (0.5) or a percentage (2%)"
+        } else {
+            usage = "write an absolute amount (0.5), a percentage (\"2%\"), or {\"absolute\": 0.5} / {\"percent\": 2}"
+        }
         if case .object(let members) = value.content {
             guard members.count == 1, let member = members.first, member.key == "absolute" || member.key == "percent" else {
                 return .failure(ValueError("a deadband object has exactly one key, absolute or percent; \(usage)"))

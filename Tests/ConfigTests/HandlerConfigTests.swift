@@ -129,7 +129,7 @@ private func files(_ extra: String, handlerKey: String = #""handler": "breaker""
 
     @Test func unusedHandlerIsAWarning() {
         #expect(files("[handler breaker]\nexec = /bin/sh\n[handler spare]\nexec = /bin/sh\n").warnings
-                == ["rtu.conf:13: warning: handler 'spare': no command point names this handler (\"handler\": \"spare\" in a point table)"])
+                == ["rtu.conf:13: warning: handler 'spare': no command point names this handler (handler = spare in an INI table, \"handler\": \"spare\" in a JSON one)"])
     }
 
     @Test func pointTimeoutNeedsAHandler() {

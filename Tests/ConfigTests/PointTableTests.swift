@@ -139,6 +139,13 @@ import Testing
         #expect(files.errors == ["more.ini:2: point 47:1: duplicate address 47:1; the monitor point at points.json:2:1 already uses it"])
     }
 
+    /// A hint speaks the syntax of the table it is about: no JSON objects for an INI user.
+    @Test func anINIDeadbandHintUsesINISyntax() {
+        let files = files(pointLines(#"{"ca": 47, "ioa": 1, "type": "single"}"#),
+                          extra: ["more.ini": "\n[point 47:2]\ntype = float\ndeadband = lots\n"], tables: "points.json, more.ini")
+        #expect(files.errors == ["more.ini:4: point 47:2 key 'deadband': lots is not a deadband; write an absolute amount (0.5) or a percentage (2%)"])
+    }
+
     @Test func duplicateAddressAcrossMonitorAndCommand() {
         let files = files(pointLines(#"{"ca": 47, "ioa": 1, "type": "single"}"#, #"{"ca": 47, "ioa": 1, "command": "single"}"#))
         #expect(files.errors == ["points.json:3:1: command 47:1: duplicate address 47:1; the monitor point at points.json:2:1 already uses it"])
