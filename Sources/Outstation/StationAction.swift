@@ -20,8 +20,31 @@ public enum StationAction: Sendable {
     case notice(String)
     /// A master's request that was refused or malformed.
     case warning(String)
+    /// A request answered with a negative confirmation: the owner logs it, rate-limited per master,
+    /// with the request's type, common address and cause as log fields.
+    case refused(RefusedRequest)
     /// A clock synchronisation command arrived; master time minus system time.
     case clockSynchronized(offsetMilliseconds: Int64)
+}
+
+/// A request a station answered negatively (COT 44–47, or a negative ACTCON/DEACTCON).
+public struct RefusedRequest: Sendable, Equatable {
+    /// The cause of the negative confirmation that was sent.
+    public let cause: Cause
+    /// The request's type, if it is one the standard defines.
+    public let typeID: TypeID?
+    public let rawTypeID: UInt8?
+    public let commonAddress: UInt16?
+    /// Why, in words, without the peer (the owner adds it as a field).
+    public let reason: String
+
+    public init(cause: Cause, typeID: TypeID?, rawTypeID: UInt8?, commonAddress: UInt16?, reason: String) {
+        self.cause = cause
+        self.typeID = typeID
+        self.rawTypeID = rawTypeID
+        self.commonAddress = commonAddress
+        self.reason = reason
+    }
 }
 
 /// A command accepted by a station and handed to a command handler.

@@ -9,7 +9,7 @@ extension Station {
         do {
             header = try ASDUHeader(decoding: bytes)
         } catch {
-            return [.warning("\(session.peer): ignored an ASDU of \(bytes.count) octets, shorter than its header")]
+            return [.warning("ignored an ASDU of \(bytes.count) octets, shorter than its header")]
         }
         guard let typeID = header.typeID, isHandled(typeID) else {
             return refuse(bytes, cause: .unknownTypeID, because: "type identification \(header.rawTypeID) is not supported", session)
@@ -49,7 +49,7 @@ extension Station {
                         originator: asdu.cause.originator, session: session)
         case .clockSynchronization(let time):
             guard let masterTime = time.unixMilliseconds() else {
-                return refuseActivation(bytes, because: "clock synchronisation with the impossible date \(time)", session)
+                return refuseActivation(bytes, because: "clock synchronisation with the impossible date \(time.iso8601)", session)
             }
             let offset = masterTime - wallTime
             recordClockSynchronization(offset: offset)
@@ -64,7 +64,7 @@ extension Station {
             }
             if qualifier == .eventBuffer { discardBufferedEvents() }
             respond(ASDU.confirmation(of: bytes, cause: .activationConfirmation, negative: false))
-            return [.notice("\(session.peer): reset process (qualifier \(qualifier.rawValue))")]
+            return [.notice("C_RP_NA_1 reset process, QRP=\(qualifier.rawValue)")]
         case .delayAcquisition:
             if asdu.cause.cause == .activation {
                 respond(ASDU.confirmation(of: bytes, cause: .activationConfirmation, negative: false))
@@ -100,7 +100,7 @@ extension Station {
     func refuse(_ bytes: [UInt8], cause: Cause, because reason: String, _ session: Session) -> [StationAction] {
         respond(ASDU.confirmation(of: bytes, cause: cause, negative: true))
         count { $0.negativeConfirmations += 1 }
-        return [.warning("\(session.peer): refused with \(cause.name) (\(cause.rawValue)): \(reason)")]
+        return [.refused(Self.refusal(bytes, cause: cause, reason: reason))]
     }
 
     /// A negative ACTCON (or DEACTCON for a deactivation) for a request the station understood but cannot do.
@@ -110,7 +110,13 @@ extension Station {
         let cause: Cause = deactivation ? .deactivationConfirmation : .activationConfirmation
         respond(ASDU.confirmation(of: bytes, cause: cause, negative: true))
         count { $0.negativeConfirmations += 1 }
-        return [.warning("\(session.peer): negative \(cause.name): \(reason)")]
+        return [.refused(Self.refusal(bytes, cause: cause, reason: reason))]
+    }
+
+    private static func refusal(_ bytes: [UInt8], cause: Cause, reason: String) -> RefusedRequest {
+        let header = try? ASDUHeader(decoding: bytes)
+        return RefusedRequest(cause: cause, typeID: header?.typeID, rawTypeID: header?.rawTypeID,
+                              commonAddress: header?.commonAddress, reason: reason)
     }
 
     // MARK: Interrogations and read
@@ -181,8 +187,8 @@ extension Station {
             let cancelled = selectionCancelled || !withdrawn.isEmpty
             respond(ASDU.confirmation(of: bytes, cause: .deactivationConfirmation, negative: !cancelled))
             var actions: [StationAction] = withdrawn.map { .cancel(station: name, commandID: $0) }
-            if selectionCancelled { actions.append(.notice("\(session.peer): selection of \(address) cancelled")) }
-            if !withdrawn.isEmpty { actions.append(.notice("\(session.peer): running command on \(address) cancelled")) }
+            if selectionCancelled { actions.append(.notice("selection of \(address) cancelled")) }
+            if !withdrawn.isEmpty { actions.append(.notice("running command on \(address) cancelled")) }
             return actions
         }
         let isSelect = object.element.commandSelectBit ?? false

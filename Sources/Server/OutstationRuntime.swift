@@ -41,6 +41,9 @@ final class OutstationRuntime {
     var wasHolding = false
     var queueHealth = QueueHealthReport()
     var queueHealthTask: RepeatedTask?
+    // Rate limits on lines a master can cause at will (LimitedLog.swift).
+    var requestLog = LimitedLogKind.limiter(.refusedRequest)
+    var churnLog = LimitedLogKind.limiter(.connectionChurn)
 
     init(eventLoop: EventLoop, logger: Logger, outstation: Outstation, commandHandler: any CommandHandler,
          commandSink: AsyncStream<CommandRequest>.Continuation) {
@@ -92,14 +95,17 @@ final class OutstationRuntime {
         let replaced = station.attach(id, peer: peer, now: SystemClock.monotonicNow())
         for old in replaced {
             if let connection = connections.removeValue(forKey: old) {
-                logger.notice("connection replaced by a new one", metadata: [
-                    "station": "\(station.name)", "peer": "\(connection.peer)", "by": "\(peer)"])
+                limitedLog(.connectionChurn, .notice, "connection replaced by a new one from \(peer)",
+                           listener: connection.listener, peer: connection.peer, reason: "churn",
+                           metadata: ["listener": "\(connection.listener)", "station": "\(station.name)",
+                                      "peer": "\(connection.peer)", "by": "\(peer)"])
                 connection.channel.close(promise: nil)
             }
         }
         let tls = try? channel.pipeline.syncOperations.handler(type: TLSHandler.self)
         connections[id] = Connection(channel: channel, station: station, peer: peer, listener: listener, tls: tls)
-        logger.notice("master connected", metadata: ["station": "\(station.name)", "peer": "\(peer)", "listener": "\(listener)"])
+        limitedLog(.connectionChurn, .notice, "master connected", listener: listener, peer: peer, reason: "churn",
+                   metadata: ["listener": "\(listener)", "station": "\(station.name)", "peer": "\(peer)"])
         service(station)
         return id
     }
@@ -118,7 +124,9 @@ final class OutstationRuntime {
     func closed(_ id: ConnectionID) {
         guard let connection = connections.removeValue(forKey: id) else { return }
         connection.station.detach(id)
-        logger.notice("master disconnected", metadata: ["station": "\(connection.station.name)", "peer": "\(connection.peer)"])
+        limitedLog(.connectionChurn, .notice, "master disconnected", listener: connection.listener, peer: connection.peer,
+                   reason: "churn", metadata: ["listener": "\(connection.listener)", "station": "\(connection.station.name)",
+                                               "peer": "\(connection.peer)"])
         service(connection.station)
         drainIngest()
     }
@@ -129,7 +137,7 @@ final class OutstationRuntime {
         guard let connection = connections[id] else { return }
         let actions = connection.station.receive(frame.apci, asdu: frame.asdu, on: id, now: SystemClock.monotonicNow(),
                                                  wallTime: SystemClock.wallMilliseconds())
-        perform(actions, station: connection.station)
+        perform(actions, station: connection.station, peer: connection.peer, listener: connection.listener)
     }
 
     /// After a master's frames: its acknowledgements may have made room for waiting producers.
@@ -176,41 +184,62 @@ final class OutstationRuntime {
 
     private func timerFired(for station: Station) {
         let actions = station.handleTimeout(now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds())
-        perform(actions, station: station)
+        let current = connections.values.first { $0.station === station }
+        perform(actions, station: station, peer: current?.peer, listener: current?.listener)
         service(station)
     }
 
     // MARK: Actions
 
-    private func perform(_ actions: [StationAction], station: Station) {
+    private func perform(_ actions: [StationAction], station: Station, peer: String?, listener: String?) {
+        var fields: Logger.Metadata = ["station": "\(station.name)"]
+        if let peer { fields["peer"] = "\(peer)" }
+        if let listener { fields["listener"] = "\(listener)" }
         for action in actions {
             switch action {
             case .close(let id, let reason):
                 guard let connection = connections.removeValue(forKey: id) else { continue }
                 station.detach(id)
                 logger.warning("closing connection: \(reason)", metadata: [
-                    "station": "\(station.name)", "peer": "\(connection.peer)"])
+                    "listener": "\(connection.listener)", "station": "\(station.name)", "peer": "\(connection.peer)"])
                 connection.channel.close(promise: nil)
             case .execute(let request):
                 run(request)
             case .cancel(let name, let commandID):
                 cancel(station: name, commandID: commandID)
             case .notice(let message):
-                logger.notice("\(message)", metadata: ["station": "\(station.name)"])
+                logger.notice("\(message)", metadata: fields)
             case .warning(let message):
-                logger.warning("\(message)", metadata: ["station": "\(station.name)"])
+                logger.warning("\(message)", metadata: fields)
+            case .refused(let refusal):
+                logRefused(refusal, fields: fields, peer: peer ?? "unknown", listener: listener ?? "")
             case .clockSynchronized(let offset):
                 logger.info("clock synchronisation: master time is \(offset) ms ahead of system time",
-                            metadata: ["station": "\(station.name)"])
+                            metadata: fields.merging(["type": "C_CS_NA_1"]) { $1 })
             }
         }
+    }
+
+    /// A negative confirmation: `refused with unknown common address (46): C_IC_NA_1 for common address 9`.
+    private func logRefused(_ refusal: RefusedRequest, fields: Logger.Metadata, peer: String, listener: String) {
+        var metadata = fields
+        metadata["cot"] = "\(refusal.cause.name)"
+        if let type = refusal.typeID { metadata["type"] = "\(type.mnemonic)" }
+        else if let raw = refusal.rawTypeID { metadata["type"] = "\(raw)" }
+        if let ca = refusal.commonAddress { metadata["ca"] = "\(ca)" }
+        let cause = "\(refusal.cause.name) (\(refusal.cause.rawValue))"
+        let text = (44...47).contains(refusal.cause.rawValue) ? "refused with \(cause): \(refusal.reason)"
+            : "negative \(refusal.cause.name): \(refusal.reason)"
+        limitedLog(.refusedRequest, .warning, text, listener: listener, peer: peer, reason: cause, metadata: metadata)
     }
 
     /// Queues the command behind those on the same point (they run one at a time, in arrival order).
     private func run(_ request: CommandRequest) {
         commandsInFlight += 1
-        logger.info("command \(request.element) on \(request.point.address)\(request.isSelect ? " (select)" : "")",
-                    metadata: ["station": "\(request.station)", "peer": "\(request.peer)"])
+        logger.info("command \(request.element.operatorText) on \(request.point.address)",
+                    metadata: ["station": "\(request.station)", "peer": "\(request.peer)",
+                               "ca": "\(request.point.address.commonAddress)", "ioa": "\(request.point.address.objectAddress)",
+                               "type": "\(request.element.typeID.mnemonic)"])
         if let start = sequencer.arrived(request) { commandSink.yield(start) }
     }
 
@@ -228,12 +257,17 @@ final class OutstationRuntime {
         commandsInFlight -= 1
         if let next = sequencer.finished(request) { commandSink.yield(next) }
         if case .failure(let reason) = result {
-            logger.warning("command failed: \(reason)", metadata: ["station": "\(request.station)", "ioa": "\(request.point.address)"])
+            // The command handler's audit line carries the outcome at notice; this is for tracing the runtime.
+            logger.debug("command failed: \(reason)", metadata: [
+                "station": "\(request.station)", "peer": "\(request.peer)", "ca": "\(request.point.address.commonAddress)",
+                "ioa": "\(request.point.address.objectAddress)", "type": "\(request.element.typeID.mnemonic)"])
         }
         let problems = outstation.complete(request, result: result, now: SystemClock.monotonicNow(),
                                            wallTime: SystemClock.wallMilliseconds())
         for problem in problems {
-            logger.warning("command feedback refused: \(problem)", metadata: ["station": "\(request.station)"])
+            logger.warning("command feedback refused: \(problem)", metadata: [
+                "station": "\(request.station)", "peer": "\(request.peer)", "ca": "\(request.point.address.commonAddress)",
+                "ioa": "\(request.point.address.objectAddress)"])
         }
         serviceAll()
         if let station = outstation.station(named: request.station) { service(station) }
@@ -246,7 +280,8 @@ final class OutstationRuntime {
         for (id, reason) in report.connectionsToClose {
             guard let connection = connections.removeValue(forKey: id) else { continue }
             connection.station.detach(id)
-            logger.notice("closing connection: \(reason)", metadata: ["station": "\(connection.station.name)",
+            logger.notice("closing connection: \(reason)", metadata: ["listener": "\(connection.listener)",
+                                                                     "station": "\(connection.station.name)",
                                                                      "peer": "\(connection.peer)"])
             connection.channel.close(promise: nil)
         }
@@ -264,7 +299,8 @@ final class OutstationRuntime {
         for (id, connection) in connections where connection.listener == listener {
             connections[id] = nil
             connection.station.detach(id)
-            logger.notice("closing connection: \(reason)", metadata: ["listener": "\(listener)", "peer": "\(connection.peer)"])
+            logger.notice("closing connection: \(reason)", metadata: ["listener": "\(listener)", "station": "\(connection.station.name)",
+                                                                     "peer": "\(connection.peer)"])
             connection.channel.close(promise: nil)
         }
     }

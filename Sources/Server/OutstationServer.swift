@@ -192,7 +192,7 @@ public struct ListenerBindError: Error, CustomStringConvertible {
     public let underlying: Error
 
     public var description: String {
-        "listener '\(listener.name)' cannot bind \(listener.host):\(listener.port): \(underlying)"
+        "listener '\(listener.name)' cannot bind \(listener.host):\(listener.port): \(OperatorErrorText.text(for: underlying))"
     }
 }
 
@@ -289,7 +289,8 @@ final class ServerState {
                     }
                     let decoder = APDUFrameDecoder(policy: settings.errorPolicy) { error, octets in
                         runtime.logger.warning("discarded \(octets) octets: \(error)",
-                                               metadata: ["peer": "\(peerText)", "station": "\(station.name)"])
+                                               metadata: ["listener": "\(settings.name)", "peer": "\(peerText)",
+                                                          "station": "\(station.name)"])
                     }
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(decoder, maximumBufferSize: ListenerSettings.maximumBufferedInput))

@@ -64,7 +64,8 @@ final class StationChannelHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        runtime.logger.warning("closing connection: \(error)", metadata: ["station": "\(station.name)", "peer": "\(peer)"])
+        runtime.logger.warning("closing connection: \(OperatorErrorText.text(for: error))",
+                               metadata: ["listener": "\(listener)", "station": "\(station.name)", "peer": "\(peer)"])
         context.close(promise: nil)
     }
 }
