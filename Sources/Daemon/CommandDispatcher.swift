@@ -95,13 +95,24 @@ public final class CommandDispatcher: CommandHandler {
     }
 
     public func execute(_ request: CommandRequest) async -> CommandResult {
+        let start = ContinuousClock.now
+        let (result, handler) = await decide(request)
+        logger.notice("\(CommandAudit.line(request, handler: handler, result: result, duration: start.duration(to: .now)))",
+                      metadata: CommandAudit.metadata(request, handler: handler, result: result,
+                                                      duration: start.duration(to: .now)))
+        return result
+    }
+
+    /// The result, and the name of the handler that decided it (for the audit line).
+    private func decide(_ request: CommandRequest) async -> (CommandResult, String) {
         let (maxAge, binding, runner) = routes.withLock { routes in
             let binding = routes.bindings[request.point.address]
             return (routes.maxAge, binding, binding.flatMap { routes.runners[$0.handler] })
         }
-        if let refusal = ageRefusal(request, maxAge: maxAge) { return .failure(reason: refusal) }
+        let named = binding?.handler ?? CommandAudit.builtinHandler
+        if let refusal = ageRefusal(request, maxAge: maxAge) { return (.failure(reason: refusal), named) }
         guard let binding, let runner else {
-            return await FeedbackCommandHandler().execute(request)
+            return (await FeedbackCommandHandler().execute(request), CommandAudit.builtinHandler)
         }
         let key = CommandKey(station: request.station, id: request.id)
         let cancel = OneShot()
@@ -127,7 +138,7 @@ public final class CommandDispatcher: CommandHandler {
             return outcome
         }
         log(outcome, of: request, handler: binding.handler)
-        return outcome.result
+        return (outcome.result, binding.handler)
     }
 
     public func cancel(station: String, commandID: UInt64) {
@@ -139,17 +150,19 @@ public final class CommandDispatcher: CommandHandler {
 
     private func ageRefusal(_ request: CommandRequest, maxAge: Duration?) -> String? {
         guard let maxAge, let time = request.time else { return nil }
-        guard let sent = time.unixMilliseconds() else { return "command time tag \(time) is not a valid date" }
+        guard let sent = time.unixMilliseconds() else { return "command time tag \(time.iso8601) is not a valid date" }
         let age = wallClock() - sent
         let limit = maxAge.components.seconds * 1000 + maxAge.components.attoseconds / 1_000_000_000_000_000
         guard age > limit else { return nil }
-        return "command time tag \(time) is \(Double(age) / 1000) s old, more than command_max_age = \(maxAge)"
+        return "command time tag \(time.iso8601) is \(Double(age) / 1000) s old, more than command_max_age = "
+            + CommandAudit.seconds(maxAge)
     }
 
     private func log(_ outcome: HandlerOutcome, of request: CommandRequest, handler: String) {
         let metadata: Logger.Metadata = [
             "station": "\(request.station)", "peer": "\(request.peer)", "ca": "\(request.point.address.commonAddress)",
-            "ioa": "\(request.point.address.objectAddress)", "handler": "\(handler)",
+            "ioa": "\(request.point.address.objectAddress)", "type": "\(request.element.typeID.mnemonic)",
+            "handler": "\(handler)",
         ]
         for line in outcome.stderr {
             if outcome.succeeded { logger.info("handler stderr: \(line)", metadata: metadata) }
@@ -158,5 +171,55 @@ public final class CommandDispatcher: CommandHandler {
         for line in outcome.rejectedLines {
             logger.warning("handler stdout line ignored: \(line)", metadata: metadata)
         }
+    }
+}
+
+/// The command audit trail: one `notice` line per command when its confirmation is decided, and the same
+/// facts as log metadata (journal fields `EVENT=command`, `RESULT`, `HANDLER`, `DURATION_MS`, …) so that
+/// `journalctl -u rtu104d EVENT=command` lists every command. See docs/operations.md, "Logs".
+public enum CommandAudit {
+    /// The handler name of command points without a `handler =`: the built-in feedback handler.
+    public static let builtinHandler = "builtin"
+
+    /// `command C_DC_NA_1 select on, QU=0 on 48:200 by 127.0.0.1 (station 'scada'): positive, handler tap (12 ms)`
+    public static func line(_ request: CommandRequest, handler: String, result: CommandResult, duration: Duration) -> String {
+        var text = "command \(request.element.operatorText) on \(request.point.address) from \(request.peer) "
+            + "(station '\(request.station)'): "
+        switch result {
+        case .success: text += "positive"
+        case .failure(let reason): text += "negative, \(reason)"
+        }
+        return text + ", handler \(handler) (\(milliseconds(duration)) ms)"
+    }
+
+    public static func metadata(_ request: CommandRequest, handler: String, result: CommandResult,
+                                duration: Duration) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "event": "command",
+            "station": "\(request.station)", "peer": "\(request.peer)",
+            "ca": "\(request.point.address.commonAddress)", "ioa": "\(request.point.address.objectAddress)",
+            "type": "\(request.element.typeID.mnemonic)", "value": "\(request.element.operatorValue)",
+            "phase": "\(request.isSelect ? "select" : "execute")",
+            "handler": "\(handler)", "duration_ms": "\(milliseconds(duration))",
+        ]
+        if let time = request.time { metadata["command_time"] = "\(time.iso8601)" }
+        switch result {
+        case .success: metadata["result"] = "positive"
+        case .failure(let reason):
+            metadata["result"] = "negative"
+            metadata["reason"] = "\(reason)"
+        }
+        return metadata
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+
+    /// `30 s`, `1.5 s`: a config duration as the configuration file writes it.
+    static func seconds(_ duration: Duration) -> String {
+        let ms = milliseconds(duration)
+        return ms % 1000 == 0 ? "\(ms / 1000) s" : "\(Double(ms) / 1000) s"
     }
 }

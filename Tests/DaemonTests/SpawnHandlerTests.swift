@@ -107,7 +107,8 @@ struct SpawnHandlerTests {
         guard case .success = result else { Issue.record("failed: \(result)"); return }
         let lines = log.messages(containing: "handler stderr")
         #expect(lines.map(\.message) == ["handler stderr: first", "handler stderr: second"])
-        #expect(lines.first?.metadata == ["station": "scada", "peer": "10.0.0.9", "ca": "47", "ioa": "10", "handler": "h"])
+        #expect(lines.first?.metadata == ["station": "scada", "peer": "10.0.0.9", "ca": "47", "ioa": "10", "type": "C_SC_NA_1",
+                                         "handler": "h"])
     }
 
     @Test func environmentAndStdinCarryTheCommandExactly() async throws {
