@@ -203,7 +203,7 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        logger.warning("control socket client closed: \(error)")
+        logger.warning("control socket client closed: \(OperatorErrorText.text(for: error))")
         context.close(promise: nil)
     }
 }

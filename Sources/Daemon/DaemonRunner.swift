@@ -103,7 +103,7 @@ public enum DaemonRunner {
                 }
             }
             for await signal in stopSignals {
-                logger.notice("stopping on signal \(signal)")
+                logger.notice("stopping on \(signalName(signal))")
                 break
             }
             // An operator who signals again does not want to wait for the orderly stop: the default
@@ -153,5 +153,16 @@ private final class ServerBox: Sendable {
     var server: OutstationServer? {
         get { value.withLock { $0 } }
         set { value.withLock { $0 = newValue } }
+    }
+}
+
+/// `SIGTERM`, as `kill -l` and systemd name it; the number only for a signal without a usual name.
+func signalName(_ signal: Int32) -> String {
+    switch signal {
+    case SIGTERM: "SIGTERM"
+    case SIGINT: "SIGINT"
+    case SIGHUP: "SIGHUP"
+    case SIGQUIT: "SIGQUIT"
+    default: "signal \(signal)"
     }
 }
