@@ -14,7 +14,7 @@ enum LimitedLogKind {
     static func limiter(_ kind: LimitedLogKind) -> RefusalLogLimiter {
         switch kind {
         case .refusedRequest: RefusalLogLimiter(window: .seconds(10), perSource: 5, total: 50, summaries: 20)
-        case .connectionChurn: RefusalLogLimiter(window: .seconds(10), perSource: 10, total: 50, summaries: 20)
+        case .connectionChurn: RefusalLogLimiter(window: .seconds(10), perSource: 20, total: 50, summaries: 20)
         }
     }
 

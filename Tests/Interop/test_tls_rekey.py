@@ -209,7 +209,7 @@ def test_rtu104ctl_master_follows_the_renewal(ctl, daemon, certs, listener, vers
          "--tls-max-version", version],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for_lines(daemon, since, "master connected")
+        wait_for_lines(daemon, since, "TLS connection established")
         feeder = Feeder(daemon.control_socket, [EVENT_POINT], count=200, batch=5, pause=0.05, start=first)
         feeder.start()
         feeder.finish()
@@ -251,7 +251,7 @@ def test_rtu104ctl_bench_follows_renegotiation(ctl, daemon, certs):
          "--tls-key", str(certs / "client.key"), "--tls-max-version", "1.2"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        wait_for_lines(daemon, since, "master connected")
+        wait_for_lines(daemon, since, "TLS connection established")
         feeder.start()
         out, err = bench.communicate(timeout=20)
     finally:
