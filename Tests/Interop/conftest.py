@@ -86,6 +86,33 @@ def pytest_runtest_makereport(item, call):  # noqa: ARG001
             report.sections.append((f"rtu104d log ({daemon.name}, {daemon.log_path})", daemon.log_tail()))
 
 
+# Every daemon log of the session, for the check that no line shows Swift internals.
+_started_logs: list[Path] = []
+
+# What a Swift type dump looks like in a line: an operator must never read these (issue 13).
+SWIFT_INTERNALS = ("IEC104.", "Optional(", "rawValue:", "Swift.")
+
+
+def swift_internals(text: str) -> list[str]:
+    """The lines of `text` that show a Swift type dump."""
+    return [line for line in text.splitlines() if any(marker in line for marker in SWIFT_INTERNALS)]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_swift_internals_in_logs():
+    """After the whole session: no log line of any daemon the tests started shows Swift internals."""
+    yield
+    found = []
+    for path in _started_logs:
+        try:
+            lines = swift_internals(path.read_text(errors="replace"))
+        except FileNotFoundError:
+            continue
+        found += [f"{path}: {line}" for line in lines[:5]]
+    if found:
+        pytest.fail("log lines with Swift internals (IEC104., Optional(, rawValue:, Swift.):\n" + "\n".join(found[:40]))
+
+
 def pytest_sessionfinish(session, exitstatus):  # noqa: ARG001
     """A daemon still running here lost its teardown (e.g. to a timeout): never leave it behind."""
     for daemon in list(_running):
@@ -150,6 +177,8 @@ class Daemon:
                  "--state-directory", str(self.state_directory), "--runtime-directory", str(self.runtime_directory)],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, cwd=self.directory)
         _running.append(self)
+        if self.log_path not in _started_logs:
+            _started_logs.append(self.log_path)
         deadline = time.monotonic() + START_TIMEOUT
         waiting = set(self.ports.values())
         while waiting:
