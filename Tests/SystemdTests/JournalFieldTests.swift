@@ -49,6 +49,24 @@ struct JournalFieldTests {
         #expect(values["PEER"] == "127.0.0.1")
     }
 
+    /// What `journalctl -u rtu104d EVENT=command RESULT=negative` (docs/operations.md, "Logs") matches on.
+    @Test func theCommandAuditFieldsAreTheDocumentedOnes() {
+        let fields = JournalFields.fields(
+            level: .notice, message: "command C_SC_NA_1 on, QU=0 on 47:2801",
+            metadata: ["event": "command", "result": "negative", "duration_ms": "7", "command_time": "2026-12-04T15:34:23.331Z",
+                       "type": "C_SC_NA_1", "cot": "actcon", "handler": "fails", "phase": "execute"],
+            label: "rtu104d", file: "f", function: "g", line: 1)
+        let values = Dictionary(fields.map { ($0.name, $0.value) }, uniquingKeysWith: { first, _ in first })
+        #expect(values["EVENT"] == "command")
+        #expect(values["RESULT"] == "negative")
+        #expect(values["DURATION_MS"] == "7")
+        #expect(values["COMMAND_TIME"] == "2026-12-04T15:34:23.331Z")
+        #expect(values["TYPE"] == "C_SC_NA_1")
+        #expect(values["COT"] == "actcon")
+        #expect(values["HANDLER"] == "fails")
+        #expect(values["PHASE"] == "execute")
+    }
+
     @Test func anEntryWithoutMetadataHasThePlainMessageAndAnError() {
         struct Refused: Error, CustomStringConvertible { var description: String { "address in use" } }
         let fields = JournalFields.fields(level: .critical, message: "cannot bind", metadata: [:], label: "rtu104d",
