@@ -159,11 +159,12 @@ public final class CommandDispatcher: CommandHandler {
     }
 
     private func log(_ outcome: HandlerOutcome, of request: CommandRequest, handler: String) {
-        let metadata: Logger.Metadata = [
+        var metadata: Logger.Metadata = [
             "station": "\(request.station)", "peer": "\(request.peer)", "ca": "\(request.point.address.commonAddress)",
             "ioa": "\(request.point.address.objectAddress)", "type": "\(request.element.typeID.mnemonic)",
             "handler": "\(handler)",
         ]
+        if !request.listener.isEmpty { metadata["listener"] = "\(request.listener)" }
         for line in outcome.stderr {
             if outcome.succeeded { logger.info("handler stderr: \(line)", metadata: metadata) }
             else { logger.warning("handler stderr: \(line)", metadata: metadata) }
@@ -202,6 +203,7 @@ public enum CommandAudit {
             "phase": "\(request.isSelect ? "select" : "execute")",
             "handler": "\(handler)", "duration_ms": "\(milliseconds(duration))",
         ]
+        if !request.listener.isEmpty { metadata["listener"] = "\(request.listener)" }
         if let time = request.time { metadata["command_time"] = "\(time.iso8601)" }
         switch result {
         case .success: metadata["result"] = "positive"

@@ -51,6 +51,8 @@ public struct RefusedRequest: Sendable, Equatable {
 public struct CommandRequest: Sendable {
     public let id: UInt64
     public let station: String
+    /// The listener the command came in on (empty for the control socket's `exec`).
+    public let listener: String
     public let peer: String
     public let point: CommandPointDefinition
     public let element: InformationElement
@@ -62,10 +64,11 @@ public struct CommandRequest: Sendable {
     public let suggestedFeedback: PointUpdate?
 
     /// Public so that the control socket's `exec` can hand a command point's handler a request built as a station builds it.
-    public init(id: UInt64, station: String, peer: String, point: CommandPointDefinition, element: InformationElement,
-                isSelect: Bool, originator: UInt8, time: CP56Time2a?, suggestedFeedback: PointUpdate?) {
+    public init(id: UInt64, station: String, listener: String = "", peer: String, point: CommandPointDefinition,
+                element: InformationElement, isSelect: Bool, originator: UInt8, time: CP56Time2a?, suggestedFeedback: PointUpdate?) {
         self.id = id
         self.station = station
+        self.listener = listener
         self.peer = peer
         self.point = point
         self.element = element

@@ -217,7 +217,7 @@ extension Station {
         commands.add(CommandState.Pending(request: bytes, connection: id, point: point, isSelect: isSelect,
                                           element: identity), id: commandID)
         count { $0.commandsReceived += 1 }
-        return [.execute(CommandRequest(id: commandID, station: name, peer: session.peer, point: point,
+        return [.execute(CommandRequest(id: commandID, station: name, listener: configuration.listener, peer: session.peer, point: point,
                                         element: object.element, isSelect: isSelect, originator: asdu.cause.originator,
                                         time: object.element.time, suggestedFeedback: feedback))]
     }

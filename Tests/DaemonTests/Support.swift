@@ -118,8 +118,9 @@ final class UpdateSink: Sendable {
     func apply(_ batch: [PointUpdate]) { updates.withLock { $0 += batch } }
 }
 
-/// Polls `condition` every 20 ms for at most `timeout`.
-func eventually(_ timeout: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+/// Polls `condition` every 20 ms for at most `timeout`. Generous by default: Swift Testing runs the suites in
+/// parallel on two cooperative threads, and a child process can take seconds to start on a loaded machine.
+func eventually(_ timeout: Duration = .seconds(20), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if condition() { return true }

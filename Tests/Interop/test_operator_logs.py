@@ -140,7 +140,7 @@ def test_direct_command_with_failing_handler_has_one_negative_audit_line(daemon)
     line = lines[0]
     assert " notice " in line, line
     assert "command C_SC_NA_1 on, QU=0 on 47:2801 from 127.0.0.1 (station 'scada'): negative" in line, line
-    for field in ("station=scada", "peer=127.0.0.1", "ca=47", "ioa=2801", "type=C_SC_NA_1", "phase=execute",
+    for field in ("listener=main", "station=scada", "peer=127.0.0.1", "ca=47", "ioa=2801", "type=C_SC_NA_1", "phase=execute",
                   "handler=fails", "result=negative", "reason=", "duration_ms="):
         assert field in line, f"{field!r} missing in {line!r}"
 
@@ -158,7 +158,7 @@ def test_select_and_execute_have_one_positive_audit_line_each(daemon):
     assert "C_SC_NA_1 select on, QU=0" in lines[0] and "phase=select" in lines[0], lines[0]
     assert "phase=execute" in lines[1] and "select" not in lines[1].split("phase=")[0].split("command ")[-1], lines[1]
     for line in lines:
-        for field in ("station=scada", "peer=127.0.0.1", "handler=ok", "result=positive", "duration_ms="):
+        for field in ("listener=main", "station=scada", "peer=127.0.0.1", "handler=ok", "result=positive", "duration_ms="):
             assert field in line, f"{field!r} missing in {line!r}"
 
 
