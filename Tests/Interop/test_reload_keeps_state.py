@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 
@@ -20,6 +19,7 @@ import pytest
 import iec104
 from conftest import BINARY, Daemon, free_port
 from iec104 import RawMaster
+from robust import Control
 
 TAP_CHANGER = """#!/usr/bin/env python3
 import json, os, sys
@@ -132,16 +132,8 @@ class Site:
             time.sleep(0.05)
 
     def control(self, request: dict, timeout: float = 10.0) -> dict:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-            sock.settimeout(timeout)
-            sock.connect(str(self.daemon.control_socket))
-            sock.sendall(json.dumps(request).encode() + b"\n")
-            data = b""
-            while not data.endswith(b"\n"):
-                chunk = sock.recv(65536)
-                assert chunk, "the daemon closed the control connection"
-                data += chunk
-        return json.loads(data)
+        with Control(self.daemon.control_socket, timeout=timeout) as control:
+            return control.request(request)
 
     def value(self, point: str):
         return self.control({"op": "get", "points": [point]})["points"][0]["value"]
