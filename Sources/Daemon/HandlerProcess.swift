@@ -150,7 +150,11 @@ public final class PersistentHandler: Sendable {
                 defer { state.pending.removeAll() }
                 return Array(state.pending.values)
             }
-            for orphan in orphans { orphan.continuation.resume(returning: .failure(reason: "handler '\(configuration.name)' exited (\(termination)) before answering")) }
+            // A coprocess stopped on purpose (a reload retired it, or the daemon stops) says so, whether the
+            // command reached it just before or just after it exited.
+            let reason = Task.isCancelled ? "handler '\(configuration.name)' was stopped"
+                : "handler '\(configuration.name)' exited (\(termination)) before answering"
+            for orphan in orphans { orphan.continuation.resume(returning: .failure(reason: reason)) }
             if Task.isCancelled { break }
             let delay = backOff.next(afterRunning: ContinuousClock.now - start)
             logger.warning("persistent handler stopped (\(termination)); restarting in \(delay)",
