@@ -90,7 +90,7 @@ public final class Outstation {
 
     private func fanOut(_ event: PointEvent, skipping origin: Station?) {
         for observer in observers.values { observer(event) }
-        let commonAddress = image[event.pointIndex].definition.address.commonAddress
+        let commonAddress = image.record(at: event.pointIndex).commonAddress
         for station in stationsByCommonAddress[commonAddress] ?? [] where station !== origin {
             station.enqueue(event)
         }
@@ -134,8 +134,8 @@ public final class Outstation {
         let (indexMap, added) = newImage.carryOver(from: image)
         var report = ReconfigurationReport()
         report.pointsAdded = added.count
-        report.pointsRemoved = image.points.count - indexMap.count
-        report.pointsChanged = indexMap.filter { image[$0.key].definition != newImage[$0.value].definition }.count
+        report.pointsRemoved = image.count - indexMap.count
+        report.pointsChanged = indexMap.filter { image.definition(at: $0.key) != newImage.definition(at: $0.value) }.count
         for (address, command) in newImage.commandPoints {
             guard let old = image.commandPoints[address] else { report.commandPointsAdded += 1; continue }
             if old != command { report.commandPointsChanged += 1 }

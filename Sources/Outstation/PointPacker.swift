@@ -2,66 +2,151 @@ import IEC104
 
 /// Packs monitor points into ASDUs with as many objects as fit: SQ=1 for runs of contiguous
 /// addresses of one type, SQ=0 otherwise. Interrogation replies carry types without time tag.
+///
+/// This is the inner loop of every interrogation (a 100,000-point GI is 2,000 ASDUs built in a
+/// few milliseconds), so it reads the trivially copyable ``PointRecord``s and writes octets straight
+/// into the ASDU's storage instead of building an ``InformationElement`` per object; the property
+/// tests hold it to the same octets as ``InformationElement/encode(into:)``.
 enum PointPacker {
     /// Builds one ASDU from `indices[cursor...]` and advances `cursor` past the points it took.
     static func nextASDU(image: ProcessImage, indices: [Int32], cursor: inout Int, cause: Cause, originator: UInt8,
                          commonAddress: UInt16, useFrozenCounters: Bool = false) -> [UInt8] {
-        let first = image[indices[cursor]]
-        let kind = first.definition.kind
-        let typeID = kind.typeID
-        let firstAddress = first.definition.address.objectAddress
-
-        var runEnd = cursor + 1
-        let sequenceCapacity = ASDU.capacity(of: typeID, sequence: true)
-        while runEnd < indices.count, runEnd - cursor < sequenceCapacity {
-            let next = image[indices[runEnd]].definition
-            guard next.kind == kind, next.address.objectAddress == firstAddress &+ UInt32(runEnd - cursor) else { break }
-            runEnd += 1
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(ASDU.maximumLength)
-        let cot = CauseOfTransmission(cause, originator: originator)
-        if runEnd - cursor >= 2 {
-            ASDUHeader(rawTypeID: typeID.rawValue, isSequence: true, count: runEnd - cursor, cause: cot,
-                       commonAddress: commonAddress).encode(into: &bytes)
-            bytes.appendAddress(firstAddress)
-            for position in cursor..<runEnd {
-                element(image[indices[position]], frozen: useFrozenCounters).encode(into: &bytes)
+        let start = cursor
+        var taken = 0
+        let bytes = image.records.withUnsafeBufferPointer { records in
+            indices.withUnsafeBufferPointer { indices in
+                [UInt8](unsafeUninitializedCapacity: ASDU.maximumLength) { out, length in
+                    let first = records[Int(indices[start])]
+                    let typeID = first.kind.typeID
+                    let header = ASDUHeaderWriter(typeID: typeID.rawValue,
+                                                  cause: CauseOfTransmission(cause, originator: originator),
+                                                  commonAddress: commonAddress)
+                    let runLength = contiguousRun(records: records, indices: indices, from: start,
+                                                  limit: ASDU.capacity(of: typeID, sequence: true))
+                    if runLength >= 2 {
+                        header.write(isSequence: true, count: runLength, to: out.baseAddress!)
+                        var position = ASDU.headerLength
+                        writeAddress(first.objectAddress, to: out.baseAddress! + position)
+                        position += ASDU.addressLength
+                        for offset in 0..<runLength {
+                            position += writeElement(records[Int(indices[start + offset])], frozen: useFrozenCounters,
+                                                     to: out.baseAddress! + position)
+                        }
+                        taken = runLength
+                        length = position
+                        return
+                    }
+                    let capacity = ASDU.capacity(of: typeID, sequence: false)
+                    var position = ASDU.headerLength
+                    var next = start
+                    repeat {
+                        let record = records[Int(indices[next])]
+                        writeAddress(record.objectAddress, to: out.baseAddress! + position)
+                        position += ASDU.addressLength
+                        position += writeElement(record, frozen: useFrozenCounters, to: out.baseAddress! + position)
+                        next += 1
+                    } while next < indices.count && next - start < capacity
+                        && records[Int(indices[next])].kind == first.kind
+                        && contiguousRun(records: records, indices: indices, from: next, limit: 2) < 2
+                    taken = next - start
+                    header.write(isSequence: false, count: taken, to: out.baseAddress!)
+                    length = position
+                }
             }
-            cursor = runEnd
-            return bytes
         }
-
-        ASDUHeader(rawTypeID: typeID.rawValue, isSequence: false, count: 0, cause: cot,
-                   commonAddress: commonAddress).encode(into: &bytes)
-        let capacity = ASDU.capacity(of: typeID, sequence: false)
-        var count = 0
-        repeat {
-            let point = image[indices[cursor]]
-            bytes.appendAddress(point.definition.address.objectAddress)
-            element(point, frozen: useFrozenCounters).encode(into: &bytes)
-            count += 1
-            cursor += 1
-        } while cursor < indices.count && count < capacity
-            && image[indices[cursor]].definition.kind == kind
-            && !startsRun(image: image, indices: indices, at: cursor)
-        bytes[1] = UInt8(count)
+        cursor += taken
         return bytes
     }
 
-    /// Whether the point at `position` and the next one form a contiguous run of the same kind.
-    private static func startsRun(image: ProcessImage, indices: [Int32], at position: Int) -> Bool {
-        guard position + 1 < indices.count else { return false }
-        let here = image[indices[position]].definition
-        let next = image[indices[position + 1]].definition
-        return next.kind == here.kind && next.address.objectAddress == here.address.objectAddress &+ 1
+    /// How many points from `position` on (at most `limit`) have one kind and consecutive addresses.
+    private static func contiguousRun(records: UnsafeBufferPointer<PointRecord>, indices: UnsafeBufferPointer<Int32>,
+                                      from position: Int, limit: Int) -> Int {
+        let first = records[Int(indices[position])]
+        var end = position + 1
+        while end < indices.count, end - position < limit {
+            let next = records[Int(indices[end])]
+            guard next.kind == first.kind, next.objectAddress == first.objectAddress &+ UInt32(end - position) else { break }
+            end += 1
+        }
+        return end - position
     }
 
-    static func element(_ point: MonitorPointState, frozen: Bool) -> InformationElement {
-        if frozen, let reading = point.frozen {
-            return PointValue.counter(reading).element(quality: point.quality, time: nil)
+    private static func writeAddress(_ address: UInt32, to out: UnsafeMutablePointer<UInt8>) {
+        out[0] = UInt8(truncatingIfNeeded: address)
+        out[1] = UInt8(truncatingIfNeeded: address >> 8)
+        out[2] = UInt8(truncatingIfNeeded: address >> 16)
+    }
+
+    /// Writes the point's information element without time tag; returns the octets written.
+    @inline(__always)
+    static func writeElement(_ record: PointRecord, frozen: Bool, to out: UnsafeMutablePointer<UInt8>) -> Int {
+        var value = record.value
+        if frozen, let reading = record.frozen { value = .counter(reading) }
+        let quality = record.quality
+        switch value {
+        case .single(let on):
+            out[0] = SinglePointInformation(isOn: on, quality: quality).octet
+            return 1
+        case .double(let state):
+            out[0] = DoublePointInformation(state: state, quality: quality).octet
+            return 1
+        case .step(let position):
+            out[0] = position.octet
+            out[1] = quality.rawValue
+            return 2
+        case .bitstring(let bits):
+            writeUInt32(bits, to: out)
+            out[4] = quality.rawValue
+            return 5
+        case .normalized(let normalized):
+            writeUInt16(UInt16(bitPattern: normalized.rawValue), to: out)
+            out[2] = quality.rawValue
+            return 3
+        case .scaled(let scaled):
+            writeUInt16(UInt16(bitPattern: scaled), to: out)
+            out[2] = quality.rawValue
+            return 3
+        case .float(let float):
+            writeUInt32(float.bitPattern, to: out)
+            out[4] = quality.rawValue
+            return 5
+        case .counter(var reading):
+            // A counter's own IV bit carries the point's invalid quality.
+            reading.invalid = reading.invalid || quality.contains(.invalid)
+            writeUInt32(UInt32(bitPattern: reading.value), to: out)
+            out[4] = reading.flagsOctet
+            return 5
         }
-        return point.value.element(quality: point.quality, time: nil)
+    }
+
+    @inline(__always)
+    private static func writeUInt16(_ value: UInt16, to out: UnsafeMutablePointer<UInt8>) {
+        out[0] = UInt8(truncatingIfNeeded: value)
+        out[1] = UInt8(truncatingIfNeeded: value >> 8)
+    }
+
+    @inline(__always)
+    private static func writeUInt32(_ value: UInt32, to out: UnsafeMutablePointer<UInt8>) {
+        out[0] = UInt8(truncatingIfNeeded: value)
+        out[1] = UInt8(truncatingIfNeeded: value >> 8)
+        out[2] = UInt8(truncatingIfNeeded: value >> 16)
+        out[3] = UInt8(truncatingIfNeeded: value >> 24)
+    }
+}
+
+/// The data unit identifier of the ASDUs one interrogation sends, written in place.
+private struct ASDUHeaderWriter {
+    let typeID: UInt8
+    let cause: CauseOfTransmission
+    let commonAddress: UInt16
+
+    func write(isSequence: Bool, count: Int, to out: UnsafeMutablePointer<UInt8>) {
+        out[0] = typeID
+        out[1] = UInt8(truncatingIfNeeded: count) & 0x7F | (isSequence ? 0x80 : 0)
+        out[2] = cause.firstOctet
+        out[3] = cause.originator
+        out[4] = UInt8(truncatingIfNeeded: commonAddress)
+        out[5] = UInt8(truncatingIfNeeded: commonAddress >> 8)
     }
 }
 

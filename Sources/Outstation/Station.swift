@@ -192,10 +192,10 @@ public final class Station {
     /// Packs consecutive buffered events of one type and common address into one ASDU.
     private func nextEventASDU() -> [UInt8]? {
         guard let first = eventBuffer.first else { return nil }
-        let point = image[first.pointIndex].definition
-        let timeTagged = configuration.timeTags.timeTagged(point)
+        let point = image.record(at: first.pointIndex)
+        let timeTagged = configuration.timeTags.timeTagged(pointSetting: point.timeTaggedEvents)
         let typeID = timeTagged ? point.kind.timeTaggedTypeID : point.kind.typeID
-        let commonAddress = point.address.commonAddress
+        let commonAddress = point.commonAddress
         let capacity = ASDU.capacity(of: typeID, sequence: false)
         var bytes: [UInt8] = []
         bytes.reserveCapacity(ASDU.maximumLength)
@@ -204,11 +204,11 @@ public final class Station {
         var count = 0
         let invalidTime = configuration.invalidTimeUntilSynchronized && clockOffsetMilliseconds == nil
         while count < capacity, let event = eventBuffer.first {
-            let definition = image[event.pointIndex].definition
-            guard event.cause == first.cause, definition.address.commonAddress == commonAddress, definition.kind == point.kind,
-                  configuration.timeTags.timeTagged(definition) == timeTagged else { break }
+            let record = image.record(at: event.pointIndex)
+            guard event.cause == first.cause, record.commonAddress == commonAddress, record.kind == point.kind,
+                  configuration.timeTags.timeTagged(pointSetting: record.timeTaggedEvents) == timeTagged else { break }
             eventBuffer.removeFirst()
-            bytes.appendAddress(definition.address.objectAddress)
+            bytes.appendAddress(record.objectAddress)
             let time = timeTagged ? CP56Time2a(unixMilliseconds: event.time, isInvalid: invalidTime) : nil
             event.value.element(quality: event.quality, time: time).encode(into: &bytes)
             count += 1
@@ -309,7 +309,7 @@ public final class Station {
             indexMap[event.pointIndex].map { index in
                 var moved = event
                 moved.pointIndex = index
-                moved.priority = newImage[index].definition.priority
+                moved.priority = newImage.record(at: index).priority
                 return moved
             }
         }
@@ -322,10 +322,10 @@ public final class Station {
         var events = old.eventBuffer
         events.remap { event in
             guard let index = indexMap[event.pointIndex],
-                  configuration.commonAddresses.contains(image[index].definition.address.commonAddress) else { return nil }
+                  configuration.commonAddresses.contains(image.record(at: index).commonAddress) else { return nil }
             var moved = event
             moved.pointIndex = index
-            moved.priority = image[index].definition.priority
+            moved.priority = image.record(at: index).priority
             return moved
         }
         while let event = events.removeFirst() { eventBuffer.append(event) }
@@ -357,7 +357,7 @@ public final class Station {
 
     /// One event in an ASDU of its own, with the station's time tag policy.
     func encodeSingleEvent(_ event: PointEvent) -> [UInt8] {
-        let definition = image[event.pointIndex].definition
+        let definition = image.definition(at: event.pointIndex)
         let timeTagged = configuration.timeTags.timeTagged(definition)
         let invalidTime = configuration.invalidTimeUntilSynchronized && clockOffsetMilliseconds == nil
         let time = timeTagged ? CP56Time2a(unixMilliseconds: event.time, isInvalid: invalidTime) : nil
@@ -381,12 +381,12 @@ struct PeriodicScan {
 
     static func plan(image: ProcessImage, commonAddresses: [UInt16], now: LinkInstant) -> [PeriodicScan] {
         var groups: [String: PeriodicScan] = [:]
-        for (position, point) in image.points.enumerated() {
-            guard let periodic = point.definition.periodic,
-                  commonAddresses.contains(point.definition.address.commonAddress) else { continue }
-            let key = "\(point.definition.address.commonAddress)/\(periodic.cause.rawValue)/\(periodic.period)"
+        for (position, definition) in image.definitions.enumerated() {
+            guard let periodic = definition.periodic,
+                  commonAddresses.contains(definition.address.commonAddress) else { continue }
+            let key = "\(definition.address.commonAddress)/\(periodic.cause.rawValue)/\(periodic.period)"
             if groups[key] == nil {
-                groups[key] = PeriodicScan(commonAddress: point.definition.address.commonAddress, period: periodic.period,
+                groups[key] = PeriodicScan(commonAddress: definition.address.commonAddress, period: periodic.period,
                                            cause: periodic.cause, indices: [], due: now + periodic.period)
             }
             let existing = groups[key]!

@@ -8,8 +8,13 @@ public enum TimeTagPolicy: String, CaseIterable, Hashable, Sendable {
     case never
 
     public func timeTagged(_ point: MonitorPointDefinition) -> Bool {
+        timeTagged(pointSetting: point.timeTaggedEvents)
+    }
+
+    /// `pointSetting`: the point's own `time_tag`.
+    public func timeTagged(pointSetting: Bool) -> Bool {
         switch self {
-        case .perPoint: point.timeTaggedEvents
+        case .perPoint: pointSetting
         case .always: true
         case .never: false
         }

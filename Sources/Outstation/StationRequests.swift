@@ -157,7 +157,7 @@ extension Station {
         guard let index = image.index(of: address) else {
             return refuse(bytes, cause: .unknownObjectAddress, because: "read of unknown point \(address)", session)
         }
-        let point = image[index]
+        let point = image.record(at: index)
         let asdu = ASDU(cause: CauseOfTransmission(.request, originator: originator), commonAddress: address.commonAddress,
                         address: address.objectAddress, element: point.value.element(quality: point.quality, time: nil))
         guard let reply = try? asdu.encoded() else { return [] }
