@@ -23,13 +23,30 @@ struct InterrogationJob {
     private var remainingCommonAddresses: [UInt16]
     private var phase: Phase = .confirm
     private let fixedIndices: [Int32]?
+    /// The points of the common address being sent, and how far the job got through them.
+    private var scope = Scope(commonAddress: 0, indices: [], image: nil)
 
     private enum Phase {
         case confirm
-        /// The image the indices belong to: a reload that swaps the image mid-interrogation does not disturb it.
-        case data(commonAddress: UInt16, indices: [Int32], cursor: Int, image: ProcessImage)
-        case terminate(commonAddress: UInt16)
+        case data
+        case terminate
         case done
+    }
+
+    /// Kept outside ``Phase`` so that building each ASDU mutates it in place instead of copying the
+    /// indices and the image reference out of an enum payload and back.
+    private struct Scope {
+        var commonAddress: UInt16
+        var indices: [Int32]
+        var cursor = 0
+        /// The image the indices belong to: a reload that swaps the image mid-interrogation does not disturb it.
+        var image: ProcessImage?
+
+        init(commonAddress: UInt16, indices: [Int32], image: ProcessImage?) {
+            self.commonAddress = commonAddress
+            self.indices = indices
+            self.image = image
+        }
     }
 
     init(kind: Kind, request: [UInt8], originator: UInt8, replyCause: Cause, commonAddresses: [UInt16]) {
@@ -49,7 +66,8 @@ struct InterrogationJob {
         self.replyCause = cause
         self.remainingCommonAddresses = [commonAddress]
         self.fixedIndices = indices
-        self.phase = .data(commonAddress: commonAddress, indices: indices, cursor: 0, image: image)
+        self.scope = Scope(commonAddress: commonAddress, indices: indices, image: image)
+        self.phase = .data
         self.remainingCommonAddresses = []
     }
 
@@ -74,31 +92,30 @@ struct InterrogationJob {
             case .confirm:
                 guard !remainingCommonAddresses.isEmpty else { phase = .done; return nil }
                 let commonAddress = remainingCommonAddresses.removeFirst()
-                let indices = scope(image: image, commonAddress: commonAddress)
+                scope = Scope(commonAddress: commonAddress, indices: indices(image: image, commonAddress: commonAddress),
+                              image: image)
                 if kind == .counterFreeze {
                     if let qcc = counterQualifier {
                         image.freezeCounters(image.counterPoints(commonAddress: commonAddress, group: qcc.group),
                                              mode: qcc.freeze)
                     }
-                    phase = .terminate(commonAddress: commonAddress)
+                    phase = .terminate
                 } else {
-                    phase = .data(commonAddress: commonAddress, indices: indices, cursor: 0, image: image)
+                    phase = .data
                 }
                 return reply(cause: .activationConfirmation, commonAddress: commonAddress)
-            case .data(let commonAddress, let indices, var cursor, let scopedImage):
-                guard cursor < indices.count else {
+            case .data:
+                guard scope.cursor < scope.indices.count, let scopedImage = scope.image else {
                     if case .periodic = kind { phase = .done; return nil }
-                    phase = .terminate(commonAddress: commonAddress)
+                    phase = .terminate
                     continue
                 }
-                let asdu = PointPacker.nextASDU(image: scopedImage, indices: indices, cursor: &cursor, cause: replyCause,
-                                                originator: originator, commonAddress: commonAddress,
-                                                useFrozenCounters: isCounterRead)
-                phase = .data(commonAddress: commonAddress, indices: indices, cursor: cursor, image: scopedImage)
-                return asdu
-            case .terminate(let commonAddress):
+                return PointPacker.nextASDU(image: scopedImage, indices: scope.indices, cursor: &scope.cursor,
+                                            cause: replyCause, originator: originator,
+                                            commonAddress: scope.commonAddress, useFrozenCounters: isCounterRead)
+            case .terminate:
                 phase = .confirm
-                return reply(cause: .activationTermination, commonAddress: commonAddress)
+                return reply(cause: .activationTermination, commonAddress: scope.commonAddress)
             }
         }
     }
@@ -113,7 +130,7 @@ struct InterrogationJob {
         return CounterInterrogationQualifier(octet: request[ASDU.headerLength + ASDU.addressLength])
     }
 
-    private func scope(image: ProcessImage, commonAddress: UInt16) -> [Int32] {
+    private func indices(image: ProcessImage, commonAddress: UInt16) -> [Int32] {
         if let fixedIndices { return fixedIndices }
         switch kind {
         case .interrogation(let group): return image.interrogationPoints(commonAddress: commonAddress, group: group)

@@ -27,6 +27,12 @@ struct RingBuffer<Element> {
         }
     }
 
+    /// Runs `body` on the first element in place (no copy of it leaves the buffer); nil when empty.
+    mutating func updateFirst<Result>(_ body: (inout Element) -> Result) -> Result? {
+        guard count > 0 else { return nil }
+        return body(&storage[head]!)
+    }
+
     @discardableResult
     mutating func removeFirst() -> Element? {
         guard count > 0 else { return nil }

@@ -180,11 +180,9 @@ public final class Station {
             return nextEventASDU()
         }
         preferEventsNext = true
-        while var job = jobs.removeFirst() {
-            if let asdu = job.next(image: image) {
-                jobs.prepend(contentsOf: [job])
-                return asdu
-            }
+        while let outcome = jobs.updateFirst({ $0.next(image: image) }) {
+            if let asdu = outcome { return asdu }
+            jobs.removeFirst()
         }
         return eventsWaiting ? nextEventASDU() : nil
     }
