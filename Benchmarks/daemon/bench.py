@@ -36,6 +36,9 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 
 started = []  # Popen objects of every process we started
 
+# every part, in the order they run; `startup` (startup.py, minutes of 1M-point loads) only when asked for
+PARTS = ("gi", "c104", "events", "overload", "fanout", "masters", "refusals", "connect")
+
 # rates tried above 100k/s while every rate is lossless (the bisection then narrows the ceiling down)
 LADDER = (150000, 200000, 300000, 400000, 600000, 800000, 1000000, 1200000, 1600000, 2000000)
 
@@ -83,7 +86,15 @@ class Bench:
         self.results_path = args.results
         self.run_id = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
         self.summary = {"gi": {}, "c104": {}, "events": {}, "ceiling": {}, "overload": {}, "fanout": {"tried": {}},
-                        "connect": {}, "daemon": {}}
+                        "connect": {}, "daemon": {}, "masters": {}, "refusals": {}, "startup": None}
+        # the third server: a lib60870-C outstation (shared/bench/lib60870_perf_server.c), when one was built
+        self.lib60870 = args.lib60870 if args.lib60870 and os.access(args.lib60870, os.X_OK) else None
+        if args.lib60870 and not self.lib60870:
+            self.lib60870_skipped = f"{args.lib60870} is not an executable file"
+        else:
+            self.lib60870_skipped = os.environ.get(
+                "LIB60870_SKIPPED", "no peer: set LIB60870_PERF_SERVER=/path/to/lib60870_perf_server, or "
+                "LIB60870_DIR=/path/to/lib60870 (a v2.4.1 checkout) for Benchmarks/daemon/run to build it")
         self.logs = os.path.join(self.work, "logs")
         os.makedirs(self.logs, exist_ok=True)
         self.machine = {"cores": os.cpu_count(), "kernel": platform.release(), "load_at_start": os.getloadavg()[0]}
@@ -152,6 +163,16 @@ class Bench:
         return proc, load_s, control
 
     @staticmethod
+    def cpu_seconds(pid):
+        """User + system CPU seconds of a process so far (all threads), from /proc/PID/stat."""
+        try:
+            with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, IndexError, ValueError):
+            return float("nan")
+
+    @staticmethod
     def memory(pid):
         fields = {}
         try:
@@ -166,27 +187,36 @@ class Bench:
 
     # ------------------------------------------------------------------ 1. GI
     def gi(self):
-        self.log("\n== 1. General interrogation (fastmaster gi, new connection per run, k=12 w=8)")
-        sizes = self.args.sizes
-        repeats = {3000: 9, 10000: 9, 100000: 7, 1000000: 5}
-        for index, n in enumerate(sizes):
-            r = repeats.get(n, 5)
-            port_d, port_l = free_port(), free_port()
+        servers = ["rtu104d", "limitserver"] + (["lib60870-C"] if self.lib60870 else [])
+        self.log(f"\n== 1. General interrogation (fastmaster gi, new connection per run, k=12 w=8): {', '.join(servers)}")
+        if not self.lib60870:
+            self.log(f"  lib60870-C skipped: {self.lib60870_skipped}")
+        for n in self.args.sizes:
+            r = self.args.gi_repeats
+            port_d, port_l, port_p = free_port(), free_port(), free_port()
             limit, _ = self.start([os.path.join(self.bin, "limitserver"), str(port_l), str(n)],
                                   f"limitserver-gi-{n}", ready="READY")
+            peer = None
+            if self.lib60870:
+                peer, _ = self.start([self.lib60870, str(port_p), str(n)], f"lib60870-gi-{n}", ready="ready")
             daemon, load_s, _ = self.start_daemon(n, port_d, f"rtu104d-gi-{n}")
             mem = self.memory(daemon.pid)
             self.record("load", "rtu104d", points=n, load_s=round(load_s, 3), rss_mib=round(mem.get("VmRSS", 0), 1),
                         rss_peak_during_load_mib=round(mem.get("VmHWM", 0), 1))
             self.summary["daemon"][n] = {"load_s": load_s, "rss_loaded": mem.get("VmRSS", 0),
                                          "rss_load_peak": mem.get("VmHWM", 0)}
-            figures = {"rtu104d": [], "limitserver": []}
-            cpu = {"rtu104d": [], "limitserver": []}
-            whole = {"rtu104d": [], "limitserver": []}  # N / (request -> ACTTERM)
-            failures = {"rtu104d": 0, "limitserver": 0}
+            targets = [("rtu104d", port_d, daemon), ("limitserver", port_l, limit)]
+            if peer:
+                targets.append(("lib60870-C", port_p, peer))
+            figures = {server: [] for server, _, _ in targets}
+            cpu = {server: [] for server, _, _ in targets}
+            whole = {server: [] for server, _, _ in targets}  # N / (request -> ACTTERM)
+            failures = {server: 0 for server, _, _ in targets}
+            errors = {server: None for server, _, _ in targets}
+            # the servers take turns, so that a noisy second on the machine hits all of them alike
             for run in range(r):
-                for server, port, pid in (("rtu104d", port_d, daemon.pid), ("limitserver", port_l, limit.pid)):
-                    (line,) = self.fastmaster(port, "--expect", n, "--timeout", 120, "--server-pid", pid,
+                for server, port, proc in targets:
+                    (line,) = self.fastmaster(port, "--expect", n, "--timeout", 120, "--server-pid", proc.pid,
                                               "--label", server, "gi", 1)[-1:]
                     self.record("gi", server, points=n, **{k: v for k, v in line.items() if k != "label"})
                     if line.get("ok") and line.get("complete"):
@@ -195,29 +225,47 @@ class Bench:
                         cpu[server].append(line.get("server_cpu_pct", float("nan")))
                     else:
                         failures[server] += 1
+                        errors[server] = (f"{line.get('error', 'incomplete')} after {line.get('objects', 0)} of {n} "
+                                          f"objects")
             mem = self.memory(daemon.pid)
             self.summary["daemon"][n]["rss_peak"] = mem.get("VmHWM", 0)
-            stop(daemon)
-            stop(limit)
+            for _, _, proc in targets:
+                stop(proc)
             row = {}
             for server in figures:
                 med = statistics.median(figures[server]) if figures[server] else 0.0
                 row[server] = {"median": med, "runs": len(figures[server]), "failures": failures[server],
+                               "error": errors[server],
                                "cpu": statistics.median(cpu[server]) if cpu[server] else float("nan"),
                                "whole": statistics.median(whole[server]) if whole[server] else 0.0,
                                "min": min(figures[server], default=0.0), "max": max(figures[server], default=0.0)}
             ratio = row["rtu104d"]["median"] / row["limitserver"]["median"] if row["limitserver"]["median"] else 0.0
             row["ratio"] = ratio
+            peer_median = row.get("lib60870-C", {}).get("median", 0.0)
+            row["ratio_lib60870"] = row["rtu104d"]["median"] / peer_median if peer_median else None
             self.summary["gi"][n] = row
-            self.record("gi_summary", "rtu104d", points=n, median_objects_per_s=row["rtu104d"]["median"],
+            extra = {}
+            if "lib60870-C" in row:
+                extra = {"lib60870_median_objects_per_s": peer_median,
+                         "ratio_lib60870": round(row["ratio_lib60870"], 4) if row["ratio_lib60870"] else None,
+                         "lib60870_server_cpu_pct": row["lib60870-C"]["cpu"],
+                         "lib60870_failures": row["lib60870-C"]["failures"]}
+            self.record("gi_summary", "rtu104d", points=n, repeats=r, median_objects_per_s=row["rtu104d"]["median"],
                         limit_median_objects_per_s=row["limitserver"]["median"], ratio=round(ratio, 4),
                         median_request_to_actterm_objects_per_s=row["rtu104d"]["whole"],
                         limit_median_request_to_actterm_objects_per_s=row["limitserver"]["whole"],
                         rtu104d_server_cpu_pct=row["rtu104d"]["cpu"], limit_server_cpu_pct=row["limitserver"]["cpu"],
-                        load_s=round(load_s, 3), rss_peak_mib=round(mem.get("VmHWM", 0), 1))
-            self.log(f"  N={n:>8}: rtu104d {row['rtu104d']['median']:>13,.0f} obj/s  limitserver "
-                     f"{row['limitserver']['median']:>13,.0f} obj/s  ratio {ratio:.3f}  "
-                     f"(load {load_s:.2f} s, RSS {mem.get('VmHWM', 0):.0f} MiB peak)")
+                        rtu104d_failures=failures["rtu104d"], load_s=round(load_s, 3),
+                        rss_peak_mib=round(mem.get("VmHWM", 0), 1), **extra)
+            text = (f"  N={n:>8}: rtu104d {row['rtu104d']['median']:>13,.0f} obj/s  limitserver "
+                    f"{row['limitserver']['median']:>13,.0f} obj/s  ratio {ratio:.3f}")
+            if "lib60870-C" in row:
+                text += (f"  lib60870-C {peer_median:>12,.0f} obj/s  ratio " +
+                         (f"{row['ratio_lib60870']:.2f}" if row["ratio_lib60870"] else "-"))
+            self.log(text + f"  (load {load_s:.2f} s, RSS {mem.get('VmHWM', 0):.0f} MiB peak)")
+            for server in figures:
+                if failures[server]:
+                    self.log(f"    {server}: {failures[server]} of {r} GIs failed or incomplete ({errors[server]})")
 
     def c104(self):
         self.log("\n== 1b. c104 2.2.1 server (lib60870-C) GI")
@@ -659,26 +707,238 @@ class Bench:
 
     # ------------------------------------------------------------------ 3. connect
     def connect_one(self, server, port, pid):
-        (line,) = self.fastmaster(port, "--server-pid", pid, "--label", server, "connect", self.args.connects)[-1:]
+        cmd = [os.path.join(self.bin, "connect_startdt"), "--port", str(port), "--count", str(self.args.connects),
+               "--server-pid", str(pid), "--label", server]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        lines = [json.loads(l) for l in done.stdout.splitlines() if l.startswith("{")]
+        if not lines:
+            raise RuntimeError(f"connect_startdt printed nothing: {' '.join(cmd)}\n{done.stderr}")
+        line = lines[-1]
         self.summary["connect"][server] = line
         self.record("connect", server, **{k: v for k, v in line.items() if k != "label"})
 
     def connect(self):
-        self.log("\n== 3. Connect + STARTDT act/con, then close (fastmaster connect)")
-        port_l = free_port()
-        limit, _ = self.start([os.path.join(self.bin, "limitserver"), str(port_l), "1000"], "limitserver-connect",
-                              ready="READY")
-        try:
-            self.connect_one("limitserver", port_l, limit.pid)
-        finally:
-            stop(limit)
-        for server in ("rtu104d", "limitserver"):
+        self.log("\n== 3. Connect + STARTDT act/con, then close (connect_startdt)")
+        if not self.lib60870:
+            self.log(f"  lib60870-C skipped: {self.lib60870_skipped}")
+        if "rtu104d" not in self.summary["connect"]:  # not measured during the events part: a daemon of its own
+            port = free_port()
+            daemon, _, _ = self.start_daemon(1000, port, "rtu104d-connect")
+            try:
+                self.connect_one("rtu104d", port, daemon.pid)
+            finally:
+                stop(daemon)
+        servers = [("limitserver", [os.path.join(self.bin, "limitserver")], "READY")]
+        if self.lib60870:
+            servers.append(("lib60870-C", [self.lib60870], "ready"))
+        for server, cmd, ready in servers:
+            port = free_port()
+            proc, _ = self.start(cmd + [str(port), "1000"], f"{server}-connect", ready=ready)
+            try:
+                self.connect_one(server, port, proc.pid)
+            finally:
+                stop(proc)
+        for server in ("rtu104d", "limitserver", "lib60870-C"):
             line = self.summary["connect"].get(server)
             if line:
-                self.log(f"  {server:<11} p50 {line.get('ms_p50', float('nan')):.3f} ms  p99 "
-                         f"{line.get('ms_p99', float('nan')):.3f} ms  failures {line.get('failures')}  "
-                         f"server CPU {line.get('server_cpu_pct', float('nan')):.0f}%")
+                self.log(f"  {server:<11} {self.describe_connect(line)}")
 
+    @staticmethod
+    def describe_connect(line):
+        return (f"p50 {line.get('ms_p50', float('nan')):.3f} ms  p90 {line.get('ms_p90', float('nan')):.3f} ms  p99 "
+                f"{line.get('ms_p99', float('nan')):.3f} ms  failures {line.get('failures')}  server CPU "
+                f"{line.get('server_cpu_pct', float('nan')):.0f}%")
+
+    # ------------------------------------------------------------------ 4. many masters
+    def raise_open_files(self, needed):
+        """The daemon and manymasters inherit this process's limit on open files: one per master each."""
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < needed:
+            new = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+            resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+            self.log(f"  open-file limit raised from {soft} to {new}")
+            if new < needed:
+                self.log(f"  warning: the hard limit {hard} is below the {needed} descriptors needed")
+
+    def masters(self):
+        count, seconds, rate = self.args.masters_count, self.args.masters_seconds, self.args.masters_rate
+        points = self.args.masters_points
+        self.log(f"\n== 4. {count:,} masters at once: one listener, {count:,} stations (CA 1…{count}, {points} float "
+                 f"points each, station I allows 127.1.x.y only), a GI each, then {rate:,} events/s spread over the "
+                 f"stations for {seconds:g} s (feeder -> control socket)")
+        self.raise_open_files(2 * count + 256)
+        port = free_port()
+        directory = os.path.join(self.work, f"masters-{count}")
+        subprocess.run([sys.executable, os.path.join(HERE, "gen_config.py"), directory, str(points), str(port),
+                        "--masters", str(count)], check=True)
+        daemon, load_s, control = None, 0.0, os.path.join(directory, "run", "control.sock")
+        result = {"masters": count, "seconds": seconds, "rate": rate, "points_per_station": points}
+        self.summary["masters"] = result
+        daemon, load_s = self.start([self.daemon, "--config", os.path.join(directory, "rtu104d.conf")],
+                                    "rtu104d-masters", port=port, timeout=300)
+        deadline = time.monotonic() + 30
+        while not os.path.exists(control) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        mem_loaded = self.memory(daemon.pid)
+        result.update(load_s=load_s, rss_loaded=mem_loaded.get("VmRSS", 0))
+        cpu0, t0 = self.cpu_seconds(daemon.pid), time.monotonic()
+        masters = subprocess.Popen([os.path.join(self.bin, "manymasters"), "--port", str(port), "--count", str(count),
+                                    "--expect-gi", str(points), "--gi-timeout", "120"],
+                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                   stderr=open(os.path.join(self.logs, "manymasters.log"), "w"), text=True)
+        started.append(masters)
+        gi_line = masters.stdout.readline()
+        if not gi_line.startswith("{"):
+            raise RuntimeError(f"manymasters printed no GI line (log {self.logs}/manymasters.log)")
+        gi = json.loads(gi_line)
+        cpu1, t1 = self.cpu_seconds(daemon.pid), time.monotonic()
+        mem_gi = self.memory(daemon.pid)
+        result.update(gi=gi, gi_cpu_pct=100 * (cpu1 - cpu0) / (t1 - t0), rss_after_gi=mem_gi.get("VmRSS", 0))
+        self.record("masters_gi", "rtu104d", binary=self.daemon, **gi, daemon_cpu_pct=round(result["gi_cpu_pct"], 1),
+                    rss_mib=round(mem_gi.get("VmRSS", 0), 1))
+        self.log(f"  GI: {gi['gi_complete']:,} of {count:,} complete ({gi['gi_short']} short, {gi['gi_failed']} failed"
+                 f"{', ' + json.dumps(gi['failures']) if gi['failures'] else ''}) in {gi['seconds']:.2f} s, slowest "
+                 f"{gi['slowest_master_s'] * 1e3:.0f} ms; daemon CPU {result['gi_cpu_pct']:.0f}%")
+        # the cost of holding the connections alone (timers, idle acknowledgements), apart from the events
+        idle = self.args.masters_idle_seconds
+        cpu_i0, t_i0 = self.cpu_seconds(daemon.pid), time.monotonic()
+        time.sleep(idle)
+        result["idle_cpu_pct"] = 100 * (self.cpu_seconds(daemon.pid) - cpu_i0) / (time.monotonic() - t_i0)
+        self.log(f"  idle with {count:,} masters connected ({idle:g} s, no events): daemon CPU "
+                 f"{result['idle_cpu_pct']:.1f}%")
+        # the events: the feeder gives CA j (1-based) the sequence 1, 2, 3, … (feeder --ca-count)
+        feeder = subprocess.Popen([os.path.join(self.bin, "feeder"), "--socket", control, "--rate", str(rate),
+                                   "--seconds", str(seconds), "--ca", "1", "--ca-count", str(count), "--points",
+                                   str(points), "--seq-start", "1", "--deadline", "--max-batch", "1000"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        started.append(feeder)
+        cpu2, t2 = self.cpu_seconds(daemon.pid), time.monotonic()
+        rss_samples = []
+        while feeder.poll() is None:
+            rss_samples.append(self.memory(daemon.pid).get("VmRSS", 0))
+            time.sleep(1.0)
+        cpu3, t3 = self.cpu_seconds(daemon.pid), time.monotonic()
+        out, err = feeder.communicate()
+        fed = [json.loads(l) for l in out.splitlines() if l.startswith("{")]
+        if not fed:
+            raise RuntimeError(f"the feeder printed nothing: {err.strip()}")
+        fed = fed[-1]
+        time.sleep(2.0)  # the last events reach the masters
+        masters.stdin.write("stop\n")
+        masters.stdin.flush()
+        ev_out, _ = masters.communicate(timeout=60)
+        ev = [json.loads(l) for l in ev_out.splitlines() if l.startswith("{")]
+        if not ev:
+            raise RuntimeError("manymasters printed no events line")
+        ev = ev[-1]
+        mem_end = self.memory(daemon.pid)
+        stop(daemon)
+        # per master: what the feeder sent to its CA, against what arrived
+        sent = int(fed.get("sent", 0))
+        expected = [(sent - j + count - 1) // count if sent > j else 0 for j in range(count)]
+        lossy = []
+        for j in range(count):
+            got, first, last = ev["per_master_events"][j], ev["per_master_first"][j], ev["per_master_last"][j]
+            ok = (got == expected[j] and ev["per_master_missing"][j] == 0 and ev["per_master_backwards"][j] == 0 and
+                  (expected[j] == 0 or (first == 1 and last == expected[j])))
+            if not ok:
+                lossy.append((j, got, expected[j], first, last, ev["per_master_missing"][j]))
+        result.update(feeder=fed, events=ev, expected_total=sum(expected), lossy_masters=len(lossy),
+                      events_cpu_pct=100 * (cpu3 - cpu2) / (t3 - t2),
+                      rss_max_sampled=max(rss_samples, default=0), rss_end=mem_end.get("VmRSS", 0),
+                      hwm_end=mem_end.get("VmHWM", 0))
+        for j, got, want, first, last, missing in lossy[:10]:
+            self.log(f"    master {j} (CA {j + 1}): received {got} of {want} events, values {first}…{last}, "
+                     f"{missing} missing between")
+        self.record("masters_events", "rtu104d", binary=self.daemon, masters=count, seconds=seconds, rate=rate,
+                    feeder_sent=sent, feeder_errors=fed.get("replies_error"), feeder_achieved_per_s=fed.get("achieved_per_s"),
+                    events_received=ev["events"], events_expected=sum(expected), lossy_masters=len(lossy),
+                    still_connected=ev["still_connected"], missing=ev["missing"], backwards=ev["backwards"],
+                    latency_ms_p50=ev.get("latency_ms_p50"), latency_ms_p99=ev.get("latency_ms_p99"),
+                    latency_ms_max=ev.get("latency_ms_max"), failures=ev["failures"],
+                    daemon_cpu_pct=round(result["events_cpu_pct"], 1), idle_cpu_pct=round(result["idle_cpu_pct"], 1),
+                    rss_loaded_mib=round(result["rss_loaded"], 1),
+                    rss_max_mib=round(result["rss_max_sampled"], 1), rss_end_mib=round(result["rss_end"], 1),
+                    vmhwm_mib=round(result["hwm_end"], 1), load_s=round(load_s, 3))
+        self.log(f"  events: feeder sent {sent:,} ({fed.get('achieved_per_s', 0):,.0f}/s, {fed.get('replies_error')} error "
+                 f"replies); masters received {ev['events']:,} of {sum(expected):,}; {count - len(lossy):,} of {count:,} "
+                 f"masters lossless (missing {ev['missing']}, backwards {ev['backwards']}); {ev['still_connected']:,} "
+                 f"still connected; latency p50/p99/max {ev.get('latency_ms_p50', '-')}/{ev.get('latency_ms_p99', '-')}/"
+                 f"{ev.get('latency_ms_max', '-')} ms")
+        self.log(f"  daemon: load {load_s:.2f} s, RSS {result['rss_loaded']:.0f} MiB loaded, {result['rss_after_gi']:.0f} "
+                 f"MiB after the GIs, max {result['rss_max_sampled']:.0f} MiB during the events (VmHWM "
+                 f"{result['hwm_end']:.0f} MiB); CPU {result['gi_cpu_pct']:.0f}% over the GIs, "
+                 f"{result['events_cpu_pct']:.1f}% over the events")
+
+    # ------------------------------------------------------------------ 5. refusals
+    def refusals(self):
+        count, repeats = self.args.refusals, self.args.refusal_repeats
+        self.log(f"\n== 5. Refusals: {count:,} C_IC_NA_1 to unknown common addresses (20000…20999) per run, never more "
+                 f"than k=12 unacknowledged; answers/s, every answer checked for a negative ACTCON with COT 46 "
+                 f"(median of {repeats})")
+        if not self.lib60870:
+            self.log(f"  lib60870-C skipped: {self.lib60870_skipped}")
+        port_d = free_port()
+        daemon, _, _ = self.start_daemon(1000, port_d, "rtu104d-refusals")
+        targets = [("rtu104d", port_d, daemon)]
+        if self.lib60870:
+            port_p = free_port()
+            peer, _ = self.start([self.lib60870, str(port_p), "1000"], "lib60870-refusals", ready="ready")
+            targets.append(("lib60870-C", port_p, peer))
+        runs = {server: [] for server, _, _ in targets}
+        try:
+            for _ in range(repeats):
+                for server, port, proc in targets:
+                    cmd = [os.path.join(self.bin, "refusals"), "--port", str(port), "--count", str(count),
+                           "--server-pid", str(proc.pid), "--label", server]
+                    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+                    lines = [json.loads(l) for l in done.stdout.splitlines() if l.startswith("{")]
+                    line = lines[-1] if lines else {"ok": False, "error": done.stderr.strip() or "no output"}
+                    self.record("refusals", server, **{k: v for k, v in line.items() if k != "label"})
+                    runs[server].append(line)
+        finally:
+            for _, _, proc in targets:
+                stop(proc)
+        for server, lines in runs.items():
+            rates = [l.get("answers_per_s", 0.0) for l in lines if l.get("answers") == count]
+            entry = {"median": statistics.median(rates) if rates else 0.0, "runs": len(lines),
+                     "all_cot46": all(l.get("ok") for l in lines), "lines": lines,
+                     "cpu": statistics.median([l.get("server_cpu_pct", float("nan")) for l in lines])}
+            self.summary["refusals"][server] = entry
+            bad = [l for l in lines if not l.get("ok")]
+            answer = ("every answer a negative ACTCON (C_IC_NA_1, P/N=1) with COT 46 and the request's CA" if not bad else
+                      f"NOT all COT 46: {bad[0].get('other_answers', '?')} other answers (first: type "
+                      f"{bad[0].get('first_other_type')}, COT {bad[0].get('first_other_cot')}, negative "
+                      f"{bad[0].get('first_other_negative')}), {bad[0].get('wrong_ca', '?')} with an unexpected CA"
+                      f"{', ' + bad[0]['error'] if bad[0].get('error') else ''}")
+            self.log(f"  {server:<11} {entry['median']:>10,.0f} answers/s (server CPU {entry['cpu']:.0f}%); {answer}")
+        d, p = self.summary["refusals"].get("rtu104d"), self.summary["refusals"].get("lib60870-C")
+        ratio = d["median"] / p["median"] if d and p and p["median"] else None
+        self.summary["refusals_ratio"] = ratio
+        self.record("refusals_summary", "rtu104d", requests=count, repeats=repeats, median_answers_per_s=d["median"],
+                    all_cot46=d["all_cot46"], lib60870_median_answers_per_s=p["median"] if p else None,
+                    lib60870_all_cot46=p["all_cot46"] if p else None, ratio_lib60870=ratio)
+        if ratio:
+            self.log(f"  ratio rtu104d / lib60870-C {ratio:.2f}")
+
+    # ------------------------------------------------------------------ 6. start-up (the load engineer's script)
+    def startup(self):
+        script = os.path.join(HERE, "startup.py")
+        self.log("\n== 6. Start-up and reload with 1M points (Benchmarks/daemon/startup.py)")
+        if not os.path.exists(script):
+            self.log("  skipped: Benchmarks/daemon/startup.py is not on this branch yet")
+            self.summary["startup"] = {"skipped": "startup.py not on this branch"}
+            return
+        # its interface as written on branch `load`: startup.py BINARY [--points …] [--reload N]; one JSON line per
+        # result on stdout (appended here to the results file), progress on stderr (passed through)
+        done = subprocess.run([sys.executable, script, self.daemon], stdout=subprocess.PIPE, text=True, timeout=3600)
+        lines = [json.loads(l) for l in done.stdout.splitlines() if l.startswith("{")]
+        for line in lines:
+            self.record("startup", "rtu104d", binary=self.daemon, **line)
+            self.log("  " + json.dumps(line, sort_keys=True))
+        self.summary["startup"] = {"exit": done.returncode, "lines": lines}
+        self.log(f"  startup.py exited with {done.returncode}")
 
     # ------------------------------------------------------------------ table
     @staticmethod
@@ -761,23 +1021,64 @@ class Bench:
             for i, line in enumerate(entry["lines"]):
                 self.log("    " + self.describe_master(i + 1, f["sources"][i], line))
 
+    def masters_table(self):
+        m = self.summary["masters"]
+        if not m:
+            return
+        self.log(f"\n{m['masters']:,} masters, one station each (CA 1…{m['masters']}), {m['rate']:,} events/s for "
+                 f"{m['seconds']:g} s spread over them:")
+        gi = m.get("gi")
+        if gi:
+            self.log(f"  GIs complete {gi['gi_complete']:,} of {m['masters']:,} in {gi['seconds']:.2f} s (slowest "
+                     f"{gi['slowest_master_s'] * 1e3:.0f} ms); daemon CPU over the GIs {m['gi_cpu_pct']:.0f}%")
+        ev = m.get("events")
+        if ev:
+            self.log(f"  events received {ev['events']:,} of {m['expected_total']:,} sent; masters with loss "
+                     f"{m['lossy_masters']:,} (missing {ev['missing']}, backwards {ev['backwards']}); still connected "
+                     f"{ev['still_connected']:,}; latency p50/p99 {ev.get('latency_ms_p50', '-')}/"
+                     f"{ev.get('latency_ms_p99', '-')} ms")
+            self.log(f"  daemon RSS loaded {m['rss_loaded']:.0f} MiB, max during events {m['rss_max_sampled']:.0f} MiB, "
+                     f"VmHWM {m['hwm_end']:.0f} MiB; CPU over the events {m['events_cpu_pct']:.1f}%, idle (connected, "
+                     f"no events) {m.get('idle_cpu_pct', float('nan')):.1f}%")
+
+    def refusals_table(self):
+        r = self.summary["refusals"]
+        if not r:
+            return
+        self.log(f"\nrefusals (C_IC to unknown CAs, k=12), answers/s, median of {self.args.refusal_repeats}:")
+        for server, e in r.items():
+            self.log(f"  {server:<11} {e['median']:>10,.0f}/s  server CPU {e['cpu']:.0f}%  "
+                     f"{'all negative ACTCON COT 46' if e['all_cot46'] else 'NOT all COT 46 (see above)'}")
+        if self.summary.get("refusals_ratio"):
+            self.log(f"  ratio rtu104d / lib60870-C {self.summary['refusals_ratio']:.2f}")
+        elif "lib60870-C" not in r:
+            self.log(f"  (lib60870-C skipped: {self.lib60870_skipped})")
+
     def table(self):
         s = self.summary
         self.log(f"\n== summary (run {self.run_id}, {self.machine['cores']} cores, load at start "
                  f"{self.machine['load_at_start']:.2f}; ratios are taken within this run)")
         if s["gi"]:
             self.log(f"{'GI points':>10} {'rtu104d obj/s':>14} {'CPU %':>6} {'limit obj/s':>12} {'ratio':>6} "
-                     f"{'c104 obj/s':>14} {'load s':>7} {'RSS MiB':>8} {'peak MiB':>9}")
+                     f"{'lib60870-C obj/s':>17} {'ratio':>6} {'c104 obj/s':>14} {'load s':>7} {'RSS MiB':>8} "
+                     f"{'peak MiB':>9}")
             for n, row in s["gi"].items():
                 c = s["c104"].get(n)
                 c_text = "-" if c is None else (f"fails {c.get('objects_received', 0)}/{n}" if c.get("stalled")
                                                 else f"{c['median']:,.0f}")
+                p = row.get("lib60870-C")
+                p_text = "skipped" if p is None else (f"{p['median']:,.0f}" if p["runs"] else "failed")
+                p_ratio = f"{row['ratio_lib60870']:.2f}" if row.get("ratio_lib60870") else "-"
                 d = s["daemon"].get(n, {})
                 self.log(f"{n:>10,} {row['rtu104d']['median']:>14,.0f} {row['rtu104d']['cpu']:>6.0f} "
-                         f"{row['limitserver']['median']:>12,.0f} {row['ratio']:>6.3f} {c_text:>14} "
-                         f"{d.get('load_s', 0):>7.2f} {d.get('rss_loaded', 0):>8.0f} {d.get('rss_peak', 0):>9.0f}")
-            self.log("(obj/s: medians of ACTCON -> ACTTERM; CPU: rtu104d's median over the GI; load: start until the "
-                     "port accepts; RSS after load and peak after the GIs)")
+                         f"{row['limitserver']['median']:>12,.0f} {row['ratio']:>6.3f} {p_text:>17} {p_ratio:>6} "
+                         f"{c_text:>14} {d.get('load_s', 0):>7.2f} {d.get('rss_loaded', 0):>8.0f} "
+                         f"{d.get('rss_peak', 0):>9.0f}")
+            self.log(f"(obj/s: medians of {self.args.gi_repeats} ACTCON -> ACTTERM, a new connection each; ratio: "
+                     "rtu104d / limitserver, then rtu104d / lib60870-C; CPU: rtu104d's median over the GI; load: start "
+                     "until the port accepts; RSS after load and peak after the GIs)")
+            if not self.lib60870:
+                self.log(f"(lib60870-C skipped: {self.lib60870_skipped})")
         else:
             self.log("(GI not measured in this run)")
         self.log("")
@@ -789,23 +1090,38 @@ class Bench:
             self.overload_table()
         self.fanout_table()
         self.log("")
+        self.masters_table()
+        self.refusals_table()
         for server, line in s["connect"].items():
-            self.log(f"connect+STARTDT {server:<11} p50 {line.get('ms_p50', float('nan')):.3f} ms  "
-                     f"p99 {line.get('ms_p99', float('nan')):.3f} ms")
+            self.log(f"connect+STARTDT {server:<11} {self.describe_connect(line)}")
+        if s["startup"]:
+            self.log(f"start-up (startup.py): {json.dumps(s['startup'])[:300]}")
         self.log(f"\nresults appended to {os.path.relpath(self.results_path, ROOT)}; logs in "
                  f"{os.path.relpath(self.logs, ROOT)}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="gi,c104,events,overload,fanout,connect",
-                        help="comma-separated: gi, c104, events, overload, fanout, connect (default: all)")
+    parser.add_argument("--parts", default=",".join(PARTS),
+                        help=f"comma-separated: {', '.join(PARTS + ('startup',))} (default: all but startup)")
     parser.add_argument("--binary", default=os.path.join(ROOT, ".build", "release", "rtu104d"),
                         help="the rtu104d to measure (default .build/release/rtu104d)")
     parser.add_argument("--compare", metavar="PATH",
                         help="a second rtu104d (e.g. the previous release): its events ceiling (and overload runs) "
                              "in the same run, side by side")
-    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[3000, 10000, 100000, 1000000])
+    parser.add_argument("--sizes", type=lambda s: [int(x) for x in s.split(",")], default=[10000, 100000, 1000000])
+    parser.add_argument("--gi-repeats", type=int, default=5, help="GIs per server and size; the median is reported")
+    parser.add_argument("--lib60870", metavar="PATH", default=os.environ.get("LIB60870_PERF_SERVER"),
+                        help="lib60870_perf_server (shared/bench/lib60870_perf_server.c on lib60870-C) as a third "
+                             "server in gi, refusals and connect (default: $LIB60870_PERF_SERVER; skipped without)")
+    parser.add_argument("--masters-count", type=int, default=1000, help="masters part: masters, one station each")
+    parser.add_argument("--masters-seconds", type=float, default=60.0, help="masters part: seconds of events")
+    parser.add_argument("--masters-rate", type=int, default=1000, help="masters part: events/s over all stations")
+    parser.add_argument("--masters-idle-seconds", type=float, default=5.0,
+                        help="masters part: seconds with every master connected and no events, for the idle CPU")
+    parser.add_argument("--masters-points", type=int, default=10, help="masters part: float points per station")
+    parser.add_argument("--refusals", type=int, default=2000, help="refusals part: C_IC to unknown CAs per run")
+    parser.add_argument("--refusal-repeats", type=int, default=5, help="refusals part: runs per server (median)")
     parser.add_argument("--event-seconds", type=float, default=5.0)
     parser.add_argument("--event-repeats", type=int, default=3, help="runs per rate; the median run is reported")
     parser.add_argument("--event-step", type=int, default=5000,
@@ -823,9 +1139,11 @@ def main() -> int:
     parser.add_argument("--results", default=os.path.join(ROOT, ".build", "bench", "daemon-results.jsonl"))
     args = parser.parse_args()
     parts = args.parts.split(",")
-    unknown = set(parts) - {"gi", "c104", "events", "overload", "fanout", "connect"}
+    unknown = set(parts) - set(PARTS) - {"startup"}
     if unknown:
-        parser.error(f"unknown part(s) {', '.join(sorted(unknown))}; parts: gi, c104, events, overload, fanout, connect")
+        parser.error(f"unknown part(s) {', '.join(sorted(unknown))}; parts: {', '.join(PARTS + ('startup',))}")
+    if not 1 <= args.masters_count <= 62500:
+        parser.error("--masters-count must be 1…62500 (one 127.1.x.y address and one CA each)")
     for path in [args.binary] + ([args.compare] if args.compare else []):
         if not os.access(path, os.X_OK):
             parser.error(f"{path} is not an executable file")
@@ -848,8 +1166,14 @@ def main() -> int:
             bench.events(parts)
         if "fanout" in parts:
             bench.fanout()
+        if "masters" in parts:
+            bench.masters()
+        if "refusals" in parts:
+            bench.refusals()
         if "connect" in parts:
             bench.connect()
+        if "startup" in parts:
+            bench.startup()
     except Exception as error:  # report, still print what was measured, still stop everything
         bench.log(f"FAIL: {type(error).__name__}: {error}")
         status = 1

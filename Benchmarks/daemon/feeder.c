@@ -1,7 +1,7 @@
 /* feeder.c - writes point updates to rtu104d's control socket at a target rate.
  *
  * Build:  gcc -O2 -o feeder feeder.c
- * Usage:  feeder --socket PATH --rate R --seconds S [--ca 47] [--ioa-first 1] [--points P]
+ * Usage:  feeder --socket PATH --rate R --seconds S [--ca 47] [--ca-count C] [--ioa-first 1] [--points P]
  *                [--seq-start N] [--tick-us U] [--max-batch B] [--max-outstanding L] [--no-time]
  *                [--deadline] [--mark M]
  *
@@ -12,6 +12,9 @@
  * (a whole-number float, which fastmaster reads as a generator sequence number, so gaps = loss);
  * "time" is the wall-clock millisecond at which the event became due, so time spent queued in the
  * feeder, the control socket or the daemon counts as latency (as in limitserver's generator).
+ * --ca-count C spreads the events over C common addresses ca .. ca+C-1 (event s goes to ca + s % C,
+ * the `masters` part: one station per CA); the IOA then cycles per CA and the value is that CA's own
+ * sequence number seq-start + s / C, so a master that sees one CA can still count its gaps.
  * --no-time leaves "time" out and the daemon stamps the event when it applies it.
  *
  * Replies ({"ok":true,"events":N,...}) are read as they come; at most L lines may be unanswered
@@ -42,7 +45,7 @@
 
 static const char *o_socket = NULL;
 static double o_rate = 10000, o_seconds = 5;
-static long o_ca = 47, o_ioa_first = 1, o_points = 1000, o_seq_start = 1;
+static long o_ca = 47, o_ca_count = 1, o_ioa_first = 1, o_points = 1000, o_seq_start = 1;
 static long o_tick_us = 1000, o_max_batch = 2000, o_max_outstanding = 64;
 static int o_no_time = 0, o_deadline = 0;
 static double o_mark = 0;
@@ -134,8 +137,8 @@ static void append(const char *s, size_t n) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: feeder --socket PATH --rate R --seconds S [--ca 47] [--ioa-first 1] [--points P]\n"
-                    "              [--seq-start N] [--tick-us U] [--max-batch B] [--max-outstanding L] [--no-time]\n"
+    fprintf(stderr, "usage: feeder --socket PATH --rate R --seconds S [--ca 47] [--ca-count C] [--ioa-first 1]\n"
+                    "              [--points P] [--seq-start N] [--tick-us U] [--max-batch B] [--max-outstanding L] [--no-time]\n"
                     "              [--deadline] [--mark M]\n");
     exit(2);
 }
@@ -149,6 +152,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--rate")) o_rate = atof(NEXT());
         else if (!strcmp(a, "--seconds")) o_seconds = atof(NEXT());
         else if (!strcmp(a, "--ca")) o_ca = atol(NEXT());
+        else if (!strcmp(a, "--ca-count")) o_ca_count = atol(NEXT());
         else if (!strcmp(a, "--ioa-first")) o_ioa_first = atol(NEXT());
         else if (!strcmp(a, "--points")) o_points = atol(NEXT());
         else if (!strcmp(a, "--seq-start")) o_seq_start = atol(NEXT());
@@ -160,7 +164,7 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--mark")) o_mark = atof(NEXT());
         else usage();
     }
-    if (!o_socket || o_rate <= 0 || o_seconds <= 0 || o_points < 1 || o_max_batch < 1 || o_tick_us < 1) usage();
+    if (!o_socket || o_rate <= 0 || o_seconds <= 0 || o_points < 1 || o_ca_count < 1 || o_max_batch < 1 || o_tick_us < 1) usage();
     if (o_max_batch > 100000) o_max_batch = 100000;
     long total = (long)(o_rate * o_seconds);
     /* with --deadline an overload run sends only what the daemon takes: let it start, and stop it (reported as
@@ -207,7 +211,8 @@ int main(int argc, char **argv) {
             append("{\"op\":\"set\",\"points\":[", 22);
             for (long j = 0; j < n; j++) {
                 long s = sent + j;
-                long ioa = o_ioa_first + s % o_points;
+                long ca = o_ca + s % o_ca_count, per_ca = s / o_ca_count;
+                long ioa = o_ioa_first + per_ca % o_points;
                 int len;
                 if (o_no_time)
                     len = snprintf(line, sizeof line, "%s{\"ca\":%ld,\"ioa\":%ld,\"value\":%ld}", j ? "," : "", o_ca, ioa,
@@ -215,7 +220,7 @@ int main(int argc, char **argv) {
                 else {
                     long long due_ms = (long long)((w0 + (double)s / o_rate) * 1000.0);
                     len = snprintf(line, sizeof line, "%s{\"ca\":%ld,\"ioa\":%ld,\"value\":%ld,\"time\":%lld}", j ? "," : "",
-                                   o_ca, ioa, o_seq_start + s, due_ms);
+                                   ca, ioa, o_seq_start + per_ca, due_ms);
                 }
                 append(line, (size_t)len);
             }
