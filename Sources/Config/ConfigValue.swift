@@ -3,7 +3,7 @@
 /// INI values are untyped text; JSON values carry their JSON type. The typed accessors in
 /// `FieldReader` accept both, so that point tables mean the same in either format.
 struct ConfigValue: Sendable {
-    indirect enum Content: Sendable {
+    enum Content: Sendable {
         /// INI text (quotes removed), to be interpreted by the reader of the key.
         case text(String)
         case string(String)

@@ -55,7 +55,7 @@ public enum ConfigurationLoader {
         }
 
         var validator = CrossValidator(diagnostics: diagnostics)
-        let (points, pointSources) = validator.checkPoints(monitors: tables.monitors, commands: tables.commands)
+        let (points, pointSources) = validator.checkPoints(tables)
         let listeners = reader.listeners
         var stations = validator.checkStations(reader.stations, listeners: listeners, pointCommonAddresses: points.commonAddresses,
                                                pointTablesRead: !reader.pointTables.isEmpty)

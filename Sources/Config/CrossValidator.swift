@@ -6,57 +6,99 @@ struct CrossValidator {
     let diagnostics: Diagnostics
 
     /// Duplicate (CA, IOA) across all tables and both point sorts; feedback points that exist and are monitor points.
-    mutating func checkPoints(monitors: [PointTableReader.LocatedMonitor], commands: [PointTableReader.LocatedCommand])
-        -> (PointTable, [PointAddress: SourceLocation]) {
-        /// Who holds an address: its place, and for a monitor point its index in `monitors`. One hash table,
-        /// sized up front: with a million points, resizing and three tables cost a fifth of the load time.
-        struct Claim {
-            var location: SourceLocation
-            var monitor: Int?
-        }
-        var claims: [PointAddress: Claim] = [:]
-        claims.reserveCapacity(monitors.count + commands.count)
+    /// Messages come in the order of the points they are about, monitor points first, then command points.
+    func checkPoints(_ tables: PointTableReader) -> (PointTable, PointSources) {
+        let monitors = tables.monitors
+        let places = tables.monitorPlaces
         var table = PointTable()
-        table.monitorPoints.reserveCapacity(monitors.count)
-        table.commandPoints.reserveCapacity(commands.count)
-        func claim(_ address: PointAddress, _ location: SourceLocation, sort: String, monitor: Int?) -> Bool {
-            if let first = claims[address] {
-                diagnostics.error(location, subject: "\(sort) \(address)", "duplicate address \(address); the "
-                                  + "\(first.monitor == nil ? "command" : "monitor") point at \(first.location) already uses it")
-                return false
+        // `kept[i]`: the index in `monitors` of the i-th point of the sorted table; nil when that is i itself.
+        var kept: [Int32]?
+        if tables.monitorsAscending {
+            // Ascending addresses have no duplicates and are sorted already: nothing to look up or copy.
+            table.monitorPoints = monitors
+        } else {
+            // A stable sort puts each address's first definition first; the others are its duplicates.
+            var order = Array(Int32(0)..<Int32(monitors.count))
+            order.sort { (monitors[Int($0)].address, $0) < (monitors[Int($1)].address, $1) }
+            var duplicates: [(index: Int32, first: Int32)] = []
+            var firsts: [Int32] = []
+            firsts.reserveCapacity(order.count)
+            for index in order {
+                if let first = firsts.last, monitors[Int(first)].address == monitors[Int(index)].address {
+                    duplicates.append((index, first))
+                } else {
+                    firsts.append(index)
+                }
             }
-            claims[address] = Claim(location: location, monitor: monitor)
-            return true
+            duplicates.sort { $0.index < $1.index }
+            for (index, first) in duplicates {
+                let address = monitors[Int(index)].address
+                diagnostics.error(places[Int(index)], subject: "point \(address)", "duplicate address \(address); the "
+                                  + "monitor point at \(places[Int(first)]) already uses it")
+            }
+            table.monitorPoints = firsts.map { monitors[Int($0)] }
+            kept = firsts
         }
-        for (index, monitor) in monitors.enumerated()
-        where claim(monitor.definition.address, monitor.location, sort: "point", monitor: index) {
-            table.monitorPoints.append(monitor.definition)
+        /// Where the monitor point at `address` is written, and its kind.
+        func monitor(at address: PointAddress) -> (location: SourceLocation, kind: PointKind)? {
+            guard let position = table.monitorPoints.sortedIndex(of: address, by: \.address) else { return nil }
+            return (places[kept.map { Int($0[position]) } ?? position], table.monitorPoints[position].kind)
         }
-        for command in commands where claim(command.definition.address, command.location, sort: "command", monitor: nil) {
+        var commandClaims: [PointAddress: SourceLocation] = [:]
+        for command in tables.commands {
+            let address = command.definition.address
+            let first = monitor(at: address).map { ("monitor", $0.location) } ?? commandClaims[address].map { ("command", $0) }
+            if let (sort, location) = first {
+                diagnostics.error(command.location, subject: "command \(address)", "duplicate address \(address); the "
+                                  + "\(sort) point at \(location) already uses it")
+                continue
+            }
+            commandClaims[address] = command.location
             table.commandPoints.append(command.definition)
         }
-        for command in commands {
+        for command in tables.commands {
             guard let feedback = command.definition.feedback else { continue }
             let at = command.feedbackLocation ?? command.location
-            if let target = claims[feedback], let index = target.monitor {
-                let kind = monitors[index].definition.kind
-                if let expected = Self.feedbackKinds[command.definition.kind], !expected.contains(kind) {
+            if let target = monitor(at: feedback) {
+                if let expected = Self.feedbackKinds[command.definition.kind], !expected.contains(target.kind) {
                     diagnostics.warning(at, subject: command.subject, key: "feedback",
                                         "a \(command.definition.kind.rawValue) command usually reports back on a "
                                         + expected.map(\.rawValue).joined(separator: " or ")
-                                        + " point, but \(feedback) (at \(target.location)) is a \(kind.rawValue) point")
+                                        + " point, but \(feedback) (at \(target.location)) is a \(target.kind.rawValue) point")
                 }
-            } else if let target = claims[feedback] {
+            } else if let target = commandClaims[feedback] {
                 diagnostics.error(at, subject: command.subject, key: "feedback",
-                                  "\(feedback) is a command point (at \(target.location)); feedback must name a monitor point")
+                                  "\(feedback) is a command point (at \(target)); feedback must name a monitor point")
             } else {
                 diagnostics.error(at, subject: command.subject, key: "feedback",
                                   "no monitor point \(feedback) is defined in the point tables")
             }
         }
-        table.monitorPoints.sort { $0.address < $1.address }
         table.commandPoints.sort { $0.address < $1.address }
-        return (table, claims.mapValues(\.location))
+
+        // The sources: monitor and command places merged in address order.
+        if kept == nil, commandClaims.isEmpty {
+            return (table, PointSources(sortedAddresses: table.monitorPoints.map(\.address), places: places))
+        }
+        var addresses: [PointAddress] = []
+        var sourcePlaces = PointPlaces()
+        addresses.reserveCapacity(table.monitorPoints.count + table.commandPoints.count)
+        sourcePlaces.reserveCapacity(addresses.capacity)
+        var monitorPosition = 0, commandPosition = 0
+        while monitorPosition < table.monitorPoints.count || commandPosition < table.commandPoints.count {
+            let monitorAddress = monitorPosition < table.monitorPoints.count ? table.monitorPoints[monitorPosition].address : nil
+            let commandAddress = commandPosition < table.commandPoints.count ? table.commandPoints[commandPosition].address : nil
+            if let monitorAddress, commandAddress.map({ monitorAddress < $0 }) ?? true {
+                addresses.append(monitorAddress)
+                sourcePlaces.append(places[kept.map { Int($0[monitorPosition]) } ?? monitorPosition])
+                monitorPosition += 1
+            } else if let commandAddress, let location = commandClaims[commandAddress] {
+                addresses.append(commandAddress)
+                sourcePlaces.append(location)
+                commandPosition += 1
+            }
+        }
+        return (table, PointSources(sortedAddresses: addresses, places: sourcePlaces))
     }
 
     static let feedbackKinds: [CommandKind: [PointKind]] = [

@@ -1,7 +1,11 @@
 /// A JSON reader (RFC 8259) that keeps the line and column of every value and key, which
 /// Foundation's JSONSerialization throws away. Duplicate keys are kept in order for the caller to judge.
+///
+/// Hand-written rather than taken from a package: the JSON libraries on the package mirror either drop
+/// positions or build their own tree of the whole document, and a point table of a million entries must
+/// be read one entry at a time (see ``parse(_:file:streamingItemsOf:to:)``).
 struct JSONReader {
-    private let bytes: [UInt8]
+    private let bytes: UnsafeBufferPointer<UInt8>
     private let file: String
     private var position = 0
     private var line = 1
@@ -9,23 +13,57 @@ struct JSONReader {
     private var depth = 0
     /// The column last worked out, so that a long line is scanned once, not once per value.
     private var columnMark = (line: 0, position: 0, column: 1)
+    /// The root member whose list items go to `streamItem` one by one instead of into the tree.
+    private var streamedKey: String?
+    private var streamItem: ((ConfigValue) -> Void)?
+    private var streamedKeySeen = false
     static let maximumDepth = 64
 
     /// Parses a whole document; the first syntax error ends the reading with its line and column.
     static func parse(_ text: String, file: String) throws(ConfigError) -> ConfigValue {
-        var reader = JSONReader(bytes: Array(text.utf8), file: file)
-        if reader.bytes.starts(with: [0xEF, 0xBB, 0xBF]) { reader.position = 3; reader.lineStart = 3 }
-        reader.skipWhitespace()
-        guard reader.position < reader.bytes.count else { throw reader.error("the file is empty; expected a JSON object") }
-        let value = try reader.parseValue()
-        reader.skipWhitespace()
-        if reader.position < reader.bytes.count {
-            throw reader.error("unexpected \(reader.describeCurrent()) after the end of the JSON document")
+        try parse(text, file: file, streamedKey: nil, streamItem: nil)
+    }
+
+    /// Parses a document whose root is an object, handing each item of the list under `key` (its first
+    /// occurrence) to `each` as soon as it is read; in the returned tree that list is empty. This keeps
+    /// a large point table from existing twice, as text and as a located tree. Items already handed over
+    /// stay handed over when a syntax error follows: the caller decides what they are worth then.
+    static func parse(_ text: String, file: String, streamingItemsOf key: String,
+                      to each: (ConfigValue) -> Void) throws(ConfigError) -> ConfigValue {
+        let result = withoutActuallyEscaping(each) { each in
+            Result { () throws(ConfigError) in try parse(text, file: file, streamedKey: key, streamItem: each) }
+        }
+        return try result.get()
+    }
+
+    private static func parse(_ text: String, file: String, streamedKey: String?,
+                              streamItem: ((ConfigValue) -> Void)?) throws(ConfigError) -> ConfigValue {
+        // Reads the string's own UTF-8 storage: a copy of a 50 MB table as an array was 50 MB more at peak.
+        var text = text
+        let result = text.withUTF8 { bytes in
+            Result { () throws(ConfigError) in
+                var reader = JSONReader(bytes: bytes, file: file)
+                reader.streamedKey = streamedKey
+                reader.streamItem = streamItem
+                return try reader.parseDocument()
+            }
+        }
+        return try result.get()
+    }
+
+    private mutating func parseDocument() throws(ConfigError) -> ConfigValue {
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { position = 3; lineStart = 3 }
+        skipWhitespace()
+        guard position < bytes.count else { throw error("the file is empty; expected a JSON object") }
+        let value = try parseValue()
+        skipWhitespace()
+        if position < bytes.count {
+            throw error("unexpected \(describeCurrent()) after the end of the JSON document")
         }
         return value
     }
 
-    private init(bytes: [UInt8], file: String) {
+    private init(bytes: UnsafeBufferPointer<UInt8>, file: String) {
         self.bytes = bytes
         self.file = file
     }
@@ -124,7 +162,13 @@ struct JSONReader {
                 throw error("expected ':' after the key \"\(key)\", found \(describeCurrent())")
             }
             position += 1
-            let value = try parseValue()
+            let value: ConfigValue
+            if depth == 1, !streamedKeySeen, let streamedKey, key == streamedKey {
+                streamedKeySeen = true
+                value = try parseStreamedValue()
+            } else {
+                value = try parseValue()
+            }
             members.append(ConfigMember(key: key, keyLocation: keyLocation, value: value))
             skipWhitespace()
             guard position < bytes.count else { throw error("unexpected end of file inside the object that starts at \(start.line):\(start.column ?? 0)") }
@@ -136,20 +180,33 @@ struct JSONReader {
         return ConfigValue(.object(members), at: start)
     }
 
+    /// The value of the streamed key: a list goes item by item to `streamItem` and reads as an empty list.
+    private mutating func parseStreamedValue() throws(ConfigError) -> ConfigValue {
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == UInt8(ascii: "["), let streamItem else { return try parseValue() }
+        return try parseArray(location, each: streamItem)
+    }
+
     private mutating func parseArray(_ start: SourceLocation) throws(ConfigError) -> ConfigValue {
+        var items: [ConfigValue] = []
+        let list = try parseArray(start) { items.append($0) }
+        return ConfigValue(.array(items), at: list.location)
+    }
+
+    /// Reads a list, handing each item to `each`; returns an empty list at `start`.
+    private mutating func parseArray(_ start: SourceLocation, each: (ConfigValue) -> Void) throws(ConfigError) -> ConfigValue {
         try enter()
         position += 1
-        var items: [ConfigValue] = []
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
             position += 1
             depth -= 1
-            return ConfigValue(.array(items), at: start)
+            return ConfigValue(.array([]), at: start)
         }
         while true {
             skipWhitespace()
             if position < bytes.count, bytes[position] == UInt8(ascii: "]") { throw error("trailing comma before ']'; remove the last ','") }
-            items.append(try parseValue())
+            each(try parseValue())
             skipWhitespace()
             guard position < bytes.count else { throw error("unexpected end of file inside the list that starts at \(start.line):\(start.column ?? 0)") }
             if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
@@ -157,12 +214,12 @@ struct JSONReader {
             throw error("expected ',' or ']' in the list, found \(describeCurrent())")
         }
         depth -= 1
-        return ConfigValue(.array(items), at: start)
+        return ConfigValue(.array([]), at: start)
     }
 
     private mutating func expectLiteral(_ word: StaticString) throws(ConfigError) {
         let expected = Array(UnsafeBufferPointer(start: word.utf8Start, count: word.utf8CodeUnitCount))
-        guard bytes.count - position >= expected.count, Array(bytes[position..<position + expected.count]) == expected else {
+        guard bytes.count - position >= expected.count, bytes[position..<position + expected.count].elementsEqual(expected) else {
             throw error("unexpected \(describeCurrent()); expected a value (did you mean \(word)? JSON words are lower case and strings need quotes)")
         }
         position += expected.count
@@ -192,7 +249,7 @@ struct JSONReader {
             if position < bytes.count, bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-") { position += 1 }
             guard digits() > 0 else { throw error("expected digits in the exponent") }
         }
-        let literal = String(decoding: bytes[begin..<position], as: UTF8.self)
+        let literal = String(decoding: UnsafeBufferPointer(rebasing: bytes[begin..<position]), as: UTF8.self)
         guard let value = Double(literal), value.isFinite else {
             throw ConfigError(start, "the number \(literal) is out of range")
         }
@@ -218,6 +275,14 @@ struct JSONReader {
     }
 
     private mutating func parseString() throws(ConfigError) -> String {
+        let opening = position
+        // Most strings (every key) have no escapes: make them straight from the bytes, without a buffer.
+        var end = position + 1
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            position = end + 1
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[opening + 1..<end]), as: UTF8.self)
+        }
         let start = location
         position += 1
         var scalars: [UInt8] = []

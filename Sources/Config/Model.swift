@@ -200,7 +200,7 @@ public struct DaemonConfiguration: Sendable {
     public var stationSources: [String: SourceLocation]
     public var points: PointTable
     /// Where each monitor and command point is defined.
-    public var pointSources: [PointAddress: SourceLocation]
+    public var pointSources: PointSources
     /// Problems worth a look that do not stop the daemon.
     public var warnings: [ConfigError]
     /// `[handler NAME]` sections in file order.
@@ -214,7 +214,7 @@ public struct DaemonConfiguration: Sendable {
 
     public init(configPath: String, daemon: DaemonSettings, listeners: [ListenerConfiguration],
                 stations: [StationConfiguration], stationSources: [String: SourceLocation] = [:],
-                points: PointTable, pointSources: [PointAddress: SourceLocation] = [:], warnings: [ConfigError] = [],
+                points: PointTable, pointSources: PointSources = PointSources(), warnings: [ConfigError] = [],
                 handlers: [HandlerConfiguration] = [], feeders: [FeederConfiguration] = [],
                 commandBindings: [PointAddress: CommandBinding] = [:]) {
         self.configPath = configPath

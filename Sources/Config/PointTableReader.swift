@@ -1,13 +1,8 @@
 import IEC104
 import Outstation
 
-/// Reads point tables in either format into located point definitions.
+/// Reads point tables in either format into point definitions and the places they were written.
 struct PointTableReader {
-    struct LocatedMonitor {
-        var definition: MonitorPointDefinition
-        var location: SourceLocation
-    }
-
     struct LocatedCommand {
         var definition: CommandPointDefinition
         var location: SourceLocation
@@ -31,23 +26,49 @@ struct PointTableReader {
         ("not_topical", .notTopical), ("invalid", .invalid),
     ]
 
-    var monitors: [LocatedMonitor] = []
+    /// Monitor points in the order read, and where each was written (kept apart: a million points).
+    private(set) var monitors: [MonitorPointDefinition] = []
+    private(set) var monitorPlaces = PointPlaces()
+    /// Whether every monitor address so far is above the one before: then there are no duplicates among
+    /// them and the table needs no sorting, which is the usual case and spares the validator a look-up table.
+    private(set) var monitorsAscending = true
     var commands: [LocatedCommand] = []
-    let diagnostics: Diagnostics
+    private(set) var diagnostics: Diagnostics
 
     init(diagnostics: Diagnostics) {
         self.diagnostics = diagnostics
     }
 
+    private mutating func recordMonitor(_ definition: MonitorPointDefinition, at location: SourceLocation) {
+        if let last = monitors.last, !(last.address < definition.address) { monitorsAscending = false }
+        monitors.append(definition)
+        monitorPlaces.append(location)
+    }
+
     // MARK: Files
 
+    /// Reads the entries of `"points"` as the parser meets them, so that only one entry at a time exists as a
+    /// located tree. Their messages are held back until the file is read: a syntax error anywhere makes the
+    /// file's only message (and its points are dropped), and messages about the top level come first.
     mutating func readJSON(_ text: String, file: String) {
+        let fileDiagnostics = diagnostics
+        let entryDiagnostics = Diagnostics()
+        let monitorCount = monitors.count, commandCount = commands.count
+        diagnostics = entryDiagnostics
         let root: ConfigValue
         do throws(ConfigError) {
-            root = try JSONReader.parse(text, file: file)
+            root = try JSONReader.parse(text, file: file, streamingItemsOf: "points") { readJSONEntry($0) }
+            diagnostics = fileDiagnostics
         } catch {
+            diagnostics = fileDiagnostics
+            dropMonitors(from: monitorCount)
+            commands.removeLast(commands.count - commandCount)
             diagnostics.append(error)
             return
+        }
+        defer {
+            diagnostics.append(contentsOf: entryDiagnostics.errors)
+            diagnostics.append(contentsOf: entryDiagnostics.warnings)
         }
         guard case .object(let members) = root.content else {
             diagnostics.error(root.location, "a point table is a JSON object: { \"points\": [ ... ] }, found \(root.display)")
@@ -61,19 +82,28 @@ struct PointTableReader {
             return
         }
         top.reportUnknownKeys(known: ["points", "comment"])
-        guard case .array(let items) = points.content else {
+        guard case .array = points.content else {
             diagnostics.error(points.location, subject: "point table", key: "points", "expected a list [ ... ], found \(points.display)")
             return
         }
-        for item in items {
-            guard case .object(let fields) = item.content else {
-                diagnostics.error(item.location, "each entry of \"points\" is an object { \"ca\": ..., \"ioa\": ... }, found \(item.display)")
-                continue
-            }
-            // An entry with nothing but a comment documents the table.
-            if !fields.isEmpty, fields.allSatisfy({ $0.key == "comment" }) { continue }
-            readJSONPoint(fields, at: item.location)
+    }
+
+    private mutating func dropMonitors(from count: Int) {
+        guard monitors.count > count else { return }
+        monitorPlaces.removeLast(monitors.count - count)
+        monitors.removeLast(monitors.count - count)
+        monitorsAscending = zip(monitors, monitors.dropFirst()).allSatisfy { $0.address < $1.address }
+    }
+
+    /// One item of `"points"`.
+    mutating func readJSONEntry(_ item: ConfigValue) {
+        guard case .object(let fields) = item.content else {
+            diagnostics.error(item.location, "each entry of \"points\" is an object { \"ca\": ..., \"ioa\": ... }, found \(item.display)")
+            return
         }
+        // An entry with nothing but a comment documents the table.
+        if !fields.isEmpty, fields.allSatisfy({ $0.key == "comment" }) { return }
+        readJSONPoint(fields, at: item.location)
     }
 
     private mutating func readJSONPoint(_ members: [ConfigMember], at location: SourceLocation) {
@@ -148,11 +178,11 @@ struct PointTableReader {
             }
             if let command = readCommand(fields, address: address), record { commands.append(command) }
         } else {
-            if let monitor = readMonitor(fields, address: address), record { monitors.append(monitor) }
+            if let monitor = readMonitor(fields, address: address), record { recordMonitor(monitor, at: fields.location) }
         }
     }
 
-    private func readMonitor(_ fields: FieldReader, address: PointAddress) -> LocatedMonitor? {
+    private func readMonitor(_ fields: FieldReader, address: PointAddress) -> MonitorPointDefinition? {
         let kind = fields.read("type") { ValueParsers.keyword($0, Self.pointKinds, aliases: Self.pointKindAliases) }
         if !fields.has("type") {
             fields.missing("type", " (single, double, step, bitstring, normalized, scaled, float or counter; or 'command' for a command point)")
@@ -226,12 +256,11 @@ struct PointTableReader {
             value = .step(StepPosition(value: 0, isTransient: transient))
         }
         let periodic: PeriodicTransmission? = cyclic.map { .cyclic($0) } ?? background.map { .background($0) }
-        let definition = MonitorPointDefinition(
+        return MonitorPointDefinition(
             address: address, name: name, kind: kind, initialValue: value, initialQuality: quality,
             timeTaggedEvents: timeTag, groups: InterrogationGroups(groups: groups),
             counterGroup: kind == .counter ? counterGroup : nil, deadband: kind.isMeasurement ? deadband : nil,
             periodic: kind == .counter ? nil : periodic, retain: retain ?? false, priority: priority)
-        return LocatedMonitor(definition: definition, location: fields.location)
     }
 
     private func readCommand(_ fields: FieldReader, address: PointAddress) -> LocatedCommand? {

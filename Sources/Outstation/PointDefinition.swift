@@ -73,6 +73,10 @@ public enum PeriodicTransmission: Hashable, Sendable {
 }
 
 /// A monitor point as configured in a point table.
+///
+/// The process image holds one per point (a million in a large RTU), so the layout is kept small: the
+/// counter group in a byte and the settings few points have (deadband, periodic transmission) behind one
+/// optional reference. That took the stride from 104 to 56 bytes; the properties read as before.
 public struct MonitorPointDefinition: Hashable, Sendable {
     public var address: PointAddress
     public var name: String
@@ -81,15 +85,42 @@ public struct MonitorPointDefinition: Hashable, Sendable {
     public var initialQuality: QualityDescriptor
     /// Whether spontaneous events carry a CP56Time2a time tag (the station may override it).
     public var timeTaggedEvents: Bool
+    /// 0 for none, else 1…4.
+    private var storedCounterGroup: UInt8
     public var groups: InterrogationGroups
-    /// Counter interrogation group 1…4 (integrated totals only).
-    public var counterGroup: Int?
-    public var deadband: Deadband?
-    public var periodic: PeriodicTransmission?
     /// Keep the last value across restarts (integrated totals always are).
     public var retain: Bool
     /// Whether the point's events overtake others in a backed-up event buffer.
     public var priority: EventPriority
+    private var rarelySet: RarelySetSettings?
+
+    /// Settings most points leave unset, boxed (an indirect enum is one pointer, nil when none is set).
+    private indirect enum RarelySetSettings: Hashable, Sendable {
+        case settings(deadband: Deadband?, periodic: PeriodicTransmission?)
+
+        static func make(deadband: Deadband?, periodic: PeriodicTransmission?) -> Self? {
+            deadband == nil && periodic == nil ? nil : .settings(deadband: deadband, periodic: periodic)
+        }
+
+        var deadband: Deadband? { if case .settings(let deadband, _) = self { deadband } else { nil } }
+        var periodic: PeriodicTransmission? { if case .settings(_, let periodic) = self { periodic } else { nil } }
+    }
+
+    /// Counter interrogation group 1…4 (integrated totals only).
+    public var counterGroup: Int? {
+        get { storedCounterGroup == 0 ? nil : Int(storedCounterGroup) }
+        set { storedCounterGroup = newValue.map { UInt8(clamping: $0) } ?? 0 }
+    }
+
+    public var deadband: Deadband? {
+        get { rarelySet?.deadband }
+        set { rarelySet = .make(deadband: newValue, periodic: periodic) }
+    }
+
+    public var periodic: PeriodicTransmission? {
+        get { rarelySet?.periodic }
+        set { rarelySet = .make(deadband: deadband, periodic: newValue) }
+    }
 
     /// `priority` nil takes the kind's default (``PointKind/defaultEventPriority``).
     public init(address: PointAddress, name: String = "", kind: PointKind, initialValue: PointValue? = nil,
@@ -103,9 +134,8 @@ public struct MonitorPointDefinition: Hashable, Sendable {
         self.initialQuality = initialQuality
         self.timeTaggedEvents = timeTaggedEvents
         self.groups = groups
-        self.counterGroup = counterGroup
-        self.deadband = deadband
-        self.periodic = periodic
+        self.storedCounterGroup = counterGroup.map { UInt8(clamping: $0) } ?? 0
+        self.rarelySet = .make(deadband: deadband, periodic: periodic)
         self.retain = retain
         self.priority = priority ?? kind.defaultEventPriority
     }
