@@ -54,7 +54,7 @@ public enum ConfigurationLoader {
             }
         }
 
-        var validator = CrossValidator(diagnostics: diagnostics)
+        let validator = CrossValidator(diagnostics: diagnostics)
         let (points, pointSources) = validator.checkPoints(tables)
         let listeners = reader.listeners
         var stations = validator.checkStations(reader.stations, listeners: listeners, pointCommonAddresses: points.commonAddresses,
