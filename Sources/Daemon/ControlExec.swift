@@ -2,7 +2,7 @@ import Config
 import Foundation
 import Logging
 import IEC104
-public import Outstation
+import Outstation
 import Server
 import Synchronization
 

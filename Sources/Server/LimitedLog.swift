@@ -44,8 +44,9 @@ enum LimitedLogKind {
 
 extension OutstationRuntime {
     /// Logs `message` unless its source has had its share of lines in this window; then it is counted for a summary.
-    func limitedLog(_ kind: LimitedLogKind, _ level: Logger.Level, _ message: String, listener: String, peer: String,
-                    reason: String, metadata: Logger.Metadata) {
+    /// `message` and `metadata` are built only for a line that is written: a flood of connects costs no strings.
+    func limitedLog(_ kind: LimitedLogKind, _ level: Logger.Level, _ message: @autoclosure () -> String, listener: String,
+                    peer: String, reason: String, metadata: @autoclosure () -> Logger.Metadata) {
         let source = RefusalLogLimiter.Source(listener: listener, peer: peer, reason: reason)
         let decision: RefusalLogLimiter.Decision
         let end: ContinuousClock.Instant?
@@ -59,7 +60,7 @@ extension OutstationRuntime {
         }
         switch decision {
         case .log:
-            logger.log(level: level, "\(message)", metadata: metadata)
+            logger.log(level: level, "\(message())", metadata: metadata())
         case .suppress(let firstInWindow):
             guard firstInWindow, let end else { return }
             let bound = NIOLoopBound(self, eventLoop: eventLoop)

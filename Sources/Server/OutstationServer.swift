@@ -208,12 +208,12 @@ final class ServerState {
 
     /// Logs a refused connection (a warning with `metadata`), unless this source has been refused so often in
     /// the current window that it is only counted, for one summary line at the window's end.
-    func logRefusal(_ message: String, listener: String, peer: String, reason: String, metadata: Logger.Metadata,
-                    eventLoop: EventLoop) {
+    func logRefusal(_ message: String, listener: String, peer: String, reason: String,
+                    metadata: @autoclosure () -> Logger.Metadata, eventLoop: EventLoop) {
         let source = RefusalLogLimiter.Source(listener: listener, peer: peer, reason: reason)
         switch refusalLog.refusal(source, now: .now) {
         case .log:
-            runtime.logger.warning("\(message)", metadata: metadata)
+            runtime.logger.warning("\(message)", metadata: metadata())
         case .suppress(let firstInWindow):
             guard firstInWindow, let end = refusalLog.windowEnd else { return }
             let bound = NIOLoopBound(self, eventLoop: eventLoop)
