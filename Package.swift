@@ -117,7 +117,8 @@ let package = Package(
         ]),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["BuildInfo", "Daemon", "Config", "Outstation", "Server", "IEC104", "TLS", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BuildInfo", "Daemon", "Config", "Outstation", "Server", "IEC104", "TLS", .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOCore", package: "swift-nio")]
         ),
         // sd_notify sequence and watchdog against the built rtu104d, journal field mapping.
         .testTarget(name: "SystemdTests", dependencies: [

@@ -255,8 +255,9 @@ final class ServerState {
                 // Read at accept time, so that a reload's stations and limits apply to the next master.
                 let settings = server.listenerSettings[name] ?? initial
                 let admission = StationAdmission(stations: runtime.outstation.stations.filter { $0.configuration.listener == name })
-                let peerText = channel.remoteAddress?.ipAddress ?? "unknown"
-                guard let peer = IPAddress(peerText), let station = admission.station(for: peer) else {
+                let remote = channel.remoteAddress
+                let peerText = remote?.ipAddress ?? "unknown"
+                guard let peer = remote.flatMap(IPAddress.init), let station = admission.station(for: peer) else {
                     server.logRefusal("refused connection: no station admits this address", listener: settings.name,
                                       peer: peerText, reason: "no station admits this address",
                                       metadata: ["peer": "\(peerText)", "listener": "\(settings.name)"],

@@ -24,7 +24,7 @@ final class Scratch: Sendable {
     @discardableResult
     func script(_ name: String, _ text: String) -> String {
         let file = path + "/" + name
-        FileManager.default.createFile(atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: 0o755])
+        precondition(FileManager.default.createFile(atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: 0o755]), "cannot write \(file)")
         return file
     }
 
