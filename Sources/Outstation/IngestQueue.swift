@@ -1,4 +1,4 @@
-public import IEC104
+import IEC104
 
 /// Producers' point updates on their way into the process image: applied in arrival order, as fast as the
 /// stations whose masters keep up can take them (``Outstation/producerRoom(now:)``), and at most a budget

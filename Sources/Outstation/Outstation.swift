@@ -10,6 +10,10 @@ public final class Outstation {
     private var stationsByName: [String: Station]
     private var stationsByCommonAddress: [UInt16: [Station]]
     private var observers: [UInt64: (PointEvent) -> Void] = [:]
+    /// Stations that received events since ``takeStationsWithNewEvents()`` last ran, each once: after a batch of
+    /// updates only they have something new to send, and with a thousand stations a scan of all of them per
+    /// batch costs more than the batch.
+    private var stationsWithNewEvents: [Station] = []
     private var nextObserver: UInt64 = 1
 
     public init(points: PointTable, stations configurations: [StationConfiguration], now: LinkInstant, wallTime: Int64) {
@@ -67,7 +71,9 @@ public final class Outstation {
     /// (`Int.max` when no station holds them back). See ``Station/producerRoom(now:)``.
     public func producerRoom(now: LinkInstant) -> Int {
         var room = Int.max
-        for station in stations {
+        // Runs on every drain of the ingest queue: a station whose queue leaves at least the room found so far
+        // cannot lower it, so its link (a session lookup) is looked at only when it could.
+        for station in stations where station.configuration.backpressure && station.queueRoom < room {
             if let own = station.producerRoom(now: now) { room = min(room, own) }
         }
         return room
@@ -93,7 +99,20 @@ public final class Outstation {
         let commonAddress = image.record(at: event.pointIndex).commonAddress
         for station in stationsByCommonAddress[commonAddress] ?? [] where station !== origin {
             station.enqueue(event)
+            if !station.awaitsService {
+                station.awaitsService = true
+                stationsWithNewEvents.append(station)
+            }
         }
+    }
+
+    /// The stations that received events since the last call, in the order they first did; each then counts as
+    /// serviced.
+    public func takeStationsWithNewEvents() -> [Station] {
+        var taken: [Station] = []
+        swap(&taken, &stationsWithNewEvents)
+        for station in taken { station.awaitsService = false }
+        return taken
     }
 
     /// Reports a finished command to its station. Updates of a successful command become return
@@ -189,6 +208,8 @@ public final class Outstation {
         }
         image = newImage
         stations = next
+        let current = Set(next.map(ObjectIdentifier.init))
+        stationsWithNewEvents.removeAll { !current.contains(ObjectIdentifier($0)) }
         (stationsByName, stationsByCommonAddress) = Self.index(next)
         for index in added {
             let state = newImage[index]

@@ -217,6 +217,9 @@ public final class Station {
     }
 
     /// Queues an event for this station's masters (called for every station serving its common address).
+    /// Set by the outstation while this station is on its list of stations with new events.
+    var awaitsService = false
+
     public func enqueue(_ event: PointEvent) {
         eventBuffer.append(event)
     }
@@ -296,8 +299,10 @@ public final class Station {
     /// The active connection's link, if a master is in data transfer: whether frames flow, and since when
     /// the oldest unacknowledged one waits.
     var activeLinkProgress: (started: Bool, oldestUnacknowledgedSentAt: LinkInstant?)? {
-        guard let id = activeConnection, let link = sessions[id]?.link else { return nil }
-        return (link.dataTransfer == .started, link.oldestUnacknowledgedSentAt)
+        // Read through the session, not `sessions[id]?.link`, which copies the whole link state machine: this runs
+        // for every station on every drain of the ingest queue.
+        guard let id = activeConnection, let session = sessions[id] else { return nil }
+        return (session.link.dataTransfer == .started, session.link.oldestUnacknowledgedSentAt)
     }
 
     /// Moves the station onto a reloaded process image: buffered events follow their points

@@ -20,8 +20,12 @@ extension Station {
     public func producerRoom(now: LinkInstant) -> Int? {
         guard configuration.backpressure, let link = activeLinkProgress, link.started else { return nil }
         if let oldest = link.oldestUnacknowledgedSentAt, oldest + Self.stallLimit <= now { return nil }
-        return max(0, min(eventBuffer.capacity, Self.producerHoldLimit) - eventBuffer.count)
+        return queueRoom
     }
+
+    /// What the event queue takes before its hold limit: ``producerRoom(now:)`` when the station holds producers
+    /// back. Cheap, so that the outstation looks at a station's link only when its queue could limit the room.
+    var queueRoom: Int { max(0, min(eventBuffer.capacity, Self.producerHoldLimit) - eventBuffer.count) }
 
     /// When this station, holding producers back now, would stop doing so if its master does not acknowledge;
     /// nil when it holds nobody back (a master that has stalled already has no deadline left).

@@ -61,7 +61,7 @@ extension OutstationRuntime {
         }
         draining = false
         ingestStatistics.updatesApplied += UInt64(applied)
-        if applied > 0 { serviceAll() }
+        for station in outstation.takeStationsWithNewEvents() { service(station) }
         noteHolding(ingestQueue.isEmpty ? nil : budget > 0)
         if !ingestQueue.isEmpty {
             if budget <= 0 { continueIngestNextTurn() } else { armStallRecheck() }
