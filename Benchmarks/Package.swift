@@ -1,5 +1,5 @@
 // swift-tools-version: 6.2
-// Codec and control-request benchmarks with ordo-one/benchmark. A package of its own so that `swift test` of the
+// Codec, control-request and GI packing benchmarks with ordo-one/benchmark. A package of its own so that `swift test` of the
 // main package never builds them. Run with `Benchmarks/run` (or `make bench`).
 import PackageDescription
 
@@ -30,6 +30,17 @@ let package = Package(
                 .product(name: "Benchmark", package: "benchmark"),
             ],
             path: "Benchmarks/ControlBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // General interrogation of 1,000 points through the Outstation API: packing, link framing, acknowledgements.
+        .executableTarget(
+            name: "GIBenchmarks",
+            dependencies: [
+                .product(name: "IEC104", package: "rtu104d"),
+                .product(name: "Outstation", package: "rtu104d"),
+                .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/GIBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
     ]
