@@ -18,6 +18,7 @@ public actor Reloader {
     let processes: HostProcesses?
     private let controlSettings: ControlSocketSettings?
     private let logger: Logger
+    /// The configuration in force, without its point table (the process image holds the points).
     public private(set) var configuration: DaemonConfiguration
     public private(set) var lastOutcome: ReloadResult?
     private var systemd: SystemdSupervision?
@@ -35,6 +36,7 @@ public actor Reloader {
         self.controlSettings = controlSettings
         self.logger = logger
         self.configuration = configuration
+        self.configuration.dropPointTable()
     }
 
     /// Tells systemd about every reload from now on (RELOADING=1 … READY=1, STATUS=).
@@ -60,6 +62,7 @@ public actor Reloader {
                 let report = try await server.reload(listeners: listeners,
                                                      points: loaded.points, stations: loaded.stations).get()
                 configuration = loaded
+                configuration.dropPointTable()
                 controlSettings?.errorLimit = loaded.daemon.controlErrorLimit
                 let processChanges = processes?.reconfigure(loaded)
                 outcome = ReloadResult(succeeded: true, message: "configuration reloaded: \(report.summary)"
