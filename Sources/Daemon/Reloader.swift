@@ -59,8 +59,9 @@ public actor Reloader {
                 // Certificates, keys, CA bundles and CRLs are read again; a broken one fails the reload here.
                 let listeners = try TLSSetup.listenerSettings(loaded)
                 TLSSetup.reportCertificates(listeners, logger: logger)
-                let report = try await server.reload(listeners: listeners,
-                                                     points: loaded.points, stations: loaded.stations).get()
+                // The new image is built here, off the event loop, while the old one serves; the loop only swaps.
+                let prepared = try await server.prepareImage(points: loaded.points)
+                let report = try await server.reload(listeners: listeners, prepared: prepared, stations: loaded.stations).get()
                 configuration = loaded
                 configuration.dropPointTable()
                 controlSettings?.errorLimit = loaded.daemon.controlErrorLimit

@@ -253,6 +253,21 @@ public final class ProcessImage {
         return (indexMap, added)
     }
 
+    /// ``carryOver(from:)`` with the correspondence already worked out (``Outstation/prepareImage(points:basis:wallTime:)``):
+    /// only the copying of values is left for the event loop.
+    func carryValues(from old: ProcessImage, oldIndexForNew: [Int32]) {
+        for index in records.indices {
+            let oldIndex = Int(oldIndexForNew[index])
+            guard oldIndex >= 0 else { continue }
+            let previous = old.records[oldIndex]
+            records[index].value = previous.value
+            records[index].quality = previous.quality
+            records[index].changedAt = previous.changedAt
+            records[index].reportedValue = previous.reportedValue
+            records[index].frozen = previous.frozen
+        }
+    }
+
     /// Puts back a value saved before a restart, without reporting it as an event.
     /// Returns false for a point that is gone, changed kind, or is not persistent.
     @discardableResult
