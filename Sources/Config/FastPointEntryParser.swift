@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import IEC104
 import Outstation
 
@@ -244,12 +249,6 @@ enum FastPointEntryParser {
         }
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 extension PointTableReader {
     /// The spellings the fast path takes as they are; aliases and other cases go to the general reader.
