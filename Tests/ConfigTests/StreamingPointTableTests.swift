@@ -163,6 +163,42 @@ import Testing
         #expect(Self.streaming(text) == reference)
     }
 
+    /// Plain entries with one byte changed, inserted or removed: whatever the fast path makes of them (or
+    /// declines), the outcome is the general reader's, messages and places included.
+    @Test(arguments: 0..<8)
+    func mutatedPlainEntriesReadAsWithoutTheFastPath(seed: Int) {
+        var generator = SplitMix(seed: UInt64(seed) &+ 1)
+        let seeds = [
+            #"{"ca":47,"ioa":1,"type":"float","time_tag":true}"#,
+            #"{"ca": 47, "ioa": 2, "type": "single", "name": "Q1 ü", "value": true, "groups": [1, 16], "retain": true, "priority": "high", "comment": "c"}"#,
+            #"{"ca":47,"ioa":3,"type":"counter","value":-7,"retain":true}"#,
+            #"{"ca":47,"ioa":4,"type":"normalized","value":-0.25e-1,"time_tag":false}"#,
+            #"{"ca":47,"ioa":5,"type":"bitstring","value":"0x0000FFFF","groups":[]}"#,
+        ]
+        let alphabet = Array(#"{}[]:,"\ -.0123456789eEtrufalsn"#.utf8) + [0x09, 0x0A, 0x0D, 0xC3, 0xBC, 0xFF]
+        var entries: [String] = []
+        for _ in 0..<300 {
+            var bytes = Array(seeds[Int(generator.next() % UInt64(seeds.count))].utf8)
+            for _ in 0...(generator.next() % 2) {
+                let at = Int(generator.next() % UInt64(bytes.count))
+                let byte = alphabet[Int(generator.next() % UInt64(alphabet.count))]
+                switch generator.next() % 3 {
+                case 0: bytes[at] = byte
+                case 1: bytes.insert(byte, at: at)
+                default: bytes.remove(at: at)
+                }
+            }
+            entries.append(String(decoding: bytes, as: UTF8.self))
+        }
+        // One entry per table: a syntax error ends a whole file, and each mutation should count.
+        for entry in entries {
+            let text = pointLines([entry])
+            let general = Self.streaming(text, fastPath: false)
+            #expect(Self.streaming(text) == general, "entry: \(entry)")
+            #expect(general == Self.reference(text), "entry: \(entry)")
+        }
+    }
+
     /// The fast path takes the plain entries (and only those), so the differential tests above test it.
     @Test func plainEntriesTakeTheFastPath() {
         let plain = [
