@@ -255,16 +255,23 @@ public final class ProcessImage {
 
     /// ``carryOver(from:)`` with the correspondence already worked out (``Outstation/prepareImage(points:basis:wallTime:)``):
     /// only the copying of values is left for the event loop.
+    /// Runs on the event loop during the swap: over buffers, without an access check per point (that halved it).
     func carryValues(from old: ProcessImage, oldIndexForNew: [Int32]) {
-        for index in records.indices {
-            let oldIndex = Int(oldIndexForNew[index])
-            guard oldIndex >= 0 else { continue }
-            let previous = old.records[oldIndex]
-            records[index].value = previous.value
-            records[index].quality = previous.quality
-            records[index].changedAt = previous.changedAt
-            records[index].reportedValue = previous.reportedValue
-            records[index].frozen = previous.frozen
+        let previousRecords = old.records
+        previousRecords.withUnsafeBufferPointer { previous in
+            oldIndexForNew.withUnsafeBufferPointer { oldIndexForNew in
+                records.withUnsafeMutableBufferPointer { records in
+                    for index in records.indices {
+                        let oldIndex = Int(oldIndexForNew[index])
+                        guard oldIndex >= 0 else { continue }
+                        records[index].value = previous[oldIndex].value
+                        records[index].quality = previous[oldIndex].quality
+                        records[index].changedAt = previous[oldIndex].changedAt
+                        records[index].reportedValue = previous[oldIndex].reportedValue
+                        records[index].frozen = previous[oldIndex].frozen
+                    }
+                }
+            }
         }
     }
 
