@@ -11,9 +11,9 @@ import Glibc
 
 /// Builds the outstation from a validated configuration and serves it until told to stop.
 public enum DaemonRunner {
-    /// Serves `configuration`; returns after `stopSignals` yields and every connection is closed.
-    /// `configuration` is consumed: its point table is dropped once the process image holds the points (a
-    /// million points are 56 MB as definitions, which the image keeps in its own sorted copy).
+    /// Serves `loaded`; returns after `stopSignals` yields and every connection is closed.
+    /// `loaded` is consumed: its point table is dropped once the process image holds the points (a million
+    /// points are 56 MB as definitions, which the image keeps in its own sorted copy).
     public static func serve(_ loaded: consuming DaemonConfiguration, overrides: DaemonOverrides, logger: Logger,
                              stopSignals: AsyncStream<Int32>, reloadSignals: AsyncStream<Int32>) async throws {
         var configuration = consume loaded
