@@ -34,6 +34,10 @@ struct PointTableReader {
     private(set) var monitorsAscending = true
     var commands: [LocatedCommand] = []
     private(set) var diagnostics: Diagnostics
+    /// Whether plain JSON entries may be read straight from the bytes (tests compare both ways).
+    var usesFastPath = true
+    /// How many entries the fast path read (for tests).
+    private(set) var fastEntries = 0
 
     init(diagnostics: Diagnostics) {
         self.diagnostics = diagnostics
@@ -57,7 +61,16 @@ struct PointTableReader {
         diagnostics = entryDiagnostics
         let root: ConfigValue
         do throws(ConfigError) {
-            root = try JSONReader.parse(text, file: file, streamingItemsOf: "points") { readJSONEntry($0) }
+            if usesFastPath {
+                root = try JSONReader.parse(text, file: file, streamingItemsOf: "points", fast: { bytes, start, location in
+                    guard let (definition, end) = FastPointEntryParser.parse(bytes, at: start, location: location) else { return nil }
+                    recordMonitor(definition, at: location)
+                    fastEntries += 1
+                    return end
+                }, to: { readJSONEntry($0) })
+            } else {
+                root = try JSONReader.parse(text, file: file, streamingItemsOf: "points") { readJSONEntry($0) }
+            }
             diagnostics = fileDiagnostics
         } catch {
             diagnostics = fileDiagnostics

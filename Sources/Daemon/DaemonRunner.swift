@@ -11,17 +11,25 @@ import Glibc
 
 /// Builds the outstation from a validated configuration and serves it until told to stop.
 public enum DaemonRunner {
-    /// Serves `configuration`; returns after `stopSignals` yields and every connection is closed.
-    public static func serve(_ configuration: DaemonConfiguration, overrides: DaemonOverrides, logger: Logger,
+    /// Serves `loaded`; returns after `stopSignals` yields and every connection is closed.
+    /// `loaded` is consumed: its point table is dropped once the process image holds the points (a million
+    /// points are 56 MB as definitions, which the image keeps in its own sorted copy).
+    public static func serve(_ loaded: consuming DaemonConfiguration, overrides: DaemonOverrides, logger: Logger,
                              stopSignals: AsyncStream<Int32>, reloadSignals: AsyncStream<Int32>) async throws {
+        var configuration = consume loaded
         let record = DaemonRecord(started: SystemClock.wallMilliseconds(), configPath: configuration.configPath)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let eventLoop = group.next()
-        let outstation = try await eventLoop.submit {
-            NIOLoopBound(Outstation(points: configuration.points, stations: configuration.stations,
-                                    now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds()),
-                         eventLoop: eventLoop)
-        }.get()
+        let pointCount = configuration.points.monitorPoints.count + configuration.points.commandPoints.count
+        let outstation: NIOLoopBound<Outstation>
+        do {
+            let points = configuration.points, stations = configuration.stations
+            outstation = try await eventLoop.submit {
+                NIOLoopBound(Outstation(points: points, stations: stations,
+                                        now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds()),
+                             eventLoop: eventLoop)
+            }.get()
+        }
         ChildProcess.ignoreBrokenPipes()
         let serverBox = ServerBox()
         // Feeders and handlers wait here while the masters' queues are full (back-pressure).
@@ -34,6 +42,7 @@ public enum DaemonRunner {
             }
         }
         let processes = HostProcesses(configuration: configuration, logger: logger, apply: apply)
+        configuration.dropPointTable()
         let server = try await eventLoop.submit {
             OutstationServer(eventLoop: eventLoop, logger: logger, outstation: outstation.value, commandHandler: processes)
         }.get()
@@ -73,7 +82,7 @@ public enum DaemonRunner {
         FreedMemory.returnToSystem()
         logger.notice("rtu104d ready", metadata: [
             "stations": "\(configuration.stations.count)",
-            "points": "\(configuration.points.monitorPoints.count + configuration.points.commandPoints.count)",
+            "points": "\(pointCount)",
             "handlers": "\(configuration.handlers.count)", "feeders": "\(configuration.feeders.count)"])
         // systemd: READY=1 now that every listener and the control socket are bound; watchdog and STATUS=.
         let systemd = await SystemdSupervision.started(server: server, logger: logger)
@@ -118,6 +127,15 @@ public enum DaemonRunner {
         }
         try await group.shutdownGracefully()
         logger.notice("rtu104d stopped")
+    }
+}
+
+extension DaemonConfiguration {
+    /// Drops the points and their places once the outstation's process image holds them: nothing after start-up
+    /// or a reload reads them from the configuration, and a million points are some 75 MB.
+    mutating func dropPointTable() {
+        points = PointTable()
+        pointSources = PointSources()
     }
 }
 

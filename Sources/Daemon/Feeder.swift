@@ -15,10 +15,14 @@ public final class Feeder: Sendable {
     private let badLines = Mutex(BurstLimiter())
     private let startCount = Mutex(0)
 
-    public init(configuration: FeederConfiguration, points: PointTable, logger: Logger,
-                apply: @escaping UpdateSink) {
+    public convenience init(configuration: FeederConfiguration, points: PointTable, logger: Logger,
+                            apply: @escaping UpdateSink) {
+        self.init(configuration: configuration, kinds: PointKindIndex(points), logger: logger, apply: apply)
+    }
+
+    init(configuration: FeederConfiguration, kinds: PointKindIndex, logger: Logger, apply: @escaping UpdateSink) {
         self.configuration = configuration
-        self.parser = UpdateParser(points: points)
+        self.parser = UpdateParser(kinds: kinds)
         self.apply = apply
         var logger = logger
         logger[metadataKey: "feeder"] = "\(configuration.name)"

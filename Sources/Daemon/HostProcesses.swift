@@ -47,13 +47,14 @@ public final class HostProcesses: CommandHandler {
     public init(configuration: DaemonConfiguration, logger: Logger, apply: @escaping UpdateSink) {
         self.logger = logger
         self.apply = apply
-        parser = UpdateParser(points: configuration.points)
+        let kinds = PointKindIndex(configuration.points)
+        parser = UpdateParser(kinds: kinds)
         (launched, launches) = AsyncStream.makeStream()
         let limit = configuration.daemon.maxHandlerProcesses
         let slots = ProcessSlots(limit: limit)
         dispatcher = CommandDispatcher(routes: .init(runners: [:], bindings: [:], maxAge: nil, slots: slots), logger: logger)
         state = Mutex(State(slots: slots, slotLimit: limit))
-        reconfigure(configuration)
+        reconfigure(configuration, kinds: kinds)
     }
 
     /// Runs every handler's and feeder's task until cancelled (which stops them all); call once, as a child of
@@ -69,7 +70,13 @@ public final class HostProcesses: CommandHandler {
     /// Brings handlers and feeders to `configuration`, restarting only those whose own section changed.
     @discardableResult
     public func reconfigure(_ configuration: DaemonConfiguration) -> ProcessChanges {
-        parser.use(configuration.points)
+        reconfigure(configuration, kinds: PointKindIndex(configuration.points))
+    }
+
+    /// `kinds`: the index of `configuration.points`, built once for the parser and every feeder.
+    @discardableResult
+    private func reconfigure(_ configuration: DaemonConfiguration, kinds: PointKindIndex) -> ProcessChanges {
+        parser.use(kinds)
         let (changes, routes, retired) = state.withLock { state -> (ProcessChanges, CommandDispatcher.Routes, [ProcessTask]) in
             var changes = ProcessChanges()
             var retired: [ProcessTask] = []
@@ -116,12 +123,12 @@ public final class HostProcesses: CommandHandler {
             for configured in configuration.feeders {
                 let old = state.feeders[configured.name]
                 if let old, Self.sameSection(old.feeder.configuration, configured) {
-                    old.feeder.parser.use(configuration.points)
+                    old.feeder.parser.use(kinds)
                     feeders[configured.name] = old
                     changes.feeders[configured.name] = .kept
                     continue
                 }
-                let feeder = Feeder(configuration: configured, points: configuration.points, logger: logger, apply: apply)
+                let feeder = Feeder(configuration: configured, kinds: kinds, logger: logger, apply: apply)
                 let process = launch(after: old?.process) { await feeder.run() }
                 if let previous = old?.process { retired.append(previous) }
                 feeders[configured.name] = FeederEntry(feeder: feeder, process: process)

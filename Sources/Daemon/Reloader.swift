@@ -18,6 +18,7 @@ public actor Reloader {
     let processes: HostProcesses?
     private let controlSettings: ControlSocketSettings?
     private let logger: Logger
+    /// The configuration in force, without its point table (the process image holds the points).
     public private(set) var configuration: DaemonConfiguration
     public private(set) var lastOutcome: ReloadResult?
     private var systemd: SystemdSupervision?
@@ -35,6 +36,7 @@ public actor Reloader {
         self.controlSettings = controlSettings
         self.logger = logger
         self.configuration = configuration
+        self.configuration.dropPointTable()
     }
 
     /// Tells systemd about every reload from now on (RELOADING=1 … READY=1, STATUS=).
@@ -57,9 +59,11 @@ public actor Reloader {
                 // Certificates, keys, CA bundles and CRLs are read again; a broken one fails the reload here.
                 let listeners = try TLSSetup.listenerSettings(loaded)
                 TLSSetup.reportCertificates(listeners, logger: logger)
-                let report = try await server.reload(listeners: listeners,
-                                                     points: loaded.points, stations: loaded.stations).get()
+                // The new image is built here, off the event loop, while the old one serves; the loop only swaps.
+                let prepared = try await server.prepareImage(points: loaded.points)
+                let report = try await server.reload(listeners: listeners, prepared: prepared, stations: loaded.stations).get()
                 configuration = loaded
+                configuration.dropPointTable()
                 controlSettings?.errorLimit = loaded.daemon.controlErrorLimit
                 let processChanges = processes?.reconfigure(loaded)
                 outcome = ReloadResult(succeeded: true, message: "configuration reloaded: \(report.summary)"

@@ -6,6 +6,8 @@ public import IEC104
 /// point's common address, in the order they are applied. Owned by one serial executor.
 public final class Outstation {
     public private(set) var image: ProcessImage
+    /// Counts the images put in force by reloads (see ``PreparedImage``).
+    private(set) var imageGeneration: UInt64 = 0
     public private(set) var stations: [Station]
     private var stationsByName: [String: Station]
     private var stationsByCommonAddress: [UInt16: [Station]]
@@ -151,10 +153,34 @@ public final class Outstation {
                             wallTime: Int64) -> ReconfigurationReport {
         let newImage = ProcessImage(table: points, now: wallTime)
         let (indexMap, added) = newImage.carryOver(from: image)
+        let changed = indexMap.filter { image.definition(at: $0.key) != newImage.definition(at: $0.value) }.count
+        return reconfigure(newImage, indexMap: indexMap, added: added, pointsChanged: changed, stations: configurations,
+                           now: now, wallTime: wallTime)
+    }
+
+    /// As ``reconfigure(points:stations:now:wallTime:)`` with an image prepared off the event loop: what is left
+    /// here is copying the values over. If another reload came between, the match is made here again.
+    public func reconfigure(prepared: PreparedImage, stations configurations: [StationConfiguration], now: LinkInstant,
+                            wallTime: Int64) -> ReconfigurationReport {
+        let newImage = prepared.image
+        guard prepared.generation == imageGeneration else {
+            let (indexMap, added) = newImage.carryOver(from: image)
+            let changed = indexMap.filter { image.definition(at: $0.key) != newImage.definition(at: $0.value) }.count
+            return reconfigure(newImage, indexMap: indexMap, added: added, pointsChanged: changed, stations: configurations,
+                               now: now, wallTime: wallTime)
+        }
+        newImage.carryValues(from: image, oldIndexForNew: prepared.oldIndexForNew)
+        return reconfigure(newImage, indexMap: prepared.indexMap, added: prepared.added, pointsChanged: prepared.pointsChanged,
+                           stations: configurations, now: now, wallTime: wallTime)
+    }
+
+    private func reconfigure(_ newImage: ProcessImage, indexMap: [Int32: Int32], added: [Int32], pointsChanged: Int,
+                             stations configurations: [StationConfiguration], now: LinkInstant,
+                             wallTime: Int64) -> ReconfigurationReport {
         var report = ReconfigurationReport()
         report.pointsAdded = added.count
         report.pointsRemoved = image.count - indexMap.count
-        report.pointsChanged = indexMap.filter { image.definition(at: $0.key) != newImage.definition(at: $0.value) }.count
+        report.pointsChanged = pointsChanged
         for (address, command) in newImage.commandPoints {
             guard let old = image.commandPoints[address] else { report.commandPointsAdded += 1; continue }
             if old != command { report.commandPointsChanged += 1 }
@@ -207,6 +233,7 @@ public final class Outstation {
             }
         }
         image = newImage
+        imageGeneration &+= 1
         stations = next
         let current = Set(next.map(ObjectIdentifier.init))
         stationsWithNewEvents.removeAll { !current.contains(ObjectIdentifier($0)) }

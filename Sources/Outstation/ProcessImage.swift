@@ -114,7 +114,11 @@ public final class ProcessImage {
     private let counterScope: [UInt16: [Int32]]
 
     public init(table: PointTable, now: Int64) {
-        let sorted = table.monitorPoints.sorted { $0.address < $1.address }
+        // The loader hands the points over sorted: then the array is shared with the table, not copied (56 MB at a
+        // million points, at the peak of a start and of a reload).
+        let points = table.monitorPoints
+        let ascending = zip(points, points.dropFirst()).allSatisfy { $0.address < $1.address }
+        let sorted = ascending ? points : points.sorted { $0.address < $1.address }
         definitions = sorted
         records = sorted.map { PointRecord(definition: $0, now: now) }
         var indexByAddress: [PointAddress: Int32] = [:]
@@ -251,6 +255,28 @@ public final class ProcessImage {
             indexMap[oldIndex] = Int32(index)
         }
         return (indexMap, added)
+    }
+
+    /// ``carryOver(from:)`` with the correspondence already worked out (``Outstation/prepareImage(points:basis:wallTime:)``):
+    /// only the copying of values is left for the event loop.
+    /// Runs on the event loop during the swap: over buffers, without an access check per point (that halved it).
+    func carryValues(from old: ProcessImage, oldIndexForNew: [Int32]) {
+        let previousRecords = old.records
+        previousRecords.withUnsafeBufferPointer { previous in
+            oldIndexForNew.withUnsafeBufferPointer { oldIndexForNew in
+                records.withUnsafeMutableBufferPointer { records in
+                    for index in records.indices {
+                        let oldIndex = Int(oldIndexForNew[index])
+                        guard oldIndex >= 0 else { continue }
+                        records[index].value = previous[oldIndex].value
+                        records[index].quality = previous[oldIndex].quality
+                        records[index].changedAt = previous[oldIndex].changedAt
+                        records[index].reportedValue = previous[oldIndex].reportedValue
+                        records[index].frozen = previous[oldIndex].frozen
+                    }
+                }
+            }
+        }
     }
 
     /// Puts back a value saved before a restart, without reporting it as an event.

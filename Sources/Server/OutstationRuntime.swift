@@ -277,6 +277,16 @@ final class OutstationRuntime {
     func reconfigure(points: PointTable, stations: [StationConfiguration]) -> ReconfigurationReport {
         let report = outstation.reconfigure(points: points, stations: stations, now: SystemClock.monotonicNow(),
                                             wallTime: SystemClock.wallMilliseconds())
+        return finishReconfiguration(report)
+    }
+
+    func reconfigure(prepared: PreparedImage, stations: [StationConfiguration]) -> ReconfigurationReport {
+        let report = outstation.reconfigure(prepared: prepared, stations: stations, now: SystemClock.monotonicNow(),
+                                            wallTime: SystemClock.wallMilliseconds())
+        return finishReconfiguration(report)
+    }
+
+    private func finishReconfiguration(_ report: ReconfigurationReport) -> ReconfigurationReport {
         for (id, reason) in report.connectionsToClose {
             guard let connection = connections.removeValue(forKey: id) else { continue }
             connection.station.detach(id)

@@ -135,6 +135,25 @@ public final class OutstationServer: Sendable {
     /// listeners that went away are closed with their connections, and what the reload drops is closed.
     public func reload(listeners: [ListenerSettings], points: PointTable,
                        stations: [StationConfiguration]) -> EventLoopFuture<ReconfigurationReport> {
+        reload(listeners: listeners, stations: stations) { $0.reconfigure(points: points, stations: stations) }
+    }
+
+    /// Builds the process image of `points` on the caller's thread, off the event loop, against the image in
+    /// force; hand it to ``reload(listeners:prepared:stations:)``. The old image serves meanwhile.
+    public func prepareImage(points: PointTable) async throws -> PreparedImage {
+        let basis = try await eventLoop.submit { [state] in state.value.runtime.outstation.imageBasis }.get()
+        return Outstation.prepareImage(points: points, basis: basis, wallTime: SystemClock.wallMilliseconds())
+    }
+
+    /// As ``reload(listeners:points:stations:)`` with an image from ``prepareImage(points:)``: the event loop only
+    /// copies the values over and swaps the images.
+    public func reload(listeners: [ListenerSettings], prepared: PreparedImage,
+                       stations: [StationConfiguration]) -> EventLoopFuture<ReconfigurationReport> {
+        reload(listeners: listeners, stations: stations) { $0.reconfigure(prepared: prepared, stations: stations) }
+    }
+
+    private func reload(listeners: [ListenerSettings], stations: [StationConfiguration],
+                        reconfigure: @escaping @Sendable (OutstationRuntime) -> ReconfigurationReport) -> EventLoopFuture<ReconfigurationReport> {
         eventLoop.flatSubmit { [state, eventLoop] in
             let server = state.value
             let toBind = listeners.filter { listener in
@@ -166,7 +185,7 @@ public final class OutstationServer: Sendable {
                 }
                 for (settings, channel) in bound { server.listenerChannels[settings.name] = channel }
                 for settings in listeners { server.listenerSettings[settings.name] = settings }
-                return server.runtime.reconfigure(points: points, stations: stations)
+                return reconfigure(server.runtime)
             }
         }
     }

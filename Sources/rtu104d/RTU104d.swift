@@ -69,7 +69,7 @@ struct RTU104d: AsyncParsableCommand {
         let stopSignals = SignalStream.watching([SIGTERM, SIGINT])
         let reloadSignals = SignalStream.watching([SIGHUP])
         do {
-            try await DaemonRunner.serve(configuration, overrides: overrides, logger: logger, stopSignals: stopSignals,
+            try await DaemonRunner.serve(consume configuration, overrides: overrides, logger: logger, stopSignals: stopSignals,
                                          reloadSignals: reloadSignals)
         } catch {
             logger.critical("\(error)")
