@@ -922,17 +922,14 @@ class Bench:
         if ratio:
             self.log(f"  ratio rtu104d / lib60870-C {ratio:.2f}")
 
-    # ------------------------------------------------------------------ 6. start-up (the load engineer's script)
+    # ------------------------------------------------------------------ 6. start-up and reload
     def startup(self):
         script = os.path.join(HERE, "startup.py")
         self.log("\n== 6. Start-up and reload with 1M points (Benchmarks/daemon/startup.py)")
-        if not os.path.exists(script):
-            self.log("  skipped: Benchmarks/daemon/startup.py is not on this branch yet")
-            self.summary["startup"] = {"skipped": "startup.py not on this branch"}
-            return
-        # its interface as written on branch `load`: startup.py BINARY [--points …] [--reload N]; one JSON line per
-        # result on stdout (appended here to the results file), progress on stderr (passed through)
-        done = subprocess.run([sys.executable, script, self.daemon], stdout=subprocess.PIPE, text=True, timeout=3600)
+        # startup.py BINARY [--points …] [--reload N] [--work DIR]: one JSON line per result on stdout (appended here
+        # to the results file), progress on stderr (passed through)
+        done = subprocess.run([sys.executable, script, self.daemon, "--work", os.path.join(self.work, "startup")],
+                              stdout=subprocess.PIPE, text=True, timeout=3600)
         lines = [json.loads(l) for l in done.stdout.splitlines() if l.startswith("{")]
         for line in lines:
             self.record("startup", "rtu104d", binary=self.daemon, **line)
