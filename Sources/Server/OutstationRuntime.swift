@@ -65,13 +65,14 @@ final class OutstationRuntime {
         let peer: String
     }
 
+    // Asked on every accept: counted in place, without building filtered copies.
     func connectionCount(listener: String) -> Int {
-        connections.values.filter { $0.listener == listener }.count
-            + admitting.filter { $0.key.listener == listener }.values.reduce(0, +)
+        connections.values.count { $0.listener == listener }
+            + admitting.reduce(0) { $0 + ($1.key.listener == listener ? $1.value : 0) }
     }
 
     func connectionCount(listener: String, peer: String) -> Int {
-        connections.values.filter { $0.listener == listener && $0.peer == peer }.count
+        connections.values.count { $0.listener == listener && $0.peer == peer }
             + admitting[AdmissionKey(listener: listener, peer: peer), default: 0]
     }
 
@@ -88,7 +89,7 @@ final class OutstationRuntime {
 
     // MARK: Connections
 
-    func open(channel: Channel, station: Station, peer: String, listener: String) -> ConnectionID {
+    func open(channel: Channel, station: Station, peer: String, listener: String, overTLS: Bool) -> ConnectionID {
         eventLoop.preconditionInEventLoop()
         let id = ConnectionID(nextConnectionID)
         nextConnectionID += 1
@@ -102,7 +103,8 @@ final class OutstationRuntime {
                 connection.channel.close(promise: nil)
             }
         }
-        let tls = try? channel.pipeline.syncOperations.handler(type: TLSHandler.self)
+        // Looked up only where there is one: a failed lookup throws, which costs on every plain connection.
+        let tls = overTLS ? try? channel.pipeline.syncOperations.handler(type: TLSHandler.self) : nil
         connections[id] = Connection(channel: channel, station: station, peer: peer, listener: listener, tls: tls)
         limitedLog(.connectionChurn, .notice, "master connected", listener: listener, peer: peer, reason: "churn",
                    metadata: ["listener": "\(listener)", "station": "\(station.name)", "peer": "\(peer)"])
@@ -166,11 +168,10 @@ final class OutstationRuntime {
 
     private func armTimer(for station: Station) {
         let key = ObjectIdentifier(station)
-        guard let deadline = station.nextDeadline else {
-            timers.removeValue(forKey: key)?.task.cancel()
-            return
-        }
-        // A timer that fires early finds nothing due and re-arms; only an earlier deadline needs a new one.
+        // A timer that fires early finds nothing due and re-arms (or not, when nothing is due any more), so only an
+        // earlier deadline needs a new one. Nor is a timer cancelled when its station has no deadline left: a
+        // master that connects, starts and leaves again, at a thousand a second, costs no timer at all.
+        guard let deadline = station.nextDeadline else { return }
         if let armed = timers[key], armed.deadline <= deadline { return }
         timers[key]?.task.cancel()
         let target = NIOLoopBound((runtime: self, station: station), eventLoop: eventLoop)

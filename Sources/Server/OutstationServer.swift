@@ -315,7 +315,8 @@ final class ServerState {
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(decoder, maximumBufferSize: ListenerSettings.maximumBufferedInput))
                     try channel.pipeline.syncOperations.addHandler(
-                        StationChannelHandler(runtime: runtime, station: station, peer: peerText, listener: settings.name))
+                        StationChannelHandler(runtime: runtime, station: station, peer: peerText, listener: settings.name,
+                                              overTLS: settings.tls != nil))
                     runtime.admissionStarted(listener: settings.name, peer: peerText)
                     return channel.eventLoop.makeSucceededVoidFuture()
                 } catch {

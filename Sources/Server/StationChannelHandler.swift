@@ -11,20 +11,22 @@ final class StationChannelHandler: ChannelInboundHandler {
     private let station: Station
     private let peer: String
     private let listener: String
+    private let overTLS: Bool
     private var connection: ConnectionID?
     /// Counted by the runtime as admitted until the channel is active (or goes away before).
     private var admitting = true
 
-    init(runtime: OutstationRuntime, station: Station, peer: String, listener: String) {
+    init(runtime: OutstationRuntime, station: Station, peer: String, listener: String, overTLS: Bool) {
         self.runtime = runtime
         self.station = station
         self.peer = peer
         self.listener = listener
+        self.overTLS = overTLS
     }
 
     func channelActive(context: ChannelHandlerContext) {
         endAdmission()
-        connection = runtime.open(channel: context.channel, station: station, peer: peer, listener: listener)
+        connection = runtime.open(channel: context.channel, station: station, peer: peer, listener: listener, overTLS: overTLS)
         context.fireChannelActive()
     }
 
