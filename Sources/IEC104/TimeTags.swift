@@ -187,18 +187,18 @@ func threeDigits(_ value: UInt16) -> String {
 }
 
 /// A proleptic Gregorian date, converted with the days-from-civil algorithm (no Foundation in the core).
-struct CivilDate {
-    var year: Int64
-    var month: Int64
-    var day: Int64
+public struct CivilDate: Sendable, Equatable {
+    public var year: Int64
+    public var month: Int64
+    public var day: Int64
 
-    init(year: Int64, month: Int64, day: Int64) {
+    public init(year: Int64, month: Int64, day: Int64) {
         self.year = year
         self.month = month
         self.day = day
     }
 
-    init(daysSinceEpoch: Int64) {
+    public init(daysSinceEpoch: Int64) {
         let z = daysSinceEpoch + 719_468
         let era = z.floorDivided(by: 146_097)
         let dayOfEra = z - era * 146_097
@@ -210,7 +210,18 @@ struct CivilDate {
         year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
     }
 
-    var daysSinceEpoch: Int64 {
+    /// The day that holds `secondsSinceEpoch` (UTC).
+    public init(secondsSinceEpoch: Int64) {
+        self.init(daysSinceEpoch: secondsSinceEpoch.floorDivided(by: 86_400))
+    }
+
+    /// `2027-11-22`.
+    public var text: String {
+        func twoDigits(_ value: Int64) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(year)-\(twoDigits(month))-\(twoDigits(day))"
+    }
+
+    public var daysSinceEpoch: Int64 {
         let shiftedYear = month <= 2 ? year - 1 : year
         let era = shiftedYear.floorDivided(by: 400)
         let yearOfEra = shiftedYear - era * 400

@@ -89,5 +89,7 @@ struct StatusListenerTests {
         #expect(civilDate(0) == "1970-01-01")
         #expect(civilDate(1_826_150_400) == "2027-11-14")
         #expect(civilDate(951_782_400) == "2000-02-29")
+        #expect(civilDate(-1) == "1969-12-31")
+        #expect(civilDate(-86_400 * 365) == "1969-01-01")
     }
 }
