@@ -212,10 +212,12 @@ struct DaemonConfigReader {
                                         renegotiationInterval: renegotiation)
     }
 
-    /// "AB:CD:…" or 64 hex digits → 32 octets.
+    /// "AB:CD:…" or 64 hex digits, optionally after `sha256:` → 32 octets.
     static func parseFingerprint(_ text: String) -> [UInt8]? {
-        var hex = Array(text.lowercased().filter { $0 != ":" && !$0.isWhitespace })
-        if hex.starts(with: Array("sha256:")) { hex.removeFirst(7) }
+        var lowercased = Substring(text.lowercased())
+        // Before the colons go, or the prefix would no longer be found.
+        if lowercased.hasPrefix("sha256:") { lowercased.removeFirst(7) }
+        let hex = Array(lowercased.filter { $0 != ":" && !$0.isWhitespace })
         guard hex.count == 64 else { return nil }
         var bytes: [UInt8] = []
         for index in stride(from: 0, to: 64, by: 2) {

@@ -54,30 +54,6 @@ public struct TLSSettings: Hashable, Sendable {
         self.handshakeTimeout = handshakeTimeout
         self.renegotiationInterval = renegotiationInterval
     }
-
-    /// Parses "AB:CD:…" or "abcd…" (64 hex digits) into 32 octets.
-    public static func parseFingerprint(_ text: String) -> [UInt8]? {
-        var hex = text.lowercased().filter { $0 != ":" }
-        if hex.hasPrefix("sha256/") { hex.removeFirst(7) }
-        guard hex.count == 64 else { return nil }
-        var bytes: [UInt8] = []
-        var index = hex.startIndex
-        while index < hex.endIndex {
-            let next = hex.index(index, offsetBy: 2)
-            guard let byte = UInt8(hex[index..<next], radix: 16) else { return nil }
-            bytes.append(byte)
-            index = next
-        }
-        return bytes
-    }
-
-    /// 32 octets as "AB:CD:…".
-    public static func formatFingerprint(_ bytes: [UInt8]) -> String {
-        bytes.map { byte in
-            let text = String(byte, radix: 16, uppercase: true)
-            return text.count == 1 ? "0" + text : text
-        }.joined(separator: ":")
-    }
 }
 
 public enum TLSVersion: String, Hashable, Sendable, CaseIterable {

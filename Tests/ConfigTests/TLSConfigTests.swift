@@ -153,3 +153,22 @@ import Testing
         #expect((requirement.refusal(certificateSubject: certificate, altNames: names) == nil) == admitted)
     }
 }
+
+@Suite("SHA-256 fingerprints as operators write them")
+struct FingerprintTests {
+    static let bytes = [UInt8](0..<32).map { $0 &* 37 &+ 5 }
+    static let colons = bytes.map { byte in (byte < 16 ? "0" : "") + String(byte, radix: 16, uppercase: true) }
+        .joined(separator: ":")
+
+    @Test(arguments: [colons, colons.lowercased(), colons.replacingOccurrences(of: ":", with: ""), "sha256:" + colons,
+                      "SHA256:" + colons.replacingOccurrences(of: ":", with: "").lowercased(), " " + colons + " "])
+    func readsAsTheSameOctets(_ text: String) {
+        #expect(DaemonConfigReader.parseFingerprint(text) == Self.bytes)
+    }
+
+    @Test(arguments: ["AB:CD", String(colons.dropLast()), colons + ":00", "sha1:" + colons,
+                      colons.replacingOccurrences(of: "0", with: "G")])
+    func anythingElseIsNoFingerprint(_ text: String) {
+        #expect(DaemonConfigReader.parseFingerprint(text) == nil)
+    }
+}

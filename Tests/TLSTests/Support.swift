@@ -1,4 +1,5 @@
 import Foundation
+@testable import Config
 import TLS
 
 /// Throw-away certificates from scripts/make-certs, generated once per test run.
@@ -23,7 +24,7 @@ enum TestCertificates {
     static func fingerprint(_ name: String) -> [UInt8] {
         let lines = (try? String(contentsOfFile: path("fingerprints.txt"), encoding: .utf8)) ?? ""
         for line in lines.split(separator: "\n") where line.hasPrefix(name + " ") {
-            return TLSSettings.parseFingerprint(String(line.split(separator: " ")[1])) ?? []
+            return DaemonConfigReader.parseFingerprint(String(line.split(separator: " ")[1])) ?? []
         }
         return []
     }

@@ -177,12 +177,4 @@ struct TLSSessionTests {
         let now = Int64(expiring.certificate!.notBefore)
         #expect(expiring.certificate!.daysLeft(now: now) <= 10)
     }
-
-    @Test("fingerprints parse with or without colons")
-    func fingerprints() {
-        let bytes = [UInt8](0..<32)
-        #expect(TLSSettings.parseFingerprint(TLSSettings.formatFingerprint(bytes)) == bytes)
-        #expect(TLSSettings.parseFingerprint(TLSSettings.formatFingerprint(bytes).replacingOccurrences(of: ":", with: "").lowercased()) == bytes)
-        #expect(TLSSettings.parseFingerprint("AB:CD") == nil)
-    }
 }
