@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "BuildInfo", "Config", "Outstation", "Server", "TLS", "CSystemd",
+                "BuildInfo", "Config", "IEC104", "Outstation", "Server", "TLS", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOPosix", package: "swift-nio"),
