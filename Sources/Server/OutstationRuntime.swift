@@ -24,7 +24,6 @@ final class OutstationRuntime {
     private var connections: [ConnectionID: Connection] = [:]
     private var nextConnectionID: UInt64 = 1
     private var timers: [ObjectIdentifier: (deadline: LinkInstant, task: Scheduled<Void>)] = [:]
-    private var commandsInFlight = 0
     /// Commands per command point in arrival order; the first of each is with the handler, the rest wait.
     private var sequencer = CommandSequencer()
     /// Commands for the handler; `OutstationServer.runCommands()` runs them.
@@ -236,7 +235,6 @@ final class OutstationRuntime {
 
     /// Queues the command behind those on the same point (they run one at a time, in arrival order).
     private func run(_ request: CommandRequest) {
-        commandsInFlight += 1
         logger.info("command \(request.element.operatorText) on \(request.point.address)",
                     metadata: ["station": "\(request.station)", "peer": "\(request.peer)",
                                "ca": "\(request.point.address.commonAddress)", "ioa": "\(request.point.address.objectAddress)",
@@ -248,14 +246,12 @@ final class OutstationRuntime {
     private func cancel(station: String, commandID: UInt64) {
         switch sequencer.withdraw(station: station, commandID: commandID) {
         case .running: commandHandler.cancel(station: station, commandID: commandID)
-        case .dropped: commandsInFlight -= 1
-        case .unknown: break
+        case .dropped, .unknown: break
         }
     }
 
     /// Called on the event loop when the handler has finished `request`.
     func finish(_ request: CommandRequest, result: CommandResult) {
-        commandsInFlight -= 1
         if let next = sequencer.finished(request) { commandSink.yield(next) }
         if case .failure(let reason) = result {
             // The command handler's audit line carries the outcome at notice; this is for tracing the runtime.
