@@ -78,42 +78,57 @@ public struct StreamFramer: Sendable {
     /// under `discard` it skips ahead to the next 0x68 and goes on.
     public mutating func next() throws(FrameError) -> APDU? {
         while true {
-            let outcome: FrameScanOutcome = buffer.withUnsafeBytes { raw in
-                let view = UnsafeRawBufferPointer(rebasing: raw[readIndex...])
-                switch FrameScan.scan(view) {
-                case .incomplete: return .needMore
-                case .invalid(let error): return .skip(error, 1)
-                case .complete(let length):
-                    do throws(FrameError) {
-                        let apci = try APCI.decode(control: view[2], view[3], view[4], view[5], length: length - 2)
-                        return .frame(APDU(apci: apci, asdu: Array(view[APCI.headerLength..<length])), length)
-                    } catch {
-                        return .skip(error, length)
-                    }
-                }
-            }
-            switch outcome {
+            let step = buffer.withUnsafeBytes { FrameStep.next(UnsafeRawBufferPointer(rebasing: $0[readIndex...])) }
+            switch step {
             case .needMore:
                 return nil
-            case .frame(let apdu, let length):
+            case .frame(let apci, let length):
+                let asdu = Array(buffer[(readIndex + APCI.headerLength)..<(readIndex + length)])
                 readIndex += length
-                return apdu
-            case .skip(let error, let length):
+                return APDU(apci: apci, asdu: asdu)
+            case .invalid(let error, let octets):
                 guard policy == .discard else { throw error }
                 discardedFrameErrors += 1
-                readIndex += length
-                discardedByteCount += length
-                while readIndex < buffer.count, buffer[readIndex] != APCI.startByte {
-                    readIndex += 1
-                    discardedByteCount += 1
-                }
+                readIndex += octets
+                discardedByteCount += octets
             }
         }
     }
 }
 
-private enum FrameScanOutcome {
+/// One step through a received byte stream: the APCI of a whole frame decoded, or how far an invalid one
+/// reaches. The daemon's channel decoder and ``StreamFramer`` both walk a stream with it, so that a frame
+/// error is found and skipped the same way everywhere.
+public enum FrameStep: Sendable {
+    /// Not enough octets yet to tell.
     case needMore
-    case frame(APDU, Int)
-    case skip(FrameError, Int)
+    /// A whole APDU of `length` octets (start and length octets included); its ASDU follows the APCI header.
+    case frame(APCI, length: Int)
+    /// Not an APDU: under the `discard` policy, `octets` are skipped — the bad frame (or start octet) and what
+    /// follows it up to the next start octet, or to the end of what is buffered.
+    case invalid(FrameError, octets: Int)
+
+    /// Looks at the start of `bytes`; never reads past them.
+    public static func next(_ bytes: UnsafeRawBufferPointer) -> FrameStep {
+        switch FrameScan.scan(bytes) {
+        case .incomplete:
+            return .needMore
+        case .invalid(let error):
+            return .invalid(error, octets: extent(of: bytes, from: 1))
+        case .complete(let length):
+            do throws(FrameError) {
+                let apci = try APCI.decode(control: bytes[2], bytes[3], bytes[4], bytes[5], length: length - 2)
+                return .frame(apci, length: length)
+            } catch {
+                return .invalid(error, octets: extent(of: bytes, from: length))
+            }
+        }
+    }
+
+    /// `start` plus the octets after it that are no start octet.
+    private static func extent(of bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        var end = start
+        while end < bytes.count, bytes[end] != APCI.startByte { end += 1 }
+        return end
+    }
 }

@@ -7,7 +7,7 @@ struct ReceivedFrame {
     var asdu: [UInt8]
 }
 
-/// Splits the TCP byte stream into APDUs with `FrameScan`, under the listener's error policy.
+/// Splits the TCP byte stream into APDUs with `FrameStep`, under the listener's error policy.
 struct APDUFrameDecoder: ByteToMessageDecoder {
     typealias InboundOut = ReceivedFrame
 
@@ -23,22 +23,16 @@ struct APDUFrameDecoder: ByteToMessageDecoder {
     }
 
     mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        let scan = buffer.withUnsafeReadableBytes { FrameScan.scan($0) }
-        switch scan {
-        case .incomplete:
+        switch buffer.withUnsafeReadableBytes({ FrameStep.next($0) }) {
+        case .needMore:
             return .needMoreData
-        case .invalid(let error):
-            try skip(error, octets: 1, buffer: &buffer)
+        case .invalid(let error, let octets):
+            guard policy == .discard else { throw error }
+            if discardingSince == nil { discardingSince = error }
+            buffer.moveReaderIndex(forwardBy: octets)
+            discardedInRun += octets
             return .continue
-        case .complete(let length):
-            let control = buffer.getBytes(at: buffer.readerIndex + 2, length: 4) ?? [0, 0, 0, 0]
-            let apci: APCI
-            do {
-                apci = try APCI.decode(control: control[0], control[1], control[2], control[3], length: length - 2)
-            } catch {
-                try skip(error, octets: length, buffer: &buffer)
-                return .continue
-            }
+        case .frame(let apci, let length):
             flushDiscardReport()
             buffer.moveReaderIndex(forwardBy: APCI.headerLength)
             let asdu = buffer.readBytes(length: length - APCI.headerLength) ?? []
@@ -51,17 +45,6 @@ struct APDUFrameDecoder: ByteToMessageDecoder {
         while try decode(context: context, buffer: &buffer) == .continue {}
         flushDiscardReport()
         return .needMoreData
-    }
-
-    private mutating func skip(_ error: FrameError, octets: Int, buffer: inout ByteBuffer) throws {
-        guard policy == .discard else { throw error }
-        if discardingSince == nil { discardingSince = error }
-        buffer.moveReaderIndex(forwardBy: octets)
-        discardedInRun += octets
-        // Skip straight to the next start octet.
-        let skipped = buffer.withUnsafeReadableBytes { $0.firstIndex(of: APCI.startByte) ?? $0.count }
-        buffer.moveReaderIndex(forwardBy: skipped)
-        discardedInRun += skipped
     }
 
     private mutating func flushDiscardReport() {

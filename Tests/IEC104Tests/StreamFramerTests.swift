@@ -220,3 +220,51 @@ struct StreamFramerTests {
         return frames
     }
 }
+
+@Suite("FrameStep: one step through a received stream")
+struct FrameStepTests {
+    static func step(_ bytes: [UInt8]) -> FrameStep { bytes.withUnsafeBytes { FrameStep.next($0) } }
+
+    @Test func aWholeFrameComesWithItsAPCIAndLength() {
+        let frame = APDU(apci: .information(send: 5, receive: 9), asdu: hex("64 01 06 00 2F 00 00 00 00 14")).encoded
+        guard case .frame(let apci, let length) = Self.step(frame + [0x68, 0x04]) else {
+            Issue.record("no frame in \(frame)")
+            return
+        }
+        #expect(apci == .information(send: 5, receive: 9))
+        #expect(length == frame.count)
+    }
+
+    @Test(arguments: [[UInt8](), [0x68], hex("68 0E 00 00 00 00"), hex("68 04 07 00")])
+    func tooFewOctetsNeedMore(_ bytes: [UInt8]) {
+        guard case .needMore = Self.step(bytes) else {
+            Issue.record("\(bytes) is not incomplete")
+            return
+        }
+    }
+
+    @Test func aWrongStartOctetReachesToTheNextStartOctet() {
+        guard case .invalid(.invalidStartByte(0x55), let octets) = Self.step(hex("55 01 02 68 04 07 00 00 00")) else {
+            Issue.record("no start-octet error")
+            return
+        }
+        #expect(octets == 3)
+    }
+
+    @Test func aBadLengthReachesToTheEndOfWhatIsBufferedWithoutAStartOctet() {
+        guard case .invalid(.invalidLength(2), let octets) = Self.step(hex("68 02 01 02 03")) else {
+            Issue.record("no length error")
+            return
+        }
+        #expect(octets == 5)
+    }
+
+    @Test func badControlOctetsSkipTheWholeFrameAndWhatFollowsUpToTheNextStart() {
+        // A U-frame with more than one function.
+        guard case .invalid(.invalidUnnumberedControl, let octets) = Self.step(hex("68 04 0F 00 00 00 AA BB 68 04 07 00 00 00")) else {
+            Issue.record("no control-field error")
+            return
+        }
+        #expect(octets == 8)
+    }
+}
