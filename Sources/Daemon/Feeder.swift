@@ -33,24 +33,13 @@ public final class Feeder: Sendable {
 
     /// Keeps the program running until the task is cancelled; then SIGTERM, SIGKILL after a grace period.
     public func run() async {
-        var backOff = BackOff(initial: configuration.restartDelay)
-        while !Task.isCancelled {
-            let start = ContinuousClock.now
-            logger.info("starting feeder", metadata: ["exec": "\(configuration.program.executable)"])
-            let termination = await ChildProcess.runLongLived(
+        await ChildProcess.keepRunning("feeder", program: configuration.program, restartDelay: configuration.restartDelay,
+                                       logger: logger) {
+            await ChildProcess.runLongLived(
                 configuration.program, input: nil, maxLine: configuration.maxLine, grace: PersistentHandler.terminationGrace,
                 started: { [self] in startCount.withLock { $0 += 1 } },
                 stdout: { [self] events in for event in events { await received(event) } },
-                stderr: { [logger] event in
-                    switch event {
-                    case .line(let line): logger.notice("stderr: \(line)")
-                    case .overlong(let length): logger.warning("stderr: skipped a line of \(length) bytes")
-                    }
-                })
-            if Task.isCancelled { break }
-            let delay = backOff.next(afterRunning: ContinuousClock.now - start)
-            logger.warning("feeder stopped (\(termination)); restarting in \(delay)")
-            try? await Task.sleep(for: delay)
+                stderr: ChildProcess.logStandardError(to: logger))
         }
     }
 

@@ -128,23 +128,17 @@ public final class PersistentHandler: Sendable {
 
     /// Keeps the coprocess running until the task is cancelled; then SIGTERM, SIGKILL after a grace period.
     public func run() async {
-        var backOff = BackOff(initial: configuration.restartDelay)
-        while !Task.isCancelled {
-            let start = ContinuousClock.now
-            logger.info("starting persistent handler", metadata: ["exec": "\(configuration.program.executable)"])
-            let termination = await ChildProcess.runLongLived(
+        await ChildProcess.keepRunning("persistent handler", program: configuration.program,
+                                       restartDelay: configuration.restartDelay, logger: logger) {
+            await ChildProcess.runLongLived(
                 configuration.program, input: mailbox, maxLine: configuration.maxOutput, grace: Self.terminationGrace,
                 started: { [self] in
                     state.withLock { $0.starts += 1; $0.running = true }
                     started.fire()
                 },
                 stdout: { [self] events in for event in events { await received(event) } },
-                stderr: { [logger] event in
-                    switch event {
-                    case .line(let line): logger.notice("stderr: \(line)")
-                    case .overlong(let length): logger.warning("stderr: skipped a line of \(length) bytes")
-                    }
-                })
+                stderr: ChildProcess.logStandardError(to: logger))
+        } exited: { termination in
             let orphans = state.withLock { state -> [Pending] in
                 state.running = false
                 defer { state.pending.removeAll() }
@@ -155,11 +149,7 @@ public final class PersistentHandler: Sendable {
             let reason = Task.isCancelled ? "handler '\(configuration.name)' was stopped"
                 : "handler '\(configuration.name)' exited (\(termination)) before answering"
             for orphan in orphans { orphan.continuation.resume(returning: .failure(reason: reason)) }
-            if Task.isCancelled { break }
-            let delay = backOff.next(afterRunning: ContinuousClock.now - start)
-            logger.warning("persistent handler stopped (\(termination)); restarting in \(delay)",
-                           metadata: ["unanswered": "\(orphans.count)"])
-            try? await Task.sleep(for: delay)
+            return ["unanswered": "\(orphans.count)"]
         }
         mailbox.close()
         let left = state.withLock { state -> [Pending] in
