@@ -1,3 +1,5 @@
+import IEC104
+
 /// A JSON reader (RFC 8259) that keeps the line and column of every value and key, which
 /// Foundation's JSONSerialization throws away. Duplicate keys are kept in order for the caller to judge.
 ///
@@ -107,10 +109,7 @@ struct JSONReader {
         return Self.hexByte(byte)
     }
 
-    private static func hexByte(_ byte: UInt8) -> String {
-        let hex = String(byte, radix: 16, uppercase: true)
-        return "byte 0x" + (hex.count < 2 ? "0" + hex : hex)
-    }
+    private static func hexByte(_ byte: UInt8) -> String { "byte 0x" + byte.paddedHex }
 
     private mutating func skipWhitespace() {
         while position < bytes.count {

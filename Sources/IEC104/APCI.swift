@@ -123,7 +123,4 @@ extension FrameError: CustomStringConvertible {
     }
 }
 
-func hexByte(_ byte: UInt8) -> String {
-    let digits: [Character] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "A", "B", "C", "D", "E", "F"]
-    return "0x" + String(digits[Int(byte >> 4)]) + String(digits[Int(byte & 0x0F)])
-}
+func hexByte(_ byte: UInt8) -> String { "0x" + byte.paddedHex }

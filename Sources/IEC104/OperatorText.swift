@@ -58,12 +58,12 @@ extension InformationElement {
         case .setpointNormalized(let value, let q, _): return setpoint("\(value.doubleValue)", q)
         case .setpointScaled(let value, let q, _): return setpoint("\(value)", q)
         case .setpointFloat(let value, let q, _): return setpoint("\(value)", q)
-        case .bitstringCommand(let bits, _): return "0x" + hex(bits)
+        case .bitstringCommand(let bits, _): return "0x" + bits.paddedHex
         case .singlePoint(let value, _): return value.isOn ? "on" : "off"
         case .scaled(let value, _, _): return "\(value)"
         case .float(let value, _, _): return "\(value)"
         case .normalized(let value, _, _): return "\(value.doubleValue)"
-        case .bitstring(let bits, _, _): return "0x" + hex(bits)
+        case .bitstring(let bits, _, _): return "0x" + bits.paddedHex
         case .integratedTotals(let reading, _): return "\(reading.value)"
         case .interrogation(let qualifier): return "QOI=\(qualifier.rawValue)"
         case .counterInterrogation(let qualifier): return "QCC=\(qualifier.octet)"
@@ -86,7 +86,11 @@ extension InformationElement {
     }
 }
 
-private func hex(_ value: UInt32) -> String {
-    let digits = String(value, radix: 16, uppercase: true)
-    return String(repeating: "0", count: max(0, 8 - digits.count)) + digits
+extension FixedWidthInteger where Self: UnsignedInteger {
+    /// Every hex digit of the value, upper case, zero-padded to the type's width: `0000ABCD` for a `UInt32`,
+    /// `0F` for a `UInt8`.
+    public var paddedHex: String {
+        let digits = String(self, radix: 16, uppercase: true)
+        return String(repeating: "0", count: Swift.max(0, Self.bitWidth / 4 - digits.count)) + digits
+    }
 }

@@ -126,11 +126,7 @@ enum ElementNames {
     }
 
     /// `0x0000ABCD` for 32-bit strings, `0x55AA` for 16 bits.
-    static func hex<T: FixedWidthInteger & UnsignedInteger>(_ value: T) -> String {
-        let digits = String(value, radix: 16, uppercase: true)
-        let width = T.bitWidth / 4
-        return "0x" + String(repeating: "0", count: max(0, width - digits.count)) + digits
-    }
+    static func hex<T: FixedWidthInteger & UnsignedInteger>(_ value: T) -> String { "0x" + value.paddedHex }
 
     static func pad<T: BinaryInteger>(_ value: T, _ width: Int) -> String {
         let digits = String(value)

@@ -42,4 +42,13 @@ struct OperatorTextTests {
         #expect(!InformationElement.setpointFloat(1, SetpointQualifier(qualifier: 0, isSelect: false)).isSelectCommand)
         #expect(!InformationElement.read.isSelectCommand)
     }
+
+    @Test func hexIsUpperCaseAndPaddedToTheTypesWidth() {
+        #expect(UInt8(0x0F).paddedHex == "0F")
+        #expect(UInt8(0xA0).paddedHex == "A0")
+        #expect(UInt16(0x55AA).paddedHex == "55AA")
+        #expect(UInt32(0xABCD).paddedHex == "0000ABCD")
+        #expect(UInt32.max.paddedHex == "FFFFFFFF")
+        #expect(UInt64(1).paddedHex == "0000000000000001")
+    }
 }
