@@ -106,19 +106,24 @@ let package = Package(
         ),
         .testTarget(
             name: "IEC104Tests",
-            dependencies: ["IEC104", .product(name: "PropertyBased", package: "swift-property-based")]
+            dependencies: ["IEC104", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        .testTarget(name: "OutstationTests", dependencies: ["Outstation"]),
+        // Helpers every test target may share: hex vectors, CA:IOA, throw-away certificates.
+        .target(name: "TestSupport", dependencies: ["IEC104", "Outstation"], path: "Tests/TestSupport",
+                swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]),
+        .testTarget(name: "OutstationTests", dependencies: ["Outstation", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),
         .testTarget(name: "TLSTests", dependencies: [
             "TLS",
             "Config",
+            "TestSupport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
         .testTarget(
             name: "DaemonTests",
-            dependencies: ["BuildInfo", "Daemon", "Config", "Outstation", "Server", "IEC104", "TLS", .product(name: "Logging", package: "swift-log"),
+            dependencies: ["BuildInfo", "Daemon", "Config", "Outstation", "Server", "IEC104", "TLS", "TestSupport",
+                           .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio")]
         ),
         // sd_notify sequence and watchdog against the built rtu104d, journal field mapping.

@@ -1,25 +1,14 @@
 import Daemon
 import Foundation
 import Server
+import TestSupport
 import Testing
 import TLS
 
 /// The expiry report a running daemon repeats once a day (and at start and reload).
 @Suite("TLSSetup.reportExpiry: certificates that expire soon or have expired")
 struct CertificateExpiryTests {
-    static let certificates: String = {
-        let directory = NSTemporaryDirectory() + "rtu104d-expiry-tests-\(getpid())"
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/make-certs")
-        let process = Process()
-        process.executableURL = script
-        process.arguments = [directory]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try? process.run()
-        process.waitUntilExit()
-        return directory
-    }()
+    static let certificates = TestCertificates.directory
 
     static func listener(_ name: String, certificate: String) throws -> ListenerSettings {
         let settings = TLSSettings(certificatePath: "\(certificates)/\(certificate).pem",

@@ -5,6 +5,7 @@ import IEC104
 import Outstation
 import Testing
 @testable import Daemon
+import TestSupport
 
 /// The control socket's `exec` request and the messages that name a point and why.
 @Suite("Control socket: exec, unknown points, version")

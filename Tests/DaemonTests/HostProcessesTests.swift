@@ -4,6 +4,7 @@ import Foundation
 import IEC104
 @testable import Outstation
 import Testing
+import TestSupport
 
 /// A coprocess that writes its pid to `<name>.pid`, answers every command but IOA 13 (never answered), and
 /// counts the commands it has seen in its own memory, reported with each reply: state a restart would lose.

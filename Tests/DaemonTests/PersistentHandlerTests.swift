@@ -4,6 +4,7 @@ import Foundation
 import IEC104
 @testable import Outstation
 import Testing
+import TestSupport
 
 /// A coprocess in Python: IOA 10 succeeds with an update, 11 is refused, 12 makes it exit, 13 is never answered.
 /// Cancellations and its pid are written to files; it announces 47:1 = on at start without being asked.

@@ -4,6 +4,7 @@ import Foundation
 import IEC104
 @testable import Outstation
 import Testing
+import TestSupport
 
 @Suite("Reload report")
 struct ReloadReportTests {

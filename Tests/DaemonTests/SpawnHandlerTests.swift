@@ -4,6 +4,7 @@ import Foundation
 import IEC104
 @testable import Outstation
 import Testing
+import TestSupport
 
 private func spawnHandler(_ configuration: HandlerConfiguration, limit: Int = 16) -> SpawnHandler {
     SpawnHandler(configuration: configuration, parser: UpdateParser(points: testPoints), slots: ProcessSlots(limit: limit))

@@ -5,6 +5,7 @@ import Logging
 @testable import Outstation
 import Synchronization
 import Testing
+import TestSupport
 
 let python3 = "/usr/bin/python3"
 let hasPython = FileManager.default.isExecutableFile(atPath: python3)
@@ -31,8 +32,6 @@ final class Scratch: Sendable {
     func read(_ name: String) -> String? { try? String(contentsOfFile: path + "/" + name, encoding: .utf8) }
     func exists(_ name: String) -> Bool { FileManager.default.fileExists(atPath: path + "/" + name) }
 }
-
-func address(_ ioa: UInt32, ca: UInt16 = 47) -> PointAddress { PointAddress(commonAddress: ca, objectAddress: ioa) }
 
 /// Monitor points 47:1 (single), 47:2 (double), 47:3 (float); command points are made per test.
 let testPoints = PointTable(

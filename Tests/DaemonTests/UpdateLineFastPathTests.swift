@@ -4,6 +4,7 @@ import Foundation
 import IEC104
 import Outstation
 import Testing
+import TestSupport
 
 /// `UpdateParser.parseLine` reads plain lines once, with the `set` fast path; its answers must stay those of
 /// Foundation's JSON check followed by the located parser (`parseLineLocated`), for every line.

@@ -1,5 +1,6 @@
 import IEC104
 import Testing
+import TestSupport
 
 /// Decodes one whole frame (start, length, control octets, ASDU) the way the framer does.
 private func decodeFrame(_ frame: [UInt8]) throws(FrameError) -> APCI {

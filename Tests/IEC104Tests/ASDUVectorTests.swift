@@ -1,5 +1,6 @@
 import IEC104
 import Testing
+import TestSupport
 
 /// A hand-written ASDU from the octet layouts of IEC 60870-5-101 clause 7.3 with the
 /// IEC 60870-5-104 field sizes (two-octet COT, two-octet CA, three-octet IOA).

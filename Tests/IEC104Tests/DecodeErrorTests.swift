@@ -1,6 +1,7 @@
 import IEC104
 import PropertyBased
 import Testing
+import TestSupport
 
 /// Decodes `octets` and returns the error, or nil if it decoded.
 private func decodeError(_ octets: String) -> ASDUError? {

@@ -1,6 +1,7 @@
 import IEC104
 import PropertyBased
 import Testing
+import TestSupport
 
 /// encode → decode → equal, for every type ID, with SQ=0 and SQ=1.
 @Suite("ASDU round trip properties")

@@ -2,26 +2,6 @@ import IEC104
 import PropertyBased
 import Testing
 
-/// Parses hex octets such as `"68 04 07 00 00 00"`; spaces are optional.
-func hex(_ text: String) -> [UInt8] {
-    let digits = Array(text.filter { !$0.isWhitespace })
-    precondition(digits.count.isMultiple(of: 2), "odd number of hex digits in \(text)")
-    return stride(from: 0, to: digits.count, by: 2).map { index in
-        guard let byte = UInt8(String(digits[index...index + 1]), radix: 16) else {
-            preconditionFailure("not hex: \(text)")
-        }
-        return byte
-    }
-}
-
-/// `12 AB` style rendering for failure messages.
-func hexString(_ bytes: [UInt8]) -> String {
-    bytes.map { byte in
-        let text = String(byte, radix: 16, uppercase: true)
-        return byte < 0x10 ? "0" + text : text
-    }.joined(separator: " ")
-}
-
 /// The time tag used by the hand-written vectors: 2026-11-22T04:57:51.123, a Sunday.
 let vectorTime = CP56Time2a(year: 26, month: 11, dayOfMonth: 22, hour: 4, minute: 57, milliseconds: 51_123,
                             dayOfWeek: 7)

@@ -1,6 +1,7 @@
 import IEC104
 import PropertyBased
 import Testing
+import TestSupport
 
 @Suite("Time tags")
 struct TimeTagTests {

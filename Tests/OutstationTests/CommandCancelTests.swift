@@ -1,6 +1,7 @@
 import Testing
 import IEC104
 @testable import Outstation
+import TestSupport
 
 private let points: [MonitorPointDefinition] = [.point(1, .single), .point(2, .double, value: .double(.off))]
 private let commands: [CommandPointDefinition] = [

@@ -1,6 +1,7 @@
 import Testing
 import IEC104
 @testable import Outstation
+import TestSupport
 
 private let monitorPoints: [MonitorPointDefinition] = [
     .point(1, .single), .point(2, .double, value: .double(.off)), .point(3, .single), .point(4, .float),

@@ -1,6 +1,7 @@
 import Testing
 import IEC104
 @testable import Outstation
+import TestSupport
 
 /// An event of point `index` whose value numbers it, so that tests can follow each point's order.
 private func event(_ index: Int32, _ priority: EventPriority, _ value: Int16 = 0) -> PointEvent {

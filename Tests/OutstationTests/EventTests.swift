@@ -1,6 +1,7 @@
 import Testing
 import IEC104
 @testable import Outstation
+import TestSupport
 
 private func started(_ points: [MonitorPointDefinition],
                      configure: (inout StationConfiguration) -> Void = { _ in }) throws -> (Harness, ConnectionID) {

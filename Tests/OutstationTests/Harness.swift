@@ -1,6 +1,7 @@
 import Testing
 import IEC104
 @testable import Outstation
+import TestSupport
 
 /// The wall clock at the start of every scenario: 2025-01-02 03:04:05.678 UTC, in Unix milliseconds.
 let startWallTime: Int64 = 1_735_787_045_678
@@ -287,8 +288,6 @@ extension MonitorPointDefinition {
     }
 }
 
-func address(_ ioa: UInt32, ca: UInt16 = 47) -> PointAddress { PointAddress(commonAddress: ca, objectAddress: ioa) }
-
 func update(_ ioa: UInt32, _ value: PointValue, ca: UInt16 = 47, quality: QualityDescriptor = [],
             time: Int64? = nil) -> PointUpdate {
     PointUpdate(address: address(ioa, ca: ca), value: value, quality: quality, time: time)
@@ -306,11 +305,6 @@ func counterInterrogation(_ ca: UInt16 = 47, request: UInt8 = 5, freeze: Counter
 
 func command(_ element: InformationElement, ioa: UInt32, ca: UInt16 = 47, cause: Cause = .activation) -> ASDU {
     ASDU(cause: CauseOfTransmission(cause), commonAddress: ca, address: ioa, element: element)
-}
-
-/// Parses "68 04 07 00" style hex.
-func hex(_ text: String) -> [UInt8] {
-    text.split(separator: " ").compactMap { UInt8($0, radix: 16) }
 }
 
 extension ASDU {

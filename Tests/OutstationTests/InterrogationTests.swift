@@ -1,6 +1,7 @@
 import Testing
 import IEC104
 @testable import Outstation
+import TestSupport
 
 /// A point table for CA 47 with runs and scattered addresses of several kinds, a counter, and a point of CA 48.
 private func mixedTable() -> [MonitorPointDefinition] {

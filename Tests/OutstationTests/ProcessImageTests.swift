@@ -1,6 +1,7 @@
 import Testing
 import IEC104
 @testable import Outstation
+import TestSupport
 
 private func event(_ index: Int32, _ value: Int16 = 0) -> PointEvent {
     PointEvent(pointIndex: index, value: .scaled(value), quality: [], time: Int64(index), cause: .spontaneous)

@@ -1,6 +1,7 @@
 import IEC104
 import Testing
 @testable import Outstation
+import TestSupport
 
 @Suite("Reload: applying a new configuration as a difference")
 struct ReconfigurationTests {

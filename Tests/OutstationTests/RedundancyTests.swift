@@ -1,6 +1,7 @@
 import Testing
 import IEC104
 @testable import Outstation
+import TestSupport
 
 private func isSpontaneous(_ asdu: [UInt8]) -> Bool { Cause(rawValue: asdu[2]) == .spontaneous }
 

@@ -1,6 +1,7 @@
 import Testing
 import IEC104
 @testable import Outstation
+import TestSupport
 
 /// A started harness with a few points on CA 47 and a command point.
 private func startedHarness(configure: (inout StationConfiguration) -> Void = { _ in }) throws -> (Harness, ConnectionID) {
@@ -159,7 +160,7 @@ struct NegativeConfirmationTests {
     @Test(arguments: [UInt8(3), 5, 7, 10, 20, 63])
     func unknownCauseIsRefusedWithCause45(cause: UInt8) throws {
         let (harness, id) = try startedHarness()
-        let bytes = hex("64 01 \(String(cause, radix: 16)) 00 2F 00 00 00 00 14")
+        let bytes = hex("64 01 \(cause.paddedHex) 00 2F 00 00 00 00 14")
         harness.request(bytes, on: id)
         var expected = bytes
         expected[2] = 45 | 0x40

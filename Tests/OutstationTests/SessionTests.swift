@@ -1,6 +1,7 @@
 import Testing
 import IEC104
 @testable import Outstation
+import TestSupport
 
 @Suite("Session start, timers and periodic transmission")
 struct SessionTests {

@@ -1,26 +1,10 @@
 import Foundation
 @testable import Config
+import TestSupport
 import TLS
 
-/// Throw-away certificates from scripts/make-certs, generated once per test run.
-enum TestCertificates {
-    static let directory: String = {
-        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent()
-        let directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("rtu104d-tls-tests-\(getpid())").path
-        let process = Process()
-        process.executableURL = repository.appendingPathComponent("scripts/make-certs")
-        process.arguments = [directory]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try? process.run()
-        process.waitUntilExit()
-        return directory
-    }()
-
-    static func path(_ name: String) -> String { directory + "/" + name }
-
+/// The TLS tests' view of the shared throw-away certificates.
+extension TestCertificates {
     static func fingerprint(_ name: String) -> [UInt8] {
         let lines = (try? String(contentsOfFile: path("fingerprints.txt"), encoding: .utf8)) ?? ""
         for line in lines.split(separator: "\n") where line.hasPrefix(name + " ") {

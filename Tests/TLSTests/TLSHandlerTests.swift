@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import Testing
 import TLS
+import TestSupport
 
 /// Records what reaches the application above the TLS handler.
 final class Collector: ChannelInboundHandler {

@@ -2,6 +2,7 @@ import NIOCore
 import NIOEmbedded
 import Testing
 @testable import TLS
+import TestSupport
 
 /// Moves ciphertext both ways and reads plaintext on both sides until neither has anything to say.
 /// Returns the plaintext each side received and how its last read ended.

@@ -1,5 +1,6 @@
 import Testing
 import TLS
+import TestSupport
 
 @Suite("TLSSession: two OpenSSL endpoints over memory BIOs")
 struct TLSSessionTests {
