@@ -139,3 +139,36 @@ struct RuntimeLogTests {
         try second.close().wait()
     }
 }
+
+@Suite("StationChannelHandler back-pressure")
+struct StationChannelHandlerTests {
+    /// A master that does not read what it is sent is not read from until its output drains.
+    @Test func aPeerThatDoesNotReadIsNotReadFrom() throws {
+        let shell = EmbeddedShell(points: RuntimeLogTests.points, stations: [try station("a")])
+        defer { shell.finish() }
+        let channel = try shell.connect(station: "a")
+        func autoRead() -> Bool? {
+            channel.options.last { $0.option is ChannelOptions.Types.AutoReadOption }?.value as? Bool
+        }
+        channel.isWritable = false
+        channel.pipeline.fireChannelWritabilityChanged()
+        #expect(autoRead() == false)
+        channel.isWritable = true
+        channel.pipeline.fireChannelWritabilityChanged()
+        #expect(autoRead() == true)
+        try channel.close().wait()
+    }
+
+    /// A frame error under the close policy reaches the handler, which logs it and closes the connection.
+    @Test func aFrameErrorClosesTheConnectionWithOneWarning() throws {
+        let shell = EmbeddedShell(points: RuntimeLogTests.points, stations: [try station("a")])
+        defer { shell.finish() }
+        let channel = try shell.connect(station: "a")
+        _ = try? channel.writeInbound(channel.allocator.buffer(bytes: [0x68, 0x02, 0x00, 0x00]))
+        #expect(!channel.isActive)
+        #expect(shell.runtime.connectionCount == 0)
+        let warnings = shell.logs.all.filter { $0.level == .warning }
+        #expect(warnings.map(\.message) == ["closing connection: APDU length 2 is outside 4...253"])
+        #expect(warnings.first?.metadata["station"] == "a" && warnings.first?.metadata["peer"] == "127.0.0.1")
+    }
+}

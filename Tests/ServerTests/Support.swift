@@ -125,8 +125,9 @@ final class TestMaster: Sendable {
         self.inbox = inbox
     }
 
-    /// Connects from `source` (any 127.x.y.z address works on Linux loopback) to 127.0.0.1:`port`.
-    static func connect(port: Int, from source: String = "127.0.0.1", group: EventLoopGroup) async throws -> TestMaster {
+    /// Connects from `source` (any 127.x.y.z address works on Linux loopback) to `host`:`port`.
+    static func connect(port: Int, from source: String = "127.0.0.1", to host: String = "127.0.0.1",
+                        group: EventLoopGroup) async throws -> TestMaster {
         let inbox = MasterInbox()
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(.seconds(2))
@@ -136,7 +137,7 @@ final class TestMaster: Sendable {
                     try channel.pipeline.syncOperations.addHandler(InboxHandler(inbox: inbox))
                 }
             }
-            .connect(host: "127.0.0.1", port: port).get()
+            .connect(host: host, port: port).get()
         return TestMaster(channel: channel, inbox: inbox)
     }
 
@@ -183,8 +184,9 @@ struct ServerFixture {
 
     func port(_ listener: String = "main") -> Int { ports[listener] ?? 0 }
 
-    func master(from source: String = "127.0.0.1", listener: String = "main") async throws -> TestMaster {
-        try await TestMaster.connect(port: port(listener), from: source, group: clients)
+    func master(from source: String = "127.0.0.1", to host: String = "127.0.0.1",
+                listener: String = "main") async throws -> TestMaster {
+        try await TestMaster.connect(port: port(listener), from: source, to: host, group: clients)
     }
 
     /// Builds the server as `DaemonRunner` does (outstation and server made on the loop, then `start`),
@@ -229,9 +231,9 @@ func point(_ ioa: UInt32, _ kind: PointKind, ca: UInt16 = 47, value: PointValue?
 }
 
 func station(_ name: String, filter: String = "any", commonAddresses: [UInt16] = [47], listener: String = "main",
-             redundancy: Int = 1) throws -> StationConfiguration {
+             redundancy: Int = 1, startTimeout: Duration? = nil) throws -> StationConfiguration {
     StationConfiguration(name: name, listener: listener, filter: try AddressFilter(parsing: filter),
-                         commonAddresses: commonAddresses, redundancy: redundancy)
+                         commonAddresses: commonAddresses, redundancy: redundancy, startTimeout: startTimeout)
 }
 
 func interrogation(_ ca: UInt16 = 47) -> ASDU {
