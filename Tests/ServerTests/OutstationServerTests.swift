@@ -161,6 +161,32 @@ struct OutstationServerTests {
         }
     }
 
+    /// Events of updates ingested while no master is connected wait in the station's buffer for the next one.
+    @Test func eventsIngestedBeforeAMasterConnectsAreDeliveredAfterSTARTDT() async throws {
+        try await ServerFixture.with(points: Self.points, stations: Self.twoStations()) { fixture in
+            let outcome = try await fixture.server.ingest([PointUpdate(address: address(201), value: .float(-4))]).get()
+            #expect(outcome == .applied(events: 1))
+            let master = try await fixture.master()
+            #expect(try await master.startDataTransfer())
+            #expect(await master.waitFor { $0.cot == .spontaneous && $0.addresses == [201] })
+            await master.close()
+        }
+    }
+
+    /// `perform` runs on the loop and then sends what the body queued.
+    @Test func performSendsWhatTheBodyQueued() async throws {
+        try await ServerFixture.with(points: Self.points, stations: Self.twoStations()) { fixture in
+            let master = try await fixture.master()
+            #expect(try await master.startDataTransfer())
+            let events = try await fixture.server.perform { outstation in
+                try outstation.apply([PointUpdate(address: address(200), value: .float(8))], wallTime: SystemClock.wallMilliseconds())
+            }.get()
+            #expect(events == 1)
+            #expect(await master.waitFor { $0.cot == .spontaneous && $0.addresses == [200] })
+            await master.close()
+        }
+    }
+
     @Test func anUpdateForAnUnknownPointIsRefusedWhole() async throws {
         try await ServerFixture.with(points: Self.points, stations: Self.twoStations()) { fixture in
             await #expect(throws: (any Error).self) {
