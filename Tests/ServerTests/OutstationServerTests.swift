@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Outstation
 @testable import Server
+import Synchronization
 import Testing
 
 /// The server on real loopback sockets: accept → address filter → station → frames, and back.
@@ -157,6 +158,42 @@ struct OutstationServerTests {
             _ = try await fixture.server.ingest([PointUpdate(address: address(300, ca: 48), value: .scaled(9))]).get()
             try await Task.sleep(for: .milliseconds(100))
             #expect(!master.inbox.asdus.contains { $0.commonAddress == 48 })
+            await master.close()
+        }
+    }
+
+    /// A station whose master keeps up holds producers back when its queue is full, instead of dropping events:
+    /// the ingest completes only as the master acknowledges, and every event arrives, in order.
+    @Test func ingestWaitsForAMasterThatKeepsUpAndLosesNothing() async throws {
+        let stations = [try station("a", filter: "127.0.0.1", eventBufferSize: 4)]
+        try await ServerFixture.with(points: Self.points, stations: stations) { fixture in
+            let master = try await fixture.master()
+            #expect(try await master.startDataTransfer())
+            // About 30 floats fit one ASDU: 12 unacknowledged I-frames hold some 360 events.
+            let values = (0..<1000).map { Float($0) }
+            let done = Mutex<IngestOutcome?>(nil)
+            fixture.server.ingest(values.map { PointUpdate(address: address(200), value: .float($0)) })
+                .whenSuccess { outcome in done.withLock { $0 = outcome } }
+            // Without acknowledgements: k = 12 frames in flight and 4 events queued hold the rest back.
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(done.withLock { $0 } == nil)
+            func received() -> [Float] {
+                master.inbox.asdus.filter { $0.cot == .spontaneous }.flatMap(\.objects).compactMap { object in
+                    if case .float(let value, _, _) = object.element { value } else { nil }
+                }
+            }
+            let deadline = ContinuousClock.now + .seconds(5)
+            while ContinuousClock.now < deadline, done.withLock({ $0 }) == nil || received().count < values.count {
+                try await master.acknowledge()
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(done.withLock { $0 } == .applied(events: values.count))
+            #expect(received() == values)
+            let server = fixture.server
+            let statistics = try await server.eventLoop.submit { server.ingestStatisticsOnLoop }.get()
+            #expect(statistics.holds >= 1 && statistics.heldNanoseconds > 0)
+            #expect(statistics.updatesApplied == UInt64(values.count) && statistics.waitingUpdates == 0)
+            #expect(try await server.inspect { $0.station(named: "a")?.eventBuffer.droppedCount }.get() == 0)
             await master.close()
         }
     }

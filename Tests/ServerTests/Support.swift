@@ -157,6 +157,12 @@ final class TestMaster: Sendable {
         try await self.send(APDU(apci: .information(send: send, receive: received), asdu: try asdu.encoded()).encoded)
     }
 
+    /// An S-frame acknowledging every I-frame received so far.
+    func acknowledge() async throws {
+        let received = UInt16(inbox.frames.count { if case .information = $0.apci { true } else { false } } & 0x7FFF)
+        try await send(.supervisory(receive: received))
+    }
+
     /// STARTDT act, then waits for STARTDT con.
     func startDataTransfer() async throws -> Bool {
         try await send(.unnumbered(.startDTActivation))
@@ -231,9 +237,10 @@ func point(_ ioa: UInt32, _ kind: PointKind, ca: UInt16 = 47, value: PointValue?
 }
 
 func station(_ name: String, filter: String = "any", commonAddresses: [UInt16] = [47], listener: String = "main",
-             redundancy: Int = 1, startTimeout: Duration? = nil) throws -> StationConfiguration {
+             redundancy: Int = 1, startTimeout: Duration? = nil, eventBufferSize: Int = 10_000) throws -> StationConfiguration {
     StationConfiguration(name: name, listener: listener, filter: try AddressFilter(parsing: filter),
-                         commonAddresses: commonAddresses, redundancy: redundancy, startTimeout: startTimeout)
+                         commonAddresses: commonAddresses, eventBufferSize: eventBufferSize, redundancy: redundancy,
+                         startTimeout: startTimeout)
 }
 
 func interrogation(_ ca: UInt16 = 47) -> ASDU {
