@@ -198,6 +198,25 @@ struct OutstationServerTests {
         }
     }
 
+    /// A master that stops acknowledging holds producers back only for the stall limit (1 s): then the updates are
+    /// applied and its small buffer overflows.
+    @Test func aStalledMasterReleasesProducersAtTheStallLimit() async throws {
+        let stations = [try station("a", filter: "127.0.0.1", eventBufferSize: 4)]
+        try await ServerFixture.with(points: Self.points, stations: stations) { fixture in
+            let master = try await fixture.master()
+            #expect(try await master.startDataTransfer())
+            let started = ContinuousClock.now
+            let outcome = try await fixture.server.ingest((0..<1000).map {
+                PointUpdate(address: address(200), value: .float(Float($0)))
+            }).get()
+            let waited = ContinuousClock.now - started
+            #expect(outcome == .applied(events: 1000))
+            #expect(waited >= .milliseconds(900) && waited < .seconds(4), "held for \(waited)")
+            #expect(try await fixture.server.inspect { $0.station(named: "a")?.eventBuffer.droppedCount ?? 0 }.get() > 0)
+            await master.close()
+        }
+    }
+
     /// Events of updates ingested while no master is connected wait in the station's buffer for the next one.
     @Test func eventsIngestedBeforeAMasterConnectsAreDeliveredAfterSTARTDT() async throws {
         try await ServerFixture.with(points: Self.points, stations: Self.twoStations()) { fixture in
