@@ -101,4 +101,27 @@ struct ServerAdmissionTests {
             await onThird.close()
         }
     }
+
+    /// A reload that narrows a station's filter closes the connections it no longer admits, and only those.
+    @Test func reloadClosesConnectionsTheNewFilterNoLongerAdmits() async throws {
+        let before = [try station("a", filter: "127.0.0.1, 127.0.0.2", commonAddresses: [47], redundancy: 2)]
+        try await ServerFixture.with(points: Self.points, stations: before) { fixture in
+            let one = try await fixture.master(from: "127.0.0.1")
+            let two = try await fixture.master(from: "127.0.0.2")
+            #expect(try await one.startDataTransfer())
+            try await two.send(.unnumbered(.testFRActivation))
+            #expect(await eventually { two.inbox.frames.contains { $0.apci == .unnumbered(.testFRConfirmation) } })
+            let after = [try station("a", filter: "127.0.0.2", commonAddresses: [47], redundancy: 2)]
+            _ = try await fixture.server.reload(listeners: [ListenerSettings(name: "main", host: "127.0.0.1", port: 0)],
+                                                points: PointTable(monitorPoints: Self.points), stations: after).get()
+            #expect(await eventually { one.inbox.isClosed })
+            #expect(fixture.logs.all.contains { $0.message.contains("no longer admits this address") && $0.metadata["peer"] == "127.0.0.1" })
+            #expect(!two.inbox.isClosed)
+            // Same host and port as in force (port 0 as configured): the listener is kept, not rebound.
+            #expect(try await two.startDataTransfer())
+            try await two.send(interrogation(47))
+            #expect(await two.waitFor { $0.cot == .activationTermination })
+            await two.close()
+        }
+    }
 }
