@@ -124,4 +124,27 @@ struct ServerAdmissionTests {
             await two.close()
         }
     }
+
+    /// The link timers run on the server's loop: an idle link is tested with TESTFR act after t3, and a master
+    /// that does not confirm it is closed after t1.
+    @Test func anIdleLinkIsTestedAndAnUnansweredTestCloses() async throws {
+        let parameters = try APCIParameters(t1: .milliseconds(600), t2: .milliseconds(300), t3: .milliseconds(300))
+        let stations = [try station("a", filter: "127.0.0.1", parameters: parameters)]
+        try await ServerFixture.with(points: Self.points, stations: stations) { fixture in
+            let master = try await fixture.master()
+            #expect(try await master.startDataTransfer())
+            // End of initialisation is acknowledged (else t1 closes the link for it); then the link is idle.
+            #expect(await master.waitFor { $0.typeID == .M_EI_NA_1 })
+            try await master.acknowledge()
+            let idle = ContinuousClock.now
+            #expect(await eventually { master.inbox.frames.contains { $0.apci == .unnumbered(.testFRActivation) } })
+            let tested = ContinuousClock.now - idle
+            #expect(await eventually { master.inbox.isClosed })
+            let closed = ContinuousClock.now - idle
+            #expect(tested >= .milliseconds(250) && tested < .seconds(2), "TESTFR act after \(tested)")
+            #expect(closed >= .milliseconds(800) && closed < .seconds(3), "closed after \(closed)")
+            let closing = fixture.logs.all.filter { $0.level == .warning && $0.message.hasPrefix("closing connection: ") }
+            #expect(closing.count == 1 && closing.first?.metadata["peer"] == "127.0.0.1", "\(closing.map(\.message))")
+        }
+    }
 }

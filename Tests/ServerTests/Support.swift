@@ -237,10 +237,11 @@ func point(_ ioa: UInt32, _ kind: PointKind, ca: UInt16 = 47, value: PointValue?
 }
 
 func station(_ name: String, filter: String = "any", commonAddresses: [UInt16] = [47], listener: String = "main",
-             redundancy: Int = 1, startTimeout: Duration? = nil, eventBufferSize: Int = 10_000) throws -> StationConfiguration {
+             redundancy: Int = 1, startTimeout: Duration? = nil, eventBufferSize: Int = 10_000,
+             parameters: APCIParameters = .standard) throws -> StationConfiguration {
     StationConfiguration(name: name, listener: listener, filter: try AddressFilter(parsing: filter),
-                         commonAddresses: commonAddresses, eventBufferSize: eventBufferSize, redundancy: redundancy,
-                         startTimeout: startTimeout)
+                         commonAddresses: commonAddresses, parameters: parameters, eventBufferSize: eventBufferSize,
+                         redundancy: redundancy, startTimeout: startTimeout)
 }
 
 func interrogation(_ ca: UInt16 = 47) -> ASDU {
