@@ -169,6 +169,8 @@ struct OutstationServerTests {
         try await ServerFixture.with(points: Self.points, stations: stations) { fixture in
             let master = try await fixture.master()
             #expect(try await master.startDataTransfer())
+            #expect(await master.waitFor { $0.typeID == .M_EI_NA_1 })
+            try await master.acknowledge()
             // About 30 floats fit one ASDU: 12 unacknowledged I-frames hold some 360 events.
             let values = (0..<1000).map { Float($0) }
             let done = Mutex<IngestOutcome?>(nil)
@@ -205,6 +207,9 @@ struct OutstationServerTests {
         try await ServerFixture.with(points: Self.points, stations: stations) { fixture in
             let master = try await fixture.master()
             #expect(try await master.startDataTransfer())
+            // Acknowledge end of initialisation: the stall limit then counts from the first event frame.
+            #expect(await master.waitFor { $0.typeID == .M_EI_NA_1 })
+            try await master.acknowledge()
             let started = ContinuousClock.now
             let outcome = try await fixture.server.ingest((0..<1000).map {
                 PointUpdate(address: address(200), value: .float(Float($0)))
