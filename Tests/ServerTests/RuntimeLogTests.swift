@@ -126,6 +126,27 @@ struct RuntimeLogTests {
         try channel.close().wait()
     }
 
+    /// A reconnect storm whose connections each send one bad octet (or one out-of-range N(R)) writes one
+    /// `closing connection` warning per connection: those lines bypass the churn limit (20 per source and
+    /// window), so such a storm is not "about 20 lines and a summary" as docs/robustness.md says of churn.
+    @Test(arguments: [[UInt8(0x00)], APDU(apci: .supervisory(receive: 5)).encoded])
+    func closingLinesOfAReconnectStormAreLimited(bytes: [UInt8]) throws {
+        let shell = EmbeddedShell(points: Self.points, stations: [try station("a")])
+        defer { shell.finish() }
+        for _ in 0..<100 {
+            let channel = try shell.connect(station: "a", peer: "127.0.0.9")
+            _ = try? channel.writeInbound(channel.allocator.buffer(bytes: bytes))
+            #expect(!channel.isActive)
+        }
+        let closing = shell.logs.all.filter { $0.message.hasPrefix("closing connection: ") }
+        // The churn lines themselves are limited. (A link closed by the station's own `.close` action, as for the
+        // bad N(R), logs no `master disconnected`: the runtime forgets it before the channel goes inactive.)
+        #expect(shell.logs.all.filter { $0.message == "master connected" || $0.message == "master disconnected" }.count == 20)
+        withKnownIssue("closing-connection lines are not rate limited (found by ServerTests)") {
+            #expect(closing.count <= 20)
+        }
+    }
+
     /// A second connection to a station with room for one replaces the first: the runtime closes the old channel.
     @Test func replacementClosesTheOldChannel() throws {
         let shell = EmbeddedShell(points: Self.points, stations: [try station("a")])
