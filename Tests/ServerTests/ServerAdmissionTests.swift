@@ -147,4 +147,18 @@ struct ServerAdmissionTests {
             #expect(closing.count == 1 && closing.first?.metadata["peer"] == "127.0.0.1", "\(closing.map(\.message))")
         }
     }
+
+    /// On a dual-stack listener an IPv4 master arrives as ::ffff:a.b.c.d and still matches its IPv4 filter.
+    @Test func anIPv4MasterOnADualStackListenerMatchesItsIPv4Filter() async throws {
+        let listener = ListenerSettings(name: "main", host: "::", port: 0)
+        let stations = [try station("a", filter: "127.0.0.1", commonAddresses: [47])]
+        try await ServerFixture.with(points: Self.points, stations: stations, listeners: [listener]) { fixture in
+            let admitted = try await fixture.master(from: "127.0.0.1")
+            #expect(try await admitted.startDataTransfer())
+            let refused = try await fixture.master(from: "127.0.0.2")
+            #expect(await eventually { refused.inbox.isClosed })
+            #expect(!admitted.inbox.isClosed)
+            await admitted.close()
+        }
+    }
 }
