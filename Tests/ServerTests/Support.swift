@@ -197,8 +197,11 @@ struct ServerFixture {
 
     /// Builds the server as `DaemonRunner` does (outstation and server made on the loop, then `start`),
     /// runs `body`, and always stops the server and shuts both groups down.
-    static func with(points: [MonitorPointDefinition], stations: [StationConfiguration],
+    /// Commands go to `commandHandler` through `runCommands()`, which runs for the whole test and is awaited after `stop()`.
+    static func with(points: [MonitorPointDefinition], commands: [CommandPointDefinition] = [],
+                     stations: [StationConfiguration],
                      listeners: [ListenerSettings] = [ListenerSettings(name: "main", host: "127.0.0.1", port: 0)],
+                     commandHandler: any CommandHandler = FeedbackCommandHandler(),
                      _ body: (ServerFixture) async throws -> Void) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let clients = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -206,23 +209,30 @@ struct ServerFixture {
         let logs = LogRecorder()
         let logger = logs.logger()
         var server: OutstationServer?
+        var commandRunner: Task<Void, Never>?
         do {
             let made = try await eventLoop.submit {
-                let outstation = Outstation(points: PointTable(monitorPoints: points), stations: stations,
-                                            now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds())
-                return OutstationServer(eventLoop: eventLoop, logger: logger, outstation: outstation)
+                let outstation = Outstation(points: PointTable(monitorPoints: points, commandPoints: commands),
+                                            stations: stations, now: SystemClock.monotonicNow(),
+                                            wallTime: SystemClock.wallMilliseconds())
+                return OutstationServer(eventLoop: eventLoop, logger: logger, outstation: outstation,
+                                        commandHandler: commandHandler)
             }.get()
             server = made
+            commandRunner = Task { await made.runCommands() }
             try await made.start(listeners: listeners).get()
             let ports = try await made.boundPorts().get()
             try await body(ServerFixture(server: made, ports: ports, logs: logs, clients: clients))
         } catch {
             try? await server?.stop().get()
+            await commandRunner?.value
             try? await clients.shutdownGracefully()
             try? await group.shutdownGracefully()
             throw error
         }
         try await server?.stop().get()
+        // runCommands() returns once stop() has ended its stream and the running commands are done.
+        await commandRunner?.value
         try await clients.shutdownGracefully()
         try await group.shutdownGracefully()
     }
