@@ -15,6 +15,19 @@ final class RecordingCommandHandler: CommandHandler {
     }
 }
 
+/// Takes its time, and says when it started and finished.
+final class SlowCommandHandler: CommandHandler {
+    let started = Mutex(false)
+    let finished = Mutex(false)
+
+    func execute(_ request: CommandRequest) async -> CommandResult {
+        started.withLock { $0 = true }
+        try? await Task.sleep(for: .milliseconds(800))
+        finished.withLock { $0 = true }
+        return .success(updates: [])
+    }
+}
+
 /// Commands through the server: the station hands them to `runCommands()`, the handler's result comes back
 /// on the loop as ACTCON, feedback and ACTTERM.
 @Suite("OutstationServer commands", .timeLimit(.minutes(1)))
@@ -43,5 +56,25 @@ struct ServerCommandTests {
             #expect(!fixture.logs.messages(containing: "command ").isEmpty)
             await master.close()
         }
+    }
+
+    /// `stop()` while the handler runs: the connection closes at once, the command finishes afterwards (its
+    /// result finds no connection), and `runCommands()` returns only then.
+    @Test func stopWhileACommandRunsWaitsForIt() async throws {
+        let handler = SlowCommandHandler()
+        let stations = [try station("a", filter: "127.0.0.1")]
+        try await ServerFixture.with(points: Self.points, commands: Self.commands, stations: stations,
+                                     commandHandler: handler) { fixture in
+            let master = try await fixture.master()
+            #expect(try await master.startDataTransfer())
+            try await master.send(ASDU(cause: CauseOfTransmission(.activation), commonAddress: 47, address: 500,
+                                       element: .singleCommand(SingleCommand(isOn: false, isSelect: false), time: nil)))
+            #expect(await eventually { handler.started.withLock { $0 } })
+            try await fixture.server.stop().get()
+            #expect(await eventually { master.inbox.isClosed })
+            #expect(!handler.finished.withLock { $0 })
+        }
+        // ServerFixture.with has awaited runCommands().
+        #expect(handler.finished.withLock { $0 })
     }
 }
