@@ -126,6 +126,15 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio")]
         ),
+        // The SwiftNIO shell: frame decoder over EmbeddedChannel, the server on loopback, limited logs.
+        .testTarget(name: "ServerTests", dependencies: [
+            "Server", "Outstation", "IEC104",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOTestUtils", package: "swift-nio"),
+        ]),
         // sd_notify sequence and watchdog against the built rtu104d, journal field mapping.
         .testTarget(name: "SystemdTests", dependencies: [
             "Daemon", "Config",

@@ -1,0 +1,80 @@
+import IEC104
+import NIOCore
+import Outstation
+import Server
+import Synchronization
+import Testing
+
+/// Records every command it is given and answers as the built-in handler does.
+final class RecordingCommandHandler: CommandHandler {
+    let requests = Mutex<[CommandRequest]>([])
+
+    func execute(_ request: CommandRequest) async -> CommandResult {
+        requests.withLock { $0.append(request) }
+        return await FeedbackCommandHandler().execute(request)
+    }
+}
+
+/// Takes its time, and says when it started and finished.
+final class SlowCommandHandler: CommandHandler {
+    let started = Mutex(false)
+    let finished = Mutex(false)
+
+    func execute(_ request: CommandRequest) async -> CommandResult {
+        started.withLock { $0 = true }
+        try? await Task.sleep(for: .milliseconds(800))
+        finished.withLock { $0 = true }
+        return .success(updates: [])
+    }
+}
+
+/// Commands through the server: the station hands them to `runCommands()`, the handler's result comes back
+/// on the loop as ACTCON, feedback and ACTTERM.
+@Suite("OutstationServer commands", .timeLimit(.minutes(1)))
+struct ServerCommandTests {
+    static let points = [point(100, .single, value: .single(true))]
+    static let commands = [CommandPointDefinition(address: address(500), kind: .single, feedback: address(100))]
+
+    @Test func aDirectCommandIsConfirmedFedBackAndTerminated() async throws {
+        let handler = RecordingCommandHandler()
+        let stations = [try station("a", filter: "127.0.0.1")]
+        try await ServerFixture.with(points: Self.points, commands: Self.commands, stations: stations,
+                                     commandHandler: handler) { fixture in
+            let master = try await fixture.master()
+            #expect(try await master.startDataTransfer())
+            try await master.send(ASDU(cause: CauseOfTransmission(.activation), commonAddress: 47, address: 500,
+                                       element: .singleCommand(SingleCommand(isOn: false, isSelect: false), time: nil)))
+            #expect(await master.waitFor { $0.typeID == .C_SC_NA_1 && $0.cot == .activationTermination })
+            let replies = master.inbox.asdus.filter { $0.typeID != .M_EI_NA_1 }
+            #expect(replies.first?.typeID == .C_SC_NA_1 && replies.first?.cot == .activationConfirmation)
+            #expect(replies.first?.cause.isNegative == false)
+            let feedback = replies.first { $0.typeID == .M_SP_NA_1 || $0.typeID == .M_SP_TB_1 }
+            #expect(feedback?.addresses == [100])
+            if case .singlePoint(let value, _) = feedback?.objects.first?.element { #expect(!value.isOn) }
+            else { Issue.record("no feedback for IOA 100: \(replies)") }
+            #expect(handler.requests.withLock { $0.map(\.point.address) } == [address(500)])
+            #expect(!fixture.logs.messages(containing: "command ").isEmpty)
+            await master.close()
+        }
+    }
+
+    /// `stop()` while the handler runs: the connection closes at once, the command finishes afterwards (its
+    /// result finds no connection), and `runCommands()` returns only then.
+    @Test func stopWhileACommandRunsWaitsForIt() async throws {
+        let handler = SlowCommandHandler()
+        let stations = [try station("a", filter: "127.0.0.1")]
+        try await ServerFixture.with(points: Self.points, commands: Self.commands, stations: stations,
+                                     commandHandler: handler) { fixture in
+            let master = try await fixture.master()
+            #expect(try await master.startDataTransfer())
+            try await master.send(ASDU(cause: CauseOfTransmission(.activation), commonAddress: 47, address: 500,
+                                       element: .singleCommand(SingleCommand(isOn: false, isSelect: false), time: nil)))
+            #expect(await eventually { handler.started.withLock { $0 } })
+            try await fixture.server.stop().get()
+            #expect(await eventually { master.inbox.isClosed })
+            #expect(!handler.finished.withLock { $0 })
+        }
+        // ServerFixture.with has awaited runCommands().
+        #expect(handler.finished.withLock { $0 })
+    }
+}
