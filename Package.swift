@@ -128,7 +128,7 @@ let package = Package(
         ),
         // The SwiftNIO shell: frame decoder over EmbeddedChannel, the server on loopback, limited logs.
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Outstation", "IEC104",
+            "Server", "Outstation", "IEC104", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),

@@ -3,6 +3,7 @@ import NIOCore
 import Outstation
 import Server
 import Synchronization
+import TestSupport
 import Testing
 
 /// Records every command it is given and answers as the built-in handler does.

@@ -4,6 +4,7 @@ import NIOPosix
 import Outstation
 @testable import Server
 import Synchronization
+import TestSupport
 import Testing
 
 /// The server on real loopback sockets: accept → address filter → station → frames, and back.

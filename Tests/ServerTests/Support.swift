@@ -5,6 +5,7 @@ import NIOPosix
 import Outstation
 import Server
 import Synchronization
+import TestSupport
 import Testing
 
 // MARK: Logs
@@ -240,7 +241,6 @@ struct ServerFixture {
 
 // MARK: Building blocks
 
-func address(_ ioa: UInt32, ca: UInt16 = 47) -> PointAddress { PointAddress(commonAddress: ca, objectAddress: ioa) }
 
 func point(_ ioa: UInt32, _ kind: PointKind, ca: UInt16 = 47, value: PointValue? = nil) -> MonitorPointDefinition {
     MonitorPointDefinition(address: address(ioa, ca: ca), kind: kind, initialValue: value)
