@@ -7,7 +7,7 @@ import NIOCore
 enum LimitedLogKind {
     /// Negative confirmations (COT 44–47, negative ACTCON/DEACTCON).
     case refusedRequest
-    /// Connects, replacements and disconnects.
+    /// Connects, replacements, closes a master caused (frame or link errors) and disconnects.
     case connectionChurn
 
     /// Limits per window (see docs/robustness.md): per source (listener, peer, reason) and overall.
@@ -25,7 +25,7 @@ enum LimitedLogKind {
             "refused \(suppressed) more request\(suppressed == 1 ? "" : "s") from \(peer) in \(seconds) s, "
                 + "not logged one by one: \(reason)"
         case .connectionChurn:
-            "\(suppressed) more connection event\(suppressed == 1 ? "" : "s") (connect, replace, disconnect) "
+            "\(suppressed) more connection event\(suppressed == 1 ? "" : "s") (connect, replace, close, disconnect) "
                 + "from \(peer) in \(seconds) s, not logged one by one"
         }
     }

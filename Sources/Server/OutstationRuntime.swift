@@ -200,8 +200,14 @@ final class OutstationRuntime {
             case .close(let id, let reason):
                 guard let connection = connections.removeValue(forKey: id) else { continue }
                 station.detach(id)
-                logger.warning("closing connection: \(reason)", metadata: [
-                    "listener": "\(connection.listener)", "station": "\(station.name)", "peer": "\(connection.peer)"])
+                // Limited like the rest of the churn: a master can cause it at will (a bad N(R) per connection).
+                // The connection is forgotten here, before its channel goes inactive, so its disconnect is told here.
+                let fields: Logger.Metadata = ["listener": "\(connection.listener)", "station": "\(station.name)",
+                                               "peer": "\(connection.peer)"]
+                limitedLog(.connectionChurn, .warning, "closing connection: \(reason)", listener: connection.listener,
+                           peer: connection.peer, reason: "churn", metadata: fields)
+                limitedLog(.connectionChurn, .notice, "master disconnected", listener: connection.listener,
+                           peer: connection.peer, reason: "churn", metadata: fields)
                 connection.channel.close(promise: nil)
             case .execute(let request):
                 run(request)

@@ -66,8 +66,10 @@ final class StationChannelHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        runtime.logger.warning("closing connection: \(OperatorErrorText.text(for: error))",
-                               metadata: ["listener": "\(listener)", "station": "\(station.name)", "peer": "\(peer)"])
+        // A master can cause this at will (a bad octet per connection): limited like the rest of the churn.
+        runtime.limitedLog(.connectionChurn, .warning, "closing connection: \(OperatorErrorText.text(for: error))",
+                           listener: listener, peer: peer, reason: "churn",
+                           metadata: ["listener": "\(listener)", "station": "\(station.name)", "peer": "\(peer)"])
         context.close(promise: nil)
     }
 }

@@ -24,7 +24,7 @@ struct OperatorLogTextTests {
                                        reason: "unknown common address of ASDU (46)", seconds: 10)
             == "refused 1995 more requests from 127.0.0.1 in 10 s, not logged one by one: unknown common address of ASDU (46)")
         #expect(LimitedLogKind.summary(.connectionChurn, suppressed: 1, peer: "10.0.0.1", reason: "churn", seconds: 10)
-            == "1 more connection event (connect, replace, disconnect) from 10.0.0.1 in 10 s, not logged one by one")
+            == "1 more connection event (connect, replace, close, disconnect) from 10.0.0.1 in 10 s, not logged one by one")
         #expect(LimitedLogKind.otherSummary(.connectionChurn, suppressed: 40, sources: 3, seconds: 10)
             == "40 more connection events from 3 other sources in 10 s, not logged one by one")
     }
