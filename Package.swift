@@ -108,8 +108,9 @@ let package = Package(
             name: "IEC104Tests",
             dependencies: ["IEC104", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
-        // Helpers every test target may share: hex vectors, CA:IOA, throw-away certificates.
-        .target(name: "TestSupport", dependencies: ["IEC104", "Outstation"], path: "Tests/TestSupport",
+        // Helpers every test target may share: hex vectors, CA:IOA, throw-away certificates, a log recorder.
+        .target(name: "TestSupport", dependencies: ["IEC104", "Outstation", .product(name: "Logging", package: "swift-log")],
+                path: "Tests/TestSupport",
                 swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]),
         .testTarget(name: "OutstationTests", dependencies: ["Outstation", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config"]),

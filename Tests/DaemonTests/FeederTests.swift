@@ -37,7 +37,7 @@ struct FeederTests {
                                               PointUpdate(address: address(1), value: .single(true)),
                                               PointUpdate(address: address(2), value: .double(.on))])
         // Three bad lines per run, one message for the burst.
-        let bad = log.messages(containing: "skipped a bad line")
+        let bad = log.entries(containing: "skipped a bad line")
         #expect(bad.count == 1)
         #expect(bad.first?.message == "skipped a bad line: not a JSON object")
         #expect(bad.first?.metadata["feeder"] == "f")

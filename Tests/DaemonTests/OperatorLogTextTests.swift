@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import Outstation
 @testable import Server
+import TestSupport
 import Testing
 #if canImport(Glibc)
 import Glibc

@@ -106,7 +106,7 @@ struct SpawnHandlerTests {
         let dispatcher = CommandDispatcher(configuration: configuration, logger: log.logger)
         let result = await dispatcher.execute(commandRequest(peer: "10.0.0.9"))
         guard case .success = result else { Issue.record("failed: \(result)"); return }
-        let lines = log.messages(containing: "handler stderr")
+        let lines = log.entries(containing: "handler stderr")
         #expect(lines.map(\.message) == ["handler stderr: first", "handler stderr: second"])
         #expect(lines.first?.metadata == ["station": "scada", "peer": "10.0.0.9", "ca": "47", "ioa": "10", "type": "C_SC_NA_1",
                                          "handler": "h"])

@@ -73,42 +73,6 @@ func daemonConfiguration(handlers: [HandlerConfiguration], bindings: [UInt32: St
         listeners: [], stations: [], points: testPoints, handlers: handlers, commandBindings: commandBindings)
 }
 
-/// Keeps log messages for assertions.
-final class LogRecorder: Sendable {
-    struct Entry: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: [String: String]
-    }
-    private let entries = Mutex<[Entry]>([])
-
-    var all: [Entry] { entries.withLock { $0 } }
-    func append(_ entry: Entry) { entries.withLock { $0.append(entry) } }
-
-    var logger: Logger {
-        Logger(label: "test") { _ in RecordingHandler(recorder: self) }
-    }
-
-    func messages(containing text: String) -> [Entry] { all.filter { $0.message.contains(text) } }
-}
-
-struct RecordingHandler: LogHandler {
-    let recorder: LogRecorder
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var all = metadata
-        for (key, value) in event.metadata ?? [:] { all[key] = value }
-        recorder.append(.init(level: event.level, message: "\(event.message)",
-                              metadata: all.mapValues { "\($0)" }))
-    }
-}
 
 /// Collects updates a feeder or handler sets.
 final class UpdateSink: Sendable {

@@ -3,6 +3,7 @@ import NIOCore
 import NIOEmbedded
 import Outstation
 @testable import Server
+import TestSupport
 import Testing
 
 /// The runtime and the channel handler over `EmbeddedChannel`s on one `EmbeddedEventLoop`: the pipeline the
@@ -20,7 +21,7 @@ final class EmbeddedShell {
                                 now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds())
         let (_, sink) = AsyncStream.makeStream(of: CommandRequest.self)
         commands = sink
-        runtime = OutstationRuntime(eventLoop: loop, logger: logs.logger(), outstation: outstation,
+        runtime = OutstationRuntime(eventLoop: loop, logger: logs.logger, outstation: outstation,
                                     commandHandler: FeedbackCommandHandler(), commandSink: sink)
     }
 

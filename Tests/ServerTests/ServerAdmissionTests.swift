@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Outstation
 @testable import Server
+import TestSupport
 import Testing
 
 /// More of the shell on loopback: the `others` station, IPv6 peers, the station timers, refused-connection log

@@ -8,48 +8,6 @@ import Synchronization
 import TestSupport
 import Testing
 
-// MARK: Logs
-
-/// Every line logged through loggers made by ``logger(level:)``.
-final class LogRecorder: Sendable {
-    struct Entry: Sendable {
-        var level: Logger.Level
-        var message: String
-        var metadata: [String: String]
-    }
-
-    private let entries = Mutex<[Entry]>([])
-
-    var all: [Entry] { entries.withLock { $0 } }
-    func messages(containing text: String) -> [String] { all.map(\.message).filter { $0.contains(text) } }
-
-    func logger(level: Logger.Level = .trace) -> Logger {
-        var logger = Logger(label: "rtu104d-test") { _ in Handler(recorder: self) }
-        logger.logLevel = level
-        return logger
-    }
-
-    fileprivate func append(_ entry: Entry) { entries.withLock { $0.append(entry) } }
-
-    private struct Handler: LogHandler {
-        let recorder: LogRecorder
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            var merged = metadata
-            event.metadata?.forEach { merged[$0.key] = $0.value }
-            recorder.append(Entry(level: event.level, message: "\(event.message)",
-                                  metadata: merged.mapValues { "\($0)" }))
-        }
-    }
-}
-
 // MARK: Waiting
 
 /// Polls `condition` until it holds or `timeout` passes; every wait in this target is bounded.
@@ -208,7 +166,7 @@ struct ServerFixture {
         let clients = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let eventLoop = group.next()
         let logs = LogRecorder()
-        let logger = logs.logger()
+        let logger = logs.logger
         var server: OutstationServer?
         var commandRunner: Task<Void, Never>?
         do {
