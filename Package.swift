@@ -113,7 +113,7 @@ let package = Package(
                 path: "Tests/TestSupport",
                 swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]),
         .testTarget(name: "OutstationTests", dependencies: ["Outstation", "TestSupport"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
         .testTarget(name: "TLSTests", dependencies: [
             "TLS",
             "Config",

@@ -1,6 +1,7 @@
 import Config
 import IEC104
 import Outstation
+import TestSupport
 import Testing
 
 /// The `set` fast path (issue 12) against the located parser: the same updates, bit for bit, for every line it
@@ -184,18 +185,11 @@ struct FastSetParserTests {
 
 /// Random set lines of every kind and shape (deterministic per seed), and mutations of them.
 struct LineGenerator {
-    var state: UInt64
+    var random: SplitMix64
 
-    init(seed: UInt64) { state = seed }
+    init(seed: UInt64) { random = SplitMix64(seed: seed) }
 
-    mutating func next() -> UInt64 {
-        // SplitMix64.
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    mutating func next() -> UInt64 { random.next() }
 
     mutating func int(_ range: Range<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
     mutating func chance(_ percent: Int) -> Bool { int(0..<100) < percent }

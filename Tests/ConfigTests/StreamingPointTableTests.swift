@@ -1,6 +1,7 @@
 @testable import Config
 import IEC104
 import Outstation
+import TestSupport
 import Testing
 
 /// The streaming point-table reader (and its fast path for plain entries) against a reference that reads the
@@ -144,7 +145,7 @@ import Testing
 
     /// A table of thousands of plain entries with the odd unusual one, as generators write them.
     @Test func largeGeneratedTableReadsAsTheReference() {
-        var generator = SplitMix(seed: 104)
+        var generator = SplitMix64(seed: 104)
         let kinds = ["single", "double", "step", "bitstring", "normalized", "scaled", "float", "counter"]
         var entries: [String] = []
         for ioa in 1...5000 {
@@ -167,7 +168,7 @@ import Testing
     /// declines), the outcome is the general reader's, messages and places included.
     @Test(arguments: 0..<8)
     func mutatedPlainEntriesReadAsWithoutTheFastPath(seed: Int) {
-        var generator = SplitMix(seed: UInt64(seed) &+ 1)
+        var generator = SplitMix64(seed: UInt64(seed) &+ 1)
         let seeds = [
             #"{"ca":47,"ioa":1,"type":"float","time_tag":true}"#,
             #"{"ca": 47, "ioa": 2, "type": "single", "name": "Q1 ü", "value": true, "groups": [1, 16], "retain": true, "priority": "high", "comment": "c"}"#,
@@ -347,15 +348,3 @@ func pointLines(_ objects: [String]) -> String {
     "{ \"points\": [\n" + objects.joined(separator: ",\n") + "\n] }"
 }
 
-/// A small deterministic generator, so that a failing table is the same table next time.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

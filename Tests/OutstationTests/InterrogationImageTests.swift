@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 import IEC104
 @testable import Outstation
@@ -15,20 +16,6 @@ import Darwin
 
 // MARK: - Seeded randomness
 
-/// SplitMix64 (Steele, Lea, Flood 2014): small, fast, and the same sequence on every platform.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 /// The seed of a randomized test: `RTU104D_TEST_SEED` (decimal or `0x` hex) when set, else a fresh one.
 func randomizedTestSeed() -> UInt64 {
@@ -134,7 +121,7 @@ func equivalent(_ a: InformationElement, _ b: InformationElement) -> Bool { a ==
 
 enum Arbitrary {
     /// A value of `kind`. No `default`: a new kind does not compile until it has a generator.
-    static func value(of kind: PointKind, allowNaN: Bool, using rng: inout SeededGenerator) -> PointValue {
+    static func value(of kind: PointKind, allowNaN: Bool, using rng: inout SplitMix64) -> PointValue {
         switch kind {
         case .single:
             return .single(Bool.random(using: &rng))
@@ -160,7 +147,7 @@ enum Arbitrary {
         }
     }
 
-    static func float(allowNaN: Bool, using rng: inout SeededGenerator) -> Float {
+    static func float(allowNaN: Bool, using rng: inout SplitMix64) -> Float {
         let special: [Float] = [0, -0.0, 1, -1, .infinity, -.infinity, .leastNonzeroMagnitude,
                                 -.leastNormalMagnitude, .greatestFiniteMagnitude, .ulpOfOne]
         switch Int.random(in: 0..<10, using: &rng) {
@@ -181,7 +168,7 @@ enum Arbitrary {
 
     /// Half of the points good; the rest any combination of the defined bits (OV, BL, SB, NT, IV), or
     /// with `rawBits` now and then an octet with reserved bits set too.
-    static func quality(rawBits: Bool, using rng: inout SeededGenerator) -> QualityDescriptor {
+    static func quality(rawBits: Bool, using rng: inout SplitMix64) -> QualityDescriptor {
         if Bool.random(using: &rng) { return [] }
         let octet = UInt8.random(in: 0 ... .max, using: &rng)
         if rawBits, Int.random(in: 0..<4, using: &rng) == 0 { return QualityDescriptor(rawValue: octet) }
@@ -203,13 +190,13 @@ struct RandomTable {
     /// or with gaps, next to each other or apart; every kind appears in every common address, and the
     /// first common address has a run that ends at the highest IOA, 16 777 215.
     static func make(pointsPerCommonAddress: Int, servedCount: Int = 3, rawQualities: Bool, allowNaN: Bool,
-                     using rng: inout SeededGenerator) -> RandomTable {
+                     using rng: inout SplitMix64) -> RandomTable {
         var addresses = Set<UInt16>()
         while addresses.count < servedCount + 1 { addresses.insert(UInt16.random(in: 1...0xFFFE, using: &rng)) }
         let commonAddresses = Array(addresses).shuffled(using: &rng)
         var points: [MonitorPointDefinition] = []
 
-        func definition(_ ca: UInt16, _ ioa: UInt32, _ kind: PointKind, rng: inout SeededGenerator) -> MonitorPointDefinition {
+        func definition(_ ca: UInt16, _ ioa: UInt32, _ kind: PointKind, rng: inout SplitMix64) -> MonitorPointDefinition {
             let groups = Int.random(in: 0..<5, using: &rng) < 2 ? []
                 : (0..<Int.random(in: 1...3, using: &rng)).map { _ in Int.random(in: 1...16, using: &rng) }
             let counterGroup = kind == .counter && Bool.random(using: &rng) ? Int.random(in: 1...4, using: &rng) : nil
@@ -450,7 +437,7 @@ func makeHarness(for table: RandomTable, k: Int = 12) throws -> Harness {
 struct InterrogationImageTests {
     @Test func everyKindHasAnInterrogationTypeWithoutTimeTag() {
         for kind in PointKind.allCases {
-            var rng = SeededGenerator(seed: 1)
+            var rng = SplitMix64(seed: 1)
             #expect(Arbitrary.value(of: kind, allowNaN: true, using: &rng).kind == kind)
             #expect(interrogationTypeID(kind) == kind.typeID)
             #expect(!kind.typeID.hasTimeTag)
@@ -459,7 +446,7 @@ struct InterrogationImageTests {
 
     @Test func stationInterrogationReportsEveryPointOnceAsTheImageHoldsIt() throws {
         let checks = SeededChecks(seed: randomizedTestSeed())
-        var rng = SeededGenerator(seed: checks.seed)
+        var rng = SplitMix64(seed: checks.seed)
         let table = RandomTable.make(pointsPerCommonAddress: 400, rawQualities: false, allowNaN: true, using: &rng)
         let points = table.byAddress
         let harness = try makeHarness(for: table)
@@ -481,7 +468,7 @@ struct InterrogationImageTests {
 
     @Test func groupInterrogationReportsOnlyThatGroup() throws {
         let checks = SeededChecks(seed: randomizedTestSeed())
-        var rng = SeededGenerator(seed: checks.seed)
+        var rng = SplitMix64(seed: checks.seed)
         let table = RandomTable.make(pointsPerCommonAddress: 200, rawQualities: false, allowNaN: true, using: &rng)
         let points = table.byAddress
         let harness = try makeHarness(for: table)
@@ -503,7 +490,7 @@ struct InterrogationImageTests {
 
     @Test func counterInterrogationReportsEveryCounterAndTheFrozenValues() throws {
         let checks = SeededChecks(seed: randomizedTestSeed())
-        var rng = SeededGenerator(seed: checks.seed)
+        var rng = SplitMix64(seed: checks.seed)
         let table = RandomTable.make(pointsPerCommonAddress: 200, rawQualities: false, allowNaN: true, using: &rng)
         let points = table.byAddress
         let harness = try makeHarness(for: table)
@@ -564,14 +551,14 @@ struct InterrogationImageTests {
     @Test(arguments: Request.allCases)
     func updatesDuringAnInterrogationAreNeitherLostNorReportedStale(_ kind: Request) throws {
         let checks = SeededChecks(seed: randomizedTestSeed())
-        var rng = SeededGenerator(seed: checks.seed)
+        var rng = SplitMix64(seed: checks.seed)
         for _ in 0..<8 where checks.failures == 0 {
             try interrogateWhileUpdating(kind, checks: checks, using: &rng)
         }
     }
 
     /// One random table, one interrogation with random updates between its ASDUs, and the checks.
-    private func interrogateWhileUpdating(_ kind: Request, checks: SeededChecks, using rng: inout SeededGenerator) throws {
+    private func interrogateWhileUpdating(_ kind: Request, checks: SeededChecks, using rng: inout SplitMix64) throws {
         let table = RandomTable.make(pointsPerCommonAddress: 250, rawQualities: false, allowNaN: true, using: &rng)
         let points = table.byAddress
         // Small windows too, so that updates fall between the very first ASDUs (a group or counter
@@ -687,7 +674,7 @@ struct InterrogationImageTests {
 
     @Test func packedInterrogationRepliesAreTheGenericCodecsOctets() throws {
         let checks = SeededChecks(seed: randomizedTestSeed())
-        var rng = SeededGenerator(seed: checks.seed)
+        var rng = SplitMix64(seed: checks.seed)
         var asdusChecked = 0
         var reencodedChecked = 0
         var kindsSeen = Set<PointKind>()
