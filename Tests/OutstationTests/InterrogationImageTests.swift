@@ -425,6 +425,17 @@ func imageElement(_ harness: Harness, _ address: PointAddress, frozen: Bool = fa
     return wireElement(state.value, state.quality)
 }
 
+/// The check for every object an interrogation reports: it is what the image holds (the frozen reading of a
+/// counter when `frozen`).
+func reportedAsTheImageHoldsIt(_ harness: Harness, checks: SeededChecks, frozen: Bool = false)
+    -> (MonitorPointDefinition, InformationObject, ReceivedASDU) -> Void {
+    { point, object, _ in
+        let expected = imageElement(harness, point.address, frozen: frozen)!
+        checks.expect(identical(object.element, expected),
+                      "\(point.address) (\(point.kind)): reported \(object.element), the image holds \(expected)")
+    }
+}
+
 /// A harness with one station serving the table's served common addresses, with window `k` (w = 2k/3).
 func makeHarness(for table: RandomTable, k: Int = 12) throws -> Harness {
     let parameters = try APCIParameters(k: k, w: max(k * 2 / 3, 1))
@@ -458,11 +469,8 @@ struct InterrogationImageTests {
             let start = master.received.count
             try master.request(expectation.request)
             master.run(step: { Int.random(in: 1...12, using: &rng) })
-            expectation.check(master.received[start...], table: points, checks: checks) { point, object, _ in
-                let expected = imageElement(harness, point.address)!
-                checks.expect(identical(object.element, expected),
-                              "\(point.address) (\(point.kind)): reported \(object.element), the image holds \(expected)")
-            }
+            expectation.check(master.received[start...], table: points, checks: checks,
+                              checkObject: reportedAsTheImageHoldsIt(harness, checks: checks))
         }
     }
 
@@ -480,11 +488,8 @@ struct InterrogationImageTests {
             let start = master.received.count
             try master.request(expectation.request)
             master.run()
-            expectation.check(master.received[start...], table: points, checks: checks) { point, object, _ in
-                let expected = imageElement(harness, point.address)!
-                checks.expect(identical(object.element, expected),
-                              "\(point.address) (\(point.kind)): reported \(object.element), the image holds \(expected)")
-            }
+            expectation.check(master.received[start...], table: points, checks: checks,
+                              checkObject: reportedAsTheImageHoldsIt(harness, checks: checks))
         }
     }
 
@@ -503,11 +508,8 @@ struct InterrogationImageTests {
             let start = master.received.count
             try master.request(expectation.request)
             master.run(step: { Int.random(in: 1...12, using: &rng) })
-            expectation.check(master.received[start...], table: points, checks: checks) { point, object, _ in
-                let expected = imageElement(harness, point.address, frozen: true)!
-                checks.expect(identical(object.element, expected),
-                              "\(point.address): reported \(object.element), expected \(expected)")
-            }
+            expectation.check(master.received[start...], table: points, checks: checks,
+                              checkObject: reportedAsTheImageHoldsIt(harness, checks: checks, frozen: true))
         }
 
         // Live values: general request, then each group, broadcast and per common address.
