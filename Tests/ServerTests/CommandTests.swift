@@ -35,6 +35,9 @@ final class SlowCommandHandler: CommandHandler {
 struct ServerCommandTests {
     static let points = [point(100, .single, value: .single(true))]
     static let commands = [CommandPointDefinition(address: address(500), kind: .single, feedback: address(100))]
+    /// A direct single command, off, to 47:500.
+    static let switchOff = ASDU(cause: CauseOfTransmission(.activation), commonAddress: 47, address: 500,
+                                element: .singleCommand(SingleCommand(isOn: false, isSelect: false), time: nil))
 
     @Test func aDirectCommandIsConfirmedFedBackAndTerminated() async throws {
         let handler = RecordingCommandHandler()
@@ -43,8 +46,7 @@ struct ServerCommandTests {
                                      commandHandler: handler) { fixture in
             let master = try await fixture.master()
             #expect(try await master.startDataTransfer())
-            try await master.send(ASDU(cause: CauseOfTransmission(.activation), commonAddress: 47, address: 500,
-                                       element: .singleCommand(SingleCommand(isOn: false, isSelect: false), time: nil)))
+            try await master.send(Self.switchOff)
             #expect(await master.waitFor { $0.typeID == .C_SC_NA_1 && $0.cot == .activationTermination })
             let replies = master.inbox.asdus.filter { $0.typeID != .M_EI_NA_1 }
             #expect(replies.first?.typeID == .C_SC_NA_1 && replies.first?.cot == .activationConfirmation)
@@ -68,8 +70,7 @@ struct ServerCommandTests {
                                      commandHandler: handler) { fixture in
             let master = try await fixture.master()
             #expect(try await master.startDataTransfer())
-            try await master.send(ASDU(cause: CauseOfTransmission(.activation), commonAddress: 47, address: 500,
-                                       element: .singleCommand(SingleCommand(isOn: false, isSelect: false), time: nil)))
+            try await master.send(Self.switchOff)
             #expect(await eventually { handler.started.withLock { $0 } })
             try await fixture.server.stop().get()
             #expect(await eventually { master.inbox.isClosed })

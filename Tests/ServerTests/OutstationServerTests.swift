@@ -168,10 +168,7 @@ struct OutstationServerTests {
     @Test func ingestWaitsForAMasterThatKeepsUpAndLosesNothing() async throws {
         let stations = [try station("a", filter: "127.0.0.1", eventBufferSize: 4)]
         try await ServerFixture.with(points: Self.points, stations: stations) { fixture in
-            let master = try await fixture.master()
-            #expect(try await master.startDataTransfer())
-            #expect(await master.waitFor { $0.typeID == .M_EI_NA_1 })
-            try await master.acknowledge()
+            let master = try await fixture.masterInDataTransfer()
             // About 30 floats fit one ASDU: 12 unacknowledged I-frames hold some 360 events.
             let values = (0..<1000).map { Float($0) }
             let done = Mutex<IngestOutcome?>(nil)
@@ -206,11 +203,8 @@ struct OutstationServerTests {
     @Test func aStalledMasterReleasesProducersAtTheStallLimit() async throws {
         let stations = [try station("a", filter: "127.0.0.1", eventBufferSize: 4)]
         try await ServerFixture.with(points: Self.points, stations: stations) { fixture in
-            let master = try await fixture.master()
-            #expect(try await master.startDataTransfer())
-            // Acknowledge end of initialisation: the stall limit then counts from the first event frame.
-            #expect(await master.waitFor { $0.typeID == .M_EI_NA_1 })
-            try await master.acknowledge()
+            // End of initialisation acknowledged: the stall limit then counts from the first event frame.
+            let master = try await fixture.masterInDataTransfer()
             let started = ContinuousClock.now
             let outcome = try await fixture.server.ingest((0..<1000).map {
                 PointUpdate(address: address(200), value: .float(Float($0)))

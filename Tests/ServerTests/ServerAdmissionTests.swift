@@ -132,11 +132,8 @@ struct ServerAdmissionTests {
         let parameters = try APCIParameters(t1: .milliseconds(600), t2: .milliseconds(300), t3: .milliseconds(300))
         let stations = [try station("a", filter: "127.0.0.1", parameters: parameters)]
         try await ServerFixture.with(points: Self.points, stations: stations) { fixture in
-            let master = try await fixture.master()
-            #expect(try await master.startDataTransfer())
             // End of initialisation is acknowledged (else t1 closes the link for it); then the link is idle.
-            #expect(await master.waitFor { $0.typeID == .M_EI_NA_1 })
-            try await master.acknowledge()
+            let master = try await fixture.masterInDataTransfer()
             let idle = ContinuousClock.now
             #expect(await eventually { master.inbox.frames.contains { $0.apci == .unnumbered(.testFRActivation) } })
             let tested = ContinuousClock.now - idle

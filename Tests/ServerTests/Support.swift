@@ -154,6 +154,16 @@ struct ServerFixture {
         try await TestMaster.connect(port: port(listener), from: source, to: host, group: clients)
     }
 
+    /// A master in data transfer whose end of initialisation is acknowledged, so that no frame of the outstation
+    /// waits on it (t1, the stall limit) when a test starts.
+    func masterInDataTransfer() async throws -> TestMaster {
+        let master = try await master()
+        #expect(try await master.startDataTransfer())
+        #expect(await master.waitFor { $0.typeID == .M_EI_NA_1 })
+        try await master.acknowledge()
+        return master
+    }
+
     /// Builds the server as `DaemonRunner` does (outstation and server made on the loop, then `start`),
     /// runs `body`, and always stops the server and shuts both groups down.
     /// Commands go to `commandHandler` through `runCommands()`, which runs for the whole test and is awaited after `stop()`.
