@@ -51,6 +51,11 @@ public enum ControlRequestParser {
         } catch {
             return .failure(ControlRequestError("not JSON: \(error.message)"))
         }
+        return request(document, kindOf: kindOf)
+    }
+
+    /// The request rules over a JSON tree already read (a handler's output line is read once, then judged here).
+    static func request(_ document: ConfigValue, kindOf: (PointAddress) -> PointKind?) -> Result<ControlRequest, ControlRequestError> {
         guard case .object(let members) = document.content else {
             return .failure(ControlRequestError("a request is a JSON object with an \"op\""))
         }
@@ -110,7 +115,7 @@ public enum ControlRequestParser {
         }
     }
 
-    private static func update(_ item: ConfigValue, kindOf: (PointAddress) -> PointKind?) -> Result<PointUpdate, ValueError> {
+    static func update(_ item: ConfigValue, kindOf: (PointAddress) -> PointKind?) -> Result<PointUpdate, ValueError> {
         guard case .object(let members) = item.content else { return .failure(ValueError("each point is an object")) }
         var fields: [String: ConfigValue] = [:]
         for member in members {

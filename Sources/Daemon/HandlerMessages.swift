@@ -147,42 +147,28 @@ public struct UpdateParser: Sendable {
     public func parseLine(_ line: String) -> Result<[PointUpdate], UpdateLineError>? {
         // Feeder lines come at high rates (issue 12): a plain set request or point is read once, by the fast path.
         let kinds = self.kinds
-        if let updates = ControlRequestParser.parseSetFast(line, form: .updateLine, kindOf: { kinds[$0] }) {
-            return .success(updates)
-        }
-        return parseLineLocated(line)
+        return Self.updates(ControlRequestParser.readHandlerOutput(line, repliesAllowed: false, kindOf: { kinds[$0] }))
     }
 
-    /// Every line the fast path declines: free text, errors, unusual JSON. Foundation decides what is a JSON object
-    /// and the located parser reads it, as before the fast path, so the messages stay the same.
+    /// Every line the fast path declines: free text, errors, unusual JSON, read into a located tree once.
     func parseLineLocated(_ line: String) -> Result<[PointUpdate], UpdateLineError>? {
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        guard trimmed.hasPrefix("{"), let data = trimmed.data(using: .utf8),
-              let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        // The text is exactly one JSON object, so it can stand as the one element of a set request.
-        return parseRequest(object["op"] == nil ? #"{"op":"set","points":["# + trimmed + "]}" : trimmed, located: true)
-    }
-
-    /// The `updates` list of a persistent handler's reply.
-    public func parseList(_ items: [Any]) -> Result<[PointUpdate], UpdateLineError> {
-        guard !items.isEmpty else { return .success([]) }
-        guard JSONSerialization.isValidJSONObject(["points": items]),
-              let data = try? JSONSerialization.data(withJSONObject: ["op": "set", "points": items]),
-              let text = String(data: data, encoding: .utf8) else {
-            return .failure(UpdateLineError(message: "updates is not a list of point objects"))
-        }
-        return parseRequest(text)
-    }
-
-    private func parseRequest(_ text: String, located: Bool = false) -> Result<[PointUpdate], UpdateLineError> {
-        // A line the fast path has declined once is not offered to it again.
         let kinds = self.kinds
-        let result = located ? ControlRequestParser.parseLocated(text, kindOf: { kinds[$0] })
-                             : ControlRequestParser.parse(text, kindOf: { kinds[$0] })
-        switch result {
-        case .success(.set(let updates)): return .success(updates)
-        case .success: return .failure(UpdateLineError(message: "only \"op\":\"set\" sets points"))
-        case .failure(let problem): return .failure(UpdateLineError(message: problem.message))
+        return Self.updates(ControlRequestParser.readHandlerOutputLocated(line, repliesAllowed: false, kindOf: { kinds[$0] }))
+    }
+
+    /// A persistent handler's stdout line: a reply to a command, point updates, or free text.
+    func readReplyLine(_ line: String) -> HandlerOutputLine {
+        let kinds = self.kinds
+        return ControlRequestParser.readHandlerOutput(line, repliesAllowed: true, kindOf: { kinds[$0] })
+    }
+
+    private static func updates(_ line: HandlerOutputLine) -> Result<[PointUpdate], UpdateLineError>? {
+        switch line {
+        case .text: nil
+        case .updates(let updates): .success(updates)
+        case .rejected(let message): .failure(UpdateLineError(message: message))
+        // Without replies allowed, an "id" is an unknown key of a point and comes back as `.rejected`.
+        case .reply, .replyWithoutCommandID: .failure(UpdateLineError(message: "a reply where none is expected"))
         }
     }
 }

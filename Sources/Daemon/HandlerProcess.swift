@@ -1,5 +1,4 @@
 public import Config
-import Foundation
 import Logging
 public import Outstation
 import Synchronization
@@ -212,42 +211,22 @@ public final class PersistentHandler: Sendable {
             if case .overlong(let length) = event { logger.warning("skipped a stdout line of \(length) bytes (max_output)") }
             return
         }
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        guard !trimmed.isEmpty else { return }
-        guard let data = trimmed.data(using: .utf8),
-              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        guard line.contains(where: { $0 != " " && $0 != "\t" }) else { return }
+        switch parser.readReplyLine(line) {
+        case .text:
             logger.notice("stdout: \(line)")
-            return
-        }
-        guard let rawID = object["id"] else {
-            // Not a reply: a point update at the handler's initiative.
-            switch parser.parseLine(trimmed) {
-            case .success(let updates)?: await unsolicited(updates)
-            case .failure(let problem)?: logger.warning("ignored stdout line: \(problem.message)", metadata: ["line": "\(line)"])
-            case nil: break
-            }
-            return
-        }
-        guard let number = rawID as? NSNumber, let id = UInt64(exactly: number.doubleValue) else {
+        case .updates(let updates):
+            // Not a reply: point updates at the handler's initiative.
+            await unsolicited(updates)
+        case .rejected(let message):
+            logger.warning("ignored stdout line: \(message)", metadata: ["line": "\(line)"])
+        case .replyWithoutCommandID:
             logger.warning("ignored a reply whose id is not a command id", metadata: ["line": "\(line)"])
-            return
-        }
-        let ok = (object["ok"] as? Bool) ?? false
-        if ok {
-            var updates: [PointUpdate] = []
-            if let list = object["updates"] {
-                switch (list as? [Any]).map(parser.parseList) {
-                case .success(let parsed)?: updates = parsed
-                case .failure(let problem)?:
-                    logger.warning("reply \(id): updates ignored: \(problem.message)")
-                case nil:
-                    logger.warning("reply \(id): \"updates\" is not a list; ignored")
-                }
-            }
+        case .reply(let id, .accepted(let updates, let ignoredUpdates)):
+            if let ignoredUpdates { logger.warning("reply \(id): \(ignoredUpdates)") }
             resolve(id, .success(updates: updates), tellHandler: false)
-        } else {
-            let error = (object["error"] as? String) ?? "no reason given"
-            resolve(id, .failure(reason: "handler '\(configuration.name)' refused: \(error)"), tellHandler: false)
+        case .reply(let id, .refused(let reason)):
+            resolve(id, .failure(reason: "handler '\(configuration.name)' refused: \(reason)"), tellHandler: false)
         }
     }
 }

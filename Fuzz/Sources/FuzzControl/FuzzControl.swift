@@ -45,7 +45,12 @@ public func fuzzControl(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
             return false
         }
         if !agrees { fatalError("the fast path took a handler line as \(fast); the located parser says \(asRequest) / \(asPoint)") }
+        // Read once as a handler's output, the line means the same updates.
+        guard case .updates(let once) = ControlRequestParser.readHandlerOutputLocated(line, repliesAllowed: false, kindOf: { kinds[$0] }),
+              identical(fast, once) else { fatalError("the handler line reader disagrees with the fast path on \(fast)") }
     }
+    // A persistent handler's line (a reply, updates or text) never traps, whatever it holds.
+    _ = ControlRequestParser.readHandlerOutput(line, repliesAllowed: true, kindOf: { kinds[$0] })
     return 0
 }
 
