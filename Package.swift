@@ -37,9 +37,10 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
         // Config files: INI and JSON readers with file/line, the validated configuration, --check summary.
+        // A listener's TLS section is a TLSSettings (TLS imports only OpenSSL), so its defaults live in one place.
         .target(
             name: "Config",
-            dependencies: ["IEC104", "Outstation"],
+            dependencies: ["IEC104", "Outstation", "TLS"],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
         // The SwiftNIO shell: listeners, address filtering, framing, timers, the TLS channel handler.
@@ -114,7 +115,7 @@ let package = Package(
                 path: "Tests/TestSupport",
                 swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]),
         .testTarget(name: "OutstationTests", dependencies: ["Outstation", "TestSupport"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "TLS", "TestSupport"]),
         // The TLS core: sessions over memory BIOs, contexts, rekeying, without NIO.
         .testTarget(name: "TLSTests", dependencies: ["TLS", "Config", "TestSupport"]),
         .testTarget(
