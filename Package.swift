@@ -37,12 +37,13 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
         // Config files: INI and JSON readers with file/line, the validated configuration, --check summary.
+        // A listener's TLS section is a TLSSettings (TLS imports only OpenSSL), so its defaults live in one place.
         .target(
             name: "Config",
-            dependencies: ["IEC104", "Outstation"],
+            dependencies: ["IEC104", "Outstation", "TLS"],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
-        // The SwiftNIO shell: listeners, address filtering, framing, timers.
+        // The SwiftNIO shell: listeners, address filtering, framing, timers, the TLS channel handler.
         .target(
             name: "Server",
             dependencies: [
@@ -59,10 +60,11 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
-        // TLS for IEC 104 (IEC 62351-3): a bytes-in/bytes-out OpenSSL session over memory BIOs and its NIO handler.
+        // TLS for IEC 104 (IEC 62351-3): a bytes-in/bytes-out OpenSSL session over memory BIOs, no I/O and no NIO
+        // (the NIO handler around it is the server's).
         .target(
             name: "TLS",
-            dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["COpenSSL"],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
         // libsystemd (sd_notify, watchdog, journal) through a module map and a shim header.
@@ -109,27 +111,22 @@ let package = Package(
             dependencies: ["IEC104", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         // Helpers every test target may share: hex vectors, CA:IOA, throw-away certificates, a log recorder.
-        .target(name: "TestSupport", dependencies: ["IEC104", "Outstation", .product(name: "Logging", package: "swift-log")],
+        .target(name: "TestSupport", dependencies: ["IEC104", "Outstation", "TLS", .product(name: "Logging", package: "swift-log")],
                 path: "Tests/TestSupport",
                 swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]),
         .testTarget(name: "OutstationTests", dependencies: ["Outstation", "TestSupport"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
-        .testTarget(name: "TLSTests", dependencies: [
-            "TLS",
-            "Config",
-            "TestSupport",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOEmbedded", package: "swift-nio"),
-        ]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "TLS", "TestSupport"]),
+        // The TLS core: sessions over memory BIOs, contexts, rekeying, without NIO.
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "Config", "TestSupport"]),
         .testTarget(
             name: "DaemonTests",
             dependencies: ["BuildInfo", "Daemon", "Config", "Outstation", "Server", "IEC104", "TLS", "TestSupport",
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "NIOCore", package: "swift-nio")]
         ),
-        // The SwiftNIO shell: frame decoder over EmbeddedChannel, the server on loopback, limited logs.
+        // The SwiftNIO shell: frame decoder and TLS handler over EmbeddedChannel, the server on loopback, limited logs.
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Outstation", "IEC104", "TestSupport",
+            "Server", "Outstation", "IEC104", "TLS", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
