@@ -129,6 +129,7 @@ let package = Package(
             name: "DaemonTests",
             dependencies: ["BuildInfo", "Daemon", "Config", "Outstation", "Server", "IEC104", "TLS", "TestSupport",
                            .product(name: "Logging", package: "swift-log"),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                            .product(name: "NIOCore", package: "swift-nio")]
         ),
         // The SwiftNIO shell: frame decoder over EmbeddedChannel, the server on loopback, limited logs.

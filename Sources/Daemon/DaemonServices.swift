@@ -34,8 +34,8 @@ struct SupervisionService: Service {
 
     func run() async {
         try? await gracefulShutdown()  // throws on cancellation: stop all the same
-        lifecycle.advance(to: .stopping)
-        supervision.stopping()
+        // Under the lifecycle's lock, so that a reload ending now cannot slip its READY=1 in after this.
+        if !lifecycle.advance(to: .stopping, announce: supervision.stopping) { supervision.stopping() }
     }
 }
 

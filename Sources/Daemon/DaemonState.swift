@@ -39,22 +39,15 @@ public final class DaemonLifecycle: Sendable {
 
     public var state: DaemonState { current.withLock { $0 } }
 
-    /// Moves to `next` when the diagram allows it; returns whether it did.
-    @discardableResult
-    public func advance(to next: DaemonState) -> Bool {
-        current.withLock { state in
-            guard state.allows(next) else { return false }
-            state = next
-            return true
-        }
-    }
-
     /// Moves to `next` only from `expected` (a reload ends in `running` only if no stop began meanwhile).
+    /// `announce` runs, under the same lock, only when the move is made: the message that tells systemd about
+    /// a state cannot overtake the one about the next (`STOPPING=1` and a late reload's `READY=1`).
     @discardableResult
-    public func advance(from expected: DaemonState, to next: DaemonState) -> Bool {
+    public func advance(from expected: DaemonState? = nil, to next: DaemonState, announce: () -> Void = {}) -> Bool {
         current.withLock { state in
-            guard state == expected, state.allows(next) else { return false }
+            guard expected.map({ state == $0 }) ?? true, state.allows(next) else { return false }
             state = next
+            announce()
             return true
         }
     }

@@ -88,8 +88,10 @@ public actor Reloader {
         record.record(DaemonRecord.Reload(time: SystemClock.wallMilliseconds(), succeeded: outcome.succeeded,
                                           message: outcome.message))
         // READY=1 only while the daemon still serves: after STOPPING=1 it would tell systemd the opposite.
-        if lifecycle?.advance(from: .reloading, to: .running) ?? true {
-            await systemd?.reloaded(outcome.succeeded ? .succeeded : .failed(outcome.message))
+        if let systemd {
+            await systemd.reloaded(outcome.succeeded ? .succeeded : .failed(outcome.message), lifecycle: lifecycle)
+        } else {
+            lifecycle?.advance(from: .reloading, to: .running)
         }
         lastOutcome = outcome
         return outcome
