@@ -81,7 +81,7 @@ final class DaemonFixture: Sendable {
 }
 
 /// A client of the control socket over a real Unix stream socket: one request line, one reply line.
-struct ControlClient {
+struct ControlClient: Sendable {
     let descriptor: Int32
 
     init?(path: String) {
@@ -103,7 +103,15 @@ struct ControlClient {
     }
 
     /// Sends `request` and returns the reply line without its newline (nil when the daemon closed or timed out).
-    func ask(_ request: String) -> String? {
+    /// The blocking socket calls run on a Dispatch thread: on one of the two cooperative threads they would stall
+    /// every other suite running in parallel (and the reload whose reply they wait for).
+    func ask(_ request: String) async -> String? {
+        await withCheckedContinuation { answered in
+            DispatchQueue.global().async { answered.resume(returning: askWaiting(request)) }
+        }
+    }
+
+    private func askWaiting(_ request: String) -> String? {
         let line = Array((request + "\n").utf8)
         guard line.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) == line.count else { return nil }
         var reply: [UInt8] = []

@@ -70,15 +70,15 @@ import UnixSignals
         let stoppedInTime = try await fixture.serving {
             let client = try #require(ControlClient(path: fixture.daemon.controlSocketPath))
             defer { client.close() }
-            let status = try #require(client.ask(#"{"op":"status"}"#))
+            let status = try #require(await client.ask(#"{"op":"status"}"#))
             #expect(status.contains(#""ok":true"#) && status.contains(#""name":"anyone""#), "\(status)")
-            let set = try #require(client.ask(#"{"op":"set","points":[{"ca":1,"ioa":100,"value":true}]}"#))
+            let set = try #require(await client.ask(#"{"op":"set","points":[{"ca":1,"ioa":100,"value":true}]}"#))
             #expect(set.contains(#""ok":true,"updated":1"#), "\(set)")
-            let get = try #require(client.ask(#"{"op":"get","points":["1:100"]}"#))
+            let get = try #require(await client.ask(#"{"op":"get","points":["1:100"]}"#))
             #expect(get.contains(#""value":true"#), "\(get)")
-            let refused = try #require(client.ask(#"{"op":"set","points":[{"ca":1,"ioa":999,"value":true}]}"#))
+            let refused = try #require(await client.ask(#"{"op":"set","points":[{"ca":1,"ioa":999,"value":true}]}"#))
             #expect(refused == #"{"error":"no point 1:999","ok":false}"#)
-            let reload = try #require(client.ask(#"{"op":"reload"}"#), "a reload's reply comes from the service's child task")
+            let reload = try #require(await client.ask(#"{"op":"reload"}"#), "a reload's reply comes from the service's child task")
             #expect(reload.hasPrefix(#"{"message":"configuration reloaded"#), "\(reload)")
         }
         #expect(stoppedInTime, "a client still connected does not hold the stop")
