@@ -6,7 +6,8 @@ import UnixSignals
 
 /// The daemon's services in their ServiceGroup, started from a real configuration and stopped the way SIGTERM
 /// stops them; systemd's messages and the log as an operator would see them.
-@Suite struct DaemonServiceGroupTests {
+/// One daemon at a time: four at once, with their event loops, took the CPU from the timing-bound ServerTests.
+@Suite(.serialized) struct DaemonServiceGroupTests {
     @Test func aGracefulShutdownStopsEveryServiceInOrderAndInTime() async throws {
         let fixture = try await DaemonFixture()
         #expect(fixture.daemon.lifecycle.state == .running)
