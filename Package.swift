@@ -120,7 +120,7 @@ let package = Package(
                 path: "Tests/TestSupport",
                 swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]),
         // The controlling station's core on a manual clock, and its socket layer on loopback.
-        .testTarget(name: "MasterTests", dependencies: ["Master", "IEC104"]),
+        .testTarget(name: "MasterTests", dependencies: ["Master", "IEC104", "TLS"]),
         .testTarget(name: "OutstationTests", dependencies: ["Outstation", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
         .testTarget(name: "TLSTests", dependencies: [

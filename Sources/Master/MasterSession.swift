@@ -169,7 +169,8 @@ public final class MasterSession {
     /// One receive into the buffer, its complete frames through the core to `visit`. Throws when the
     /// connection ended or must close; returns the octets received (0: nothing there now).
     @discardableResult
-    func receiveOnce(_ visit: (MasterStateMachine.Frame) -> Void) throws(MasterError) -> Int {
+    func receiveOnce(acknowledgingWholeBatch: Bool = false,
+                     _ visit: (MasterStateMachine.Frame) -> Void) throws(MasterError) -> Int {
         let space = UnsafeMutableRawBufferPointer(start: buffer.base + length, count: buffer.capacity - length)
         switch transport.receive(into: space) {
         case .bytes(let count):
@@ -181,7 +182,7 @@ public final class MasterSession {
             let consumed: Int
             do throws(MasterError) {
                 consumed = try core.receiveFrames(in: UnsafeRawBufferPointer(start: buffer.base, count: length),
-                                                  now: now, visit)
+                                                  now: now, acknowledgingWholeBatch: acknowledgingWholeBatch, visit)
             } catch {
                 fail()
                 throw error

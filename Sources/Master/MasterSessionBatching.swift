@@ -8,8 +8,8 @@ import Musl
 
 extension MasterSession {
     /// The bench's receive path: one recv() per batch into the (large) receive buffer, every ASDU shown to
-    /// `visit` in place with the instant its batch arrived, the link's S-frames for the whole batch written
-    /// at once, and an S-frame after `idleAcknowledgement` without data while I-frames are unacknowledged.
+    /// `visit` in place with the instant its batch arrived, one S-frame for the whole batch once the w rule
+    /// asks for one, and an S-frame after `idleAcknowledgement` without data while I-frames are unacknowledged.
     ///
     /// Returns true as soon as `done` is; false when `deadline` passes, when the station is silent for
     /// `stall`, or when the connection ends or must close (``closed`` then set).
@@ -23,7 +23,7 @@ extension MasterSession {
             if tryRead {
                 let received: Int
                 do {
-                    received = try receiveOnce { frame in
+                    received = try receiveOnce(acknowledgingWholeBatch: true) { frame in
                         if frame.isInformation { visit(frame.asdu, lastReception) }
                     }
                     try flush()

@@ -1,4 +1,4 @@
-public import TLS
+import TLS
 
 #if canImport(Glibc)
 import Glibc
@@ -68,16 +68,13 @@ final class MasterTransport {
     /// Whether a receive would report the end without reading the socket (poll would not wake for it).
     var endPending: Bool { tlsEnd != nil }
 
-    /// recv() into `space`, decrypting with TLS; EINTR is retried.
+    /// Reads into `space`, decrypting with TLS.
     func receive(into space: UnsafeMutableRawBufferPointer) -> Received {
         guard let tls else {
-            while true {
-                let count = recv(descriptor, space.baseAddress, space.count, 0)
-                if count > 0 { return .bytes(count) }
-                if count == 0 { return .endOfStream }
-                if errno == EINTR { continue }
-                return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(errno: errno)
-            }
+            let count = SocketIO.readSome(descriptor, into: space)
+            if count > 0 { return .bytes(count) }
+            if count == 0 { return .endOfStream }
+            return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(errno: errno)
         }
         var total = 0
         while true {
@@ -101,12 +98,10 @@ final class MasterTransport {
                 failed = true
                 return end
             }
-            let count = recv(descriptor, buffer.ciphertext, buffer.ciphertextCapacity, 0)
+            let count = SocketIO.readSome(descriptor, into: UnsafeMutableRawBufferPointer(start: buffer.ciphertext,
+                                                                                          count: buffer.ciphertextCapacity))
             if count == 0 { return .endOfStream }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(errno: errno)
-            }
+            if count < 0 { return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(errno: errno) }
             tls.feed(UnsafeRawBufferPointer(start: buffer.ciphertext, count: count))
         }
     }

@@ -58,6 +58,15 @@ public enum SocketIO {
         }
     }
 
+    /// read() into `buffer`: octets read, 0 at the end, -1 with errno set (EAGAIN on a non-blocking
+    /// descriptor with nothing there); an interrupted read is retried.
+    public static func readSome(_ descriptor: Int32, into buffer: UnsafeMutableRawBufferPointer) -> Int {
+        while true {
+            let count = read(descriptor, buffer.baseAddress, buffer.count)
+            if count >= 0 || errno != EINTR { return count }
+        }
+    }
+
     /// The text of the last OS error (errno), as the OS says it.
     public static var lastErrorText: String { String(cString: strerror(errno)) }
 }

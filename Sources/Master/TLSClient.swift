@@ -1,4 +1,4 @@
-public import IEC104
+import IEC104
 public import TLS
 
 #if canImport(Glibc)
@@ -134,9 +134,9 @@ public enum TLSClientIO {
             let ready = SocketIO.poll(descriptor, events: Int16(POLLIN), milliseconds: milliseconds)
             if ready < 0 { throw .io("poll: \(SocketIO.lastErrorText)") }
             if ready == 0 { throw .tlsTimeout(timeout) }
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            let count = buffer.withUnsafeMutableBytes { SocketIO.readSome(descriptor, into: $0) }
             if count < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
+                if errno == EAGAIN { continue }
                 throw .tls("the station reset the connection during the TLS handshake (is TLS on at that port? "
                            + "does the station accept this master?)")
             }

@@ -70,11 +70,8 @@ struct ControlClient {
                 return line
             }
             var chunk = [UInt8](repeating: 0, count: 65536)
-            let count = read(descriptor, &chunk, chunk.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ControlClientError("cannot read from rtu104d: \(Self.lastError)")
-            }
+            let count = chunk.withUnsafeMutableBytes { SocketIO.readSome(descriptor, into: $0) }
+            if count < 0 { throw ControlClientError("cannot read from rtu104d: \(Self.lastError)") }
             if count == 0 { return nil }
             pending.append(contentsOf: chunk[..<count])
         }

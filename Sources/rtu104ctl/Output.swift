@@ -22,5 +22,5 @@ private func writeAll(_ text: String, to descriptor: Int32) {
     guard !text.isEmpty else { return }
     var text = text
     // A failure (EPIPE when the reader went away) leaves nothing sensible to do.
-    text.withUTF8 { SocketIO.writeAll(descriptor, UnsafeRawBufferPointer($0), isSocket: false) }
+    _ = text.withUTF8 { SocketIO.writeAll(descriptor, UnsafeRawBufferPointer($0), isSocket: false) }
 }

@@ -144,4 +144,29 @@ import Testing
         #expect(asdus == [Interrogation47.point(7)])
         #expect(core.octetsReceived == 16 + 6)
     }
+
+    @Test func aBatchIsAcknowledgedWholeWhenAskedTo() throws {
+        let clock = ManualClock()
+        var core = try startedCore(clock: clock)
+        var stream: [UInt8] = []
+        for sequence in 0..<12 { stream += Frames.information(send: UInt16(sequence), Interrogation47.point(1)) }
+        stream += Frames.unnumbered(.testFRActivation)
+        var delivered = 0
+        _ = try stream.withUnsafeBytes { raw in
+            try core.receiveFrames(in: raw, now: clock.now, acknowledgingWholeBatch: true) { frame in
+                if frame.isInformation { delivered += 1 }
+            }
+        }
+        #expect(delivered == 12)
+        #expect(core.output == Frames.unnumbered(.testFRConfirmation) + Frames.supervisory(12))
+        #expect(core.supervisoryFramesSent == 1)
+        #expect(core.unacknowledgedReceptions == 0)
+
+        // Fewer than w frames: nothing yet, as without batching.
+        core.clearOutput()
+        let few = Frames.information(send: 12, Interrogation47.point(1))
+        _ = try few.withUnsafeBytes { try core.receiveFrames(in: $0, now: clock.now, acknowledgingWholeBatch: true) { _ in } }
+        #expect(core.output.isEmpty)
+        #expect(core.unacknowledgedReceptions == 1)
+    }
 }
