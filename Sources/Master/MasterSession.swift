@@ -255,7 +255,7 @@ public final class MasterSession {
         }
     }
 
-    private func fail() {
+    func fail() {
         closed = true
         transport.markFailed()
     }

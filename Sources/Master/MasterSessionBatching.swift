@@ -16,6 +16,8 @@ extension MasterSession {
     public func receiveBatched(until deadline: LinkInstant, stall: Duration? = nil, idleAcknowledgement: Duration,
                                visit: (UnsafeRawBufferPointer, LinkInstant) -> Void, done: () -> Bool) -> Bool {
         let idleMilliseconds = Int32(clamping: max(1, Int64(idleAcknowledgement.secondsDouble * 1000)))
+        // Duration arithmetic runs through 128-bit integers: done once here, not per batch.
+        let stallNanoseconds = stall.map { LinkInstant(nanoseconds: 0) + $0 }?.nanoseconds
         var tryRead = true
         while true {
             if done() { return true }
@@ -39,11 +41,15 @@ extension MasterSession {
             }
             let now = monotonicNow()
             if now >= deadline { return false }
-            if let stall, now.duration(since: lastReception) > stall { return false }
-            do { try handleTimers(now: now) } catch { failure = error; return false }
+            if let stallNanoseconds, now.nanoseconds &- lastReception.nanoseconds > stallNanoseconds { return false }
+            var linkDeadline = core.nextDeadline
+            if let due = linkDeadline, due <= now {
+                do { try core.handleTimeout(now: now) } catch { fail(); failure = error; return false }
+                linkDeadline = core.nextDeadline
+            }
             var timeout = idleMilliseconds
             var wake = deadline
-            if let linkDeadline = core.nextDeadline, linkDeadline < wake { wake = linkDeadline }
+            if let linkDeadline, linkDeadline < wake { wake = linkDeadline }
             let left = Int64((wake.nanoseconds &- now.nanoseconds) / 1_000_000)
             if wake > now, left < Int64(timeout) { timeout = Int32(left) + 1 }
             let ready = SocketIO.poll(transport.descriptor, events: Int16(POLLIN), milliseconds: timeout)

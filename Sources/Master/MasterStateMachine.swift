@@ -24,7 +24,10 @@ public struct MasterStateMachine: Sendable {
         public let octets: UnsafeRawBufferPointer
         public let reception: LinkStateMachine.Reception
 
-        public var isInformation: Bool { reception == .deliver }
+        public var isInformation: Bool {
+            if case .deliver = reception { return true }
+            return false
+        }
         /// The ASDU of an I-frame (empty for S- and U-frames).
         public var asdu: UnsafeRawBufferPointer { UnsafeRawBufferPointer(rebasing: octets[APCI.headerLength...]) }
     }
@@ -120,7 +123,7 @@ public struct MasterStateMachine: Sendable {
                 let before = link.output.count
                 let reception = link.receive(apci, now: now)
                 if case .close(let error) = reception { throw .link(error) }
-                if reception == .deliver {
+                if case .deliver = reception {
                     // The only thing an I-frame makes the link send is the S-frame of the w rule.
                     if link.output.count > before {
                         linkAcknowledged = true
@@ -176,11 +179,13 @@ public struct MasterStateMachine: Sendable {
             link.clearOutput()
             return
         }
-        let frames = link.output
+        // Read in place: a copy of the array would make clearOutput() allocate a new buffer.
         var offset = 0
-        while offset + APCI.headerLength <= frames.count {
-            let length = Int(frames[offset + 1]) + 2
-            if frames[offset + 2] & 0x03 != 0x01 { output.append(contentsOf: frames[offset..<(offset + length)]) }
+        while offset + APCI.headerLength <= link.output.count {
+            let length = Int(link.output[offset + 1]) + 2
+            if link.output[offset + 2] & 0x03 != 0x01 {
+                output.append(contentsOf: link.output[offset..<(offset + length)])
+            }
             offset += length
         }
         link.clearOutput()
@@ -193,16 +198,15 @@ public struct MasterStateMachine: Sendable {
     private mutating func takeLinkOutput() {
         guard !link.output.isEmpty else { return }
         var offset = 0
-        let frames = link.output
         // Outside `send(asdu:)` the link writes only 6-octet S- and U-frames.
-        while offset + APCI.headerLength <= frames.count {
-            if frames[offset + 2] & 0x03 == 0x01 {
+        while offset + APCI.headerLength <= link.output.count {
+            if link.output[offset + 2] & 0x03 == 0x01 {
                 unacknowledgedReceptions = 0
                 supervisoryFramesSent += 1
             }
-            offset += Int(frames[offset + 1]) + 2
+            offset += Int(link.output[offset + 1]) + 2
         }
-        output.append(contentsOf: frames)
+        output.append(contentsOf: link.output)
         link.clearOutput()
     }
 }
