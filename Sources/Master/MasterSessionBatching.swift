@@ -18,6 +18,8 @@ extension MasterSession {
         let idleMilliseconds = Int32(clamping: max(1, Int64(idleAcknowledgement.secondsDouble * 1000)))
         // Duration arithmetic runs through 128-bit integers: done once here, not per batch.
         let stallNanoseconds = stall.map { LinkInstant(nanoseconds: 0) + $0 }?.nanoseconds
+        let idleNanoseconds = UInt64(idleMilliseconds) * 1_000_000
+        var nextTimerCheck = monotonicNow()
         var tryRead = true
         while true {
             if done() { return true }
@@ -42,14 +44,16 @@ extension MasterSession {
             let now = monotonicNow()
             if now >= deadline { return false }
             if let stallNanoseconds, now.nanoseconds &- lastReception.nanoseconds > stallNanoseconds { return false }
-            var linkDeadline = core.nextDeadline
-            if let due = linkDeadline, due <= now {
-                do { try core.handleTimeout(now: now) } catch { fail(); failure = error; return false }
-                linkDeadline = core.nextDeadline
+            // The link's timers are looked at once per idle period, not per batch (their deadline is
+            // Duration arithmetic): they run at most `idleAcknowledgement` late, against t1–t3 of seconds.
+            if now >= nextTimerCheck {
+                if let due = core.nextDeadline, due <= now {
+                    do { try core.handleTimeout(now: now) } catch { fail(); failure = error; return false }
+                }
+                nextTimerCheck = LinkInstant(nanoseconds: now.nanoseconds &+ idleNanoseconds)
             }
             var timeout = idleMilliseconds
-            var wake = deadline
-            if let linkDeadline, linkDeadline < wake { wake = linkDeadline }
+            let wake = deadline
             let left = Int64((wake.nanoseconds &- now.nanoseconds) / 1_000_000)
             if wake > now, left < Int64(timeout) { timeout = Int32(left) + 1 }
             let ready = SocketIO.poll(transport.descriptor, events: Int16(POLLIN), milliseconds: timeout)

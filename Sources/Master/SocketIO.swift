@@ -44,17 +44,20 @@ public enum SocketIO {
     /// poll() on one descriptor: > 0 ready, 0 timed out, < 0 failed (errno set). An interrupted wait is
     /// resumed with what is left of the timeout; a negative timeout waits without limit.
     public static func poll(_ descriptor: Int32, events: Int16, milliseconds: Int32) -> Int32 {
-        let deadline = milliseconds >= 0 ? monotonicNow() + .milliseconds(Int64(milliseconds)) : nil
         var poller = pollfd(fd: descriptor, events: events, revents: 0)
         var timeout = milliseconds
+        // Plain nanoseconds: Duration arithmetic (128-bit) would cost more than the poll on a busy path.
+        var started: UInt64?
         while true {
             let ready = Glibc.poll(&poller, 1, timeout)
             guard ready < 0, errno == EINTR else { return ready }
-            if let deadline {
-                let now = monotonicNow()
-                guard now < deadline else { return 0 }
-                timeout = Int32(clamping: (deadline.nanoseconds - now.nanoseconds + 999_999) / 1_000_000)
-            }
+            guard milliseconds >= 0 else { continue }
+            let now = monotonicNow().nanoseconds
+            let start = started ?? now
+            started = start
+            let elapsed = Int64((now - start) / 1_000_000)
+            guard elapsed < Int64(milliseconds) else { return 0 }
+            timeout = milliseconds - Int32(elapsed)
         }
     }
 
