@@ -99,16 +99,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The controlling station: a sans-IO session core over LinkStateMachine, and the blocking
+        // socket and TLS client I/O that every rtu104ctl master subcommand and the bench run on.
+        .target(
+            name: "Master",
+            dependencies: ["IEC104", "TLS"],
+            swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
+        ),
         .executableTarget(
             name: "rtu104ctl",
             dependencies: [
-                "BuildInfo", "Config", "IEC104", "Outstation", "TLS",
+                "BuildInfo", "Config", "IEC104", "Master", "Outstation", "TLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "rtu104ctlTests",
-            dependencies: ["rtu104ctl", "IEC104", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["rtu104ctl", "IEC104", "Master", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "IEC104Tests",
@@ -118,6 +125,8 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["IEC104", "Outstation", "TLS", .product(name: "Logging", package: "swift-log")],
                 path: "Tests/TestSupport",
                 swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]),
+        // The controlling station's core on a manual clock, and its socket layer on loopback.
+        .testTarget(name: "MasterTests", dependencies: ["Master", "IEC104", "TLS"]),
         .testTarget(name: "OutstationTests", dependencies: ["Outstation", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TLS", "TestSupport"]),
         // The TLS core: sessions over memory BIOs, contexts, rekeying, without NIO.
