@@ -23,6 +23,11 @@ final class OutstationRuntime {
 
     private var connections: [ConnectionID: Connection] = [:]
     private var nextConnectionID: UInt64 = 1
+    /// What the stations asked to send during this turn of the event loop, per connection. A master that floods
+    /// (TESTFR act, S-frames) gets one step per frame; writing once per connection and turn keeps that as cheap as
+    /// one write per read without waiting for `channelReadComplete`.
+    private var outgoing: [ConnectionID: ByteBuffer] = [:]
+    private var flushScheduled = false
     /// The timer each station asked for with its last `.armTimer`.
     private var timers: [ObjectIdentifier: Scheduled<Void>] = [:]
     /// Commands per command point in arrival order; the first of each is with the handler, the rest wait.
@@ -179,7 +184,8 @@ final class OutstationRuntime {
             switch action {
             case .send(let id, let bytes):
                 guard let connection = connections[id] else { continue }
-                connection.channel.writeAndFlush(connection.channel.allocator.buffer(bytes: bytes), promise: nil)
+                outgoing[id, default: connection.channel.allocator.buffer(capacity: bytes.count)].writeBytes(bytes)
+                scheduleFlush()
             case .armTimer(let deadline):
                 armTimer(for: station, deadline: deadline)
             case .close(let id, let reason):
@@ -202,6 +208,23 @@ final class OutstationRuntime {
                 logger.info("clock synchronisation: master time is \(offset) ms ahead of system time",
                             metadata: fields.merging(["type": "C_CS_NA_1"]) { $1 })
             }
+        }
+    }
+
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let runtime = NIOLoopBound(self, eventLoop: eventLoop)
+        eventLoop.execute { runtime.value.flushOutgoing() }
+    }
+
+    /// Writes what this turn's steps left to send; a connection closed meanwhile gets nothing.
+    func flushOutgoing() {
+        flushScheduled = false
+        let batch = outgoing
+        outgoing.removeAll(keepingCapacity: true)
+        for (id, buffer) in batch {
+            connections[id]?.channel.writeAndFlush(buffer, promise: nil)
         }
     }
 
