@@ -205,15 +205,6 @@ public final class OutstationServer: Sendable {
     }
 }
 
-public struct ListenerBindError: Error, CustomStringConvertible {
-    public let listener: ListenerSettings
-    public let underlying: Error
-
-    public var description: String {
-        "listener '\(listener.name)' cannot bind \(listener.host):\(listener.port): \(OperatorErrorText.text(for: underlying))"
-    }
-}
-
 /// Loop-bound state of the server.
 final class ServerState {
     let runtime: OutstationRuntime
@@ -330,16 +321,5 @@ extension ServerState {
     static func timeAmount(_ duration: Duration) -> TimeAmount {
         let parts = duration.components
         return .seconds(parts.seconds) + .nanoseconds(parts.attoseconds / 1_000_000_000)
-    }
-}
-
-/// Chooses the station of a listener for a master's address: the one whose filter matches,
-/// else the listener's `others` station. Filters do not overlap (checked at config load).
-struct StationAdmission {
-    let stations: [Station]
-
-    func station(for address: IPAddress) -> Station? {
-        stations.first { $0.configuration.filter.matches(address) }
-            ?? stations.first { $0.configuration.filter == .others }
     }
 }
