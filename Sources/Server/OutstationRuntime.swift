@@ -23,10 +23,10 @@ final class OutstationRuntime {
 
     private var connections: [ConnectionID: Connection] = [:]
     private var nextConnectionID: UInt64 = 1
-    /// What the stations asked to send during this turn of the event loop, per connection. A master that floods
-    /// (TESTFR act, S-frames) gets one step per frame; writing once per connection and turn keeps that as cheap as
-    /// one write per read without waiting for `channelReadComplete`.
-    private var outgoing: [ConnectionID: ByteBuffer] = [:]
+    /// Connections written to during this turn of the event loop and not yet flushed. A `.send` is written at once
+    /// and flushed once per connection and turn: a master that floods (TESTFR act, S-frames) gets one step per
+    /// frame, and one flush per turn keeps that as cheap as one per read without waiting for `channelReadComplete`.
+    private var unflushed: [ConnectionID] = []
     private var flushScheduled = false
     /// The timer each station asked for with its last `.armTimer`.
     private var timers: [ObjectIdentifier: Scheduled<Void>] = [:]
@@ -184,7 +184,8 @@ final class OutstationRuntime {
             switch action {
             case .send(let id, let bytes):
                 guard let connection = connections[id] else { continue }
-                outgoing[id, default: connection.channel.allocator.buffer(capacity: bytes.count)].writeBytes(bytes)
+                connection.channel.write(connection.channel.allocator.buffer(bytes: bytes), promise: nil)
+                if !unflushed.contains(id) { unflushed.append(id) }
                 scheduleFlush()
             case .armTimer(let deadline):
                 armTimer(for: station, deadline: deadline)
@@ -218,14 +219,11 @@ final class OutstationRuntime {
         eventLoop.execute { runtime.value.flushOutgoing() }
     }
 
-    /// Writes what this turn's steps left to send; a connection closed meanwhile gets nothing.
+    /// Flushes what this turn's steps wrote; a connection closed meanwhile has dropped its writes already.
     func flushOutgoing() {
         flushScheduled = false
-        let batch = outgoing
-        outgoing.removeAll(keepingCapacity: true)
-        for (id, buffer) in batch {
-            connections[id]?.channel.writeAndFlush(buffer, promise: nil)
-        }
+        for id in unflushed { connections[id]?.channel.flush() }
+        unflushed.removeAll(keepingCapacity: true)
     }
 
     /// The connection is forgotten here, before its channel goes inactive, so its disconnect is told here.
