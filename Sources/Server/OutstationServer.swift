@@ -275,21 +275,18 @@ final class ServerState {
                 }
                 // A replacing connection from the same address is still counted, so a flood from one
                 // address cannot starve the others.
-                guard runtime.connectionCount(listener: settings.name, peer: peerText) < settings.maxConnectionsPerAddress else {
-                    server.logRefusal("refused connection: address at its connection limit", listener: settings.name,
-                                      peer: peerText, reason: "address at its connection limit",
-                                      metadata: ["peer": "\(peerText)", "listener": "\(settings.name)",
-                                                 "limit": "\(settings.maxConnectionsPerAddress)"],
+                func refuse(_ holder: String, limit: Int) -> EventLoopFuture<Void> {
+                    let reason = "\(holder) at its connection limit"
+                    server.logRefusal("refused connection: \(reason)", listener: settings.name, peer: peerText, reason: reason,
+                                      metadata: ["peer": "\(peerText)", "listener": "\(settings.name)", "limit": "\(limit)"],
                                       eventLoop: channel.eventLoop)
                     return channel.close()
                 }
+                guard runtime.connectionCount(listener: settings.name, peer: peerText) < settings.maxConnectionsPerAddress else {
+                    return refuse("address", limit: settings.maxConnectionsPerAddress)
+                }
                 guard runtime.connectionCount(listener: settings.name) < settings.maxConnections else {
-                    server.logRefusal("refused connection: listener at its connection limit", listener: settings.name,
-                                      peer: peerText, reason: "listener at its connection limit",
-                                      metadata: ["peer": "\(peerText)", "listener": "\(settings.name)",
-                                                 "limit": "\(settings.maxConnections)"],
-                                      eventLoop: channel.eventLoop)
-                    return channel.close()
+                    return refuse("listener", limit: settings.maxConnections)
                 }
                 do {
                     if let tls = settings.tls {
