@@ -20,6 +20,8 @@ let package = Package(
         // Handler scripts and feeders: drains stdout and stderr concurrently, with output limits. No Foundation trait.
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2", traits: []),
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
+        // The daemon's run, reload and stop as services in one ServiceGroup.
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // The version of both executables, in one place, with the git commit the build came from.
@@ -37,12 +39,13 @@ let package = Package(
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
         // Config files: INI and JSON readers with file/line, the validated configuration, --check summary.
+        // A listener's TLS section is a TLSSettings (TLS imports only OpenSSL), so its defaults live in one place.
         .target(
             name: "Config",
-            dependencies: ["IEC104", "Outstation"],
+            dependencies: ["IEC104", "Outstation", "TLS"],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
-        // The SwiftNIO shell: listeners, address filtering, framing, timers.
+        // The SwiftNIO shell: listeners, address filtering, framing, timers, the TLS channel handler.
         .target(
             name: "Server",
             dependencies: [
@@ -59,10 +62,11 @@ let package = Package(
             pkgConfig: "openssl",
             providers: [.apt(["libssl-dev"])]
         ),
-        // TLS for IEC 104 (IEC 62351-3): a bytes-in/bytes-out OpenSSL session over memory BIOs and its NIO handler.
+        // TLS for IEC 104 (IEC 62351-3): a bytes-in/bytes-out OpenSSL session over memory BIOs, no I/O and no NIO
+        // (the NIO handler around it is the server's).
         .target(
             name: "TLS",
-            dependencies: ["COpenSSL", .product(name: "NIOCore", package: "swift-nio")],
+            dependencies: ["COpenSSL"],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
         // libsystemd (sd_notify, watchdog, journal) through a module map and a shim header.
@@ -82,6 +86,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 .product(name: "SystemPackage", package: "swift-system"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
@@ -93,43 +99,48 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The controlling station: a sans-IO session core over LinkStateMachine, and the blocking
+        // socket and TLS client I/O that every rtu104ctl master subcommand and the bench run on.
+        .target(
+            name: "Master",
+            dependencies: ["IEC104", "TLS"],
+            swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
+        ),
         .executableTarget(
             name: "rtu104ctl",
             dependencies: [
-                "BuildInfo", "Config", "IEC104", "Outstation", "TLS",
+                "BuildInfo", "Config", "IEC104", "Master", "Outstation", "TLS",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(
             name: "rtu104ctlTests",
-            dependencies: ["rtu104ctl", "IEC104", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["rtu104ctl", "IEC104", "Master", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "IEC104Tests",
             dependencies: ["IEC104", "TestSupport", .product(name: "PropertyBased", package: "swift-property-based")]
         ),
         // Helpers every test target may share: hex vectors, CA:IOA, throw-away certificates, a log recorder.
-        .target(name: "TestSupport", dependencies: ["IEC104", "Outstation", .product(name: "Logging", package: "swift-log")],
+        .target(name: "TestSupport", dependencies: ["IEC104", "Outstation", "TLS", .product(name: "Logging", package: "swift-log")],
                 path: "Tests/TestSupport",
                 swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]),
+        // The controlling station's core on a manual clock, and its socket layer on loopback.
+        .testTarget(name: "MasterTests", dependencies: ["Master", "IEC104", "TLS"]),
         .testTarget(name: "OutstationTests", dependencies: ["Outstation", "TestSupport"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "TestSupport"]),
-        .testTarget(name: "TLSTests", dependencies: [
-            "TLS",
-            "Config",
-            "TestSupport",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOEmbedded", package: "swift-nio"),
-        ]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "TLS", "TestSupport"]),
+        // The TLS core: sessions over memory BIOs, contexts, rekeying, without NIO.
+        .testTarget(name: "TLSTests", dependencies: ["TLS", "Config", "TestSupport"]),
         .testTarget(
             name: "DaemonTests",
             dependencies: ["BuildInfo", "Daemon", "Config", "Outstation", "Server", "IEC104", "TLS", "TestSupport",
                            .product(name: "Logging", package: "swift-log"),
+                           .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                            .product(name: "NIOCore", package: "swift-nio")]
         ),
-        // The SwiftNIO shell: frame decoder over EmbeddedChannel, the server on loopback, limited logs.
+        // The SwiftNIO shell: frame decoder and TLS handler over EmbeddedChannel, the server on loopback, limited logs.
         .testTarget(name: "ServerTests", dependencies: [
-            "Server", "Outstation", "IEC104", "TestSupport",
+            "Server", "Outstation", "IEC104", "TLS", "TestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOEmbedded", package: "swift-nio"),

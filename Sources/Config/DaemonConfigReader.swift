@@ -1,5 +1,6 @@
 import IEC104
 import Outstation
+import TLS
 
 /// Interprets the daemon config's INI sections; cross-section checks are the loader's.
 struct DaemonConfigReader {
@@ -140,7 +141,7 @@ struct DaemonConfigReader {
     }
 
     private mutating func readListener(_ fields: FieldReader, name: String) {
-        var host = "0.0.0.0"
+        var host = ListenerConfiguration.defaultHost
         var port = ListenerConfiguration.defaultPort
         if let bind = fields.read("bind", Self.parseBind) { (host, port) = bind }
         let policy = fields.keyword("link_errors", [("close", FrameErrorPolicy.close), ("discard", .discard)])
@@ -148,15 +149,20 @@ struct DaemonConfigReader {
         let maxPerAddress = fields.int("max_connections_per_address", in: 1...65535)
         let tls = readListenerTLS(fields)
         fields.reportUnknownKeys(known: Self.listenerKeys, elsewhere: Self.misplaced(for: "listener"))
-        listeners.append(ListenerConfiguration(name: name, host: host, port: port, errorPolicy: policy ?? .close,
+        listeners.append(ListenerConfiguration(name: name, host: host, port: port,
+                                               errorPolicy: policy ?? ListenerConfiguration.defaultErrorPolicy,
                                                maxConnections: maxConnections ?? ListenerConfiguration.defaultMaxConnections,
                                                maxConnectionsPerAddress: maxPerAddress
                                                    ?? ListenerConfiguration.defaultMaxConnectionsPerAddress,
                                                tls: tls, location: fields.location))
     }
 
-    /// The `tls_*` keys; only with `tls = on`. The files themselves are read when the daemon builds the context.
-    private func readListenerTLS(_ fields: FieldReader) -> ListenerTLSConfiguration? {
+    /// The longest `tls_renegotiation_interval`.
+    static let maximumRenegotiationInterval = Duration.seconds(30 * 86_400)
+
+    /// The `tls_*` keys; only with `tls = on`. Keys not given keep TLSSettings' defaults. The files themselves are
+    /// read when the daemon builds the context.
+    private func readListenerTLS(_ fields: FieldReader) -> TLSSettings? {
         let enabled = fields.bool("tls") ?? false
         let given = Self.tlsKeys.dropFirst().filter { fields.has($0) }
         guard enabled else {
@@ -171,10 +177,11 @@ struct DaemonConfigReader {
         let privateKey = path("tls_private_key")
         if certificate == nil { fields.missing("tls_certificate", " (the listener's PEM certificate chain, for tls = on)") }
         if privateKey == nil { fields.missing("tls_private_key", " (the PEM private key of tls_certificate, for tls = on)") }
-        let ca = path("tls_ca")
-        let crl = path("tls_crl")
-        let requireClient = fields.bool("tls_require_client_cert") ?? true
-        let fingerprints = fields.read("tls_allowed_fingerprints") { value -> Result<[[UInt8]], ValueError> in
+        var settings = TLSSettings(certificatePath: certificate ?? "", privateKeyPath: privateKey ?? "")
+        settings.caPath = path("tls_ca")
+        settings.crlPath = path("tls_crl")
+        if let require = fields.bool("tls_require_client_cert") { settings.requirePeerCertificate = require }
+        if let fingerprints = fields.read("tls_allowed_fingerprints", { value -> Result<[[UInt8]], ValueError> in
             var result: [[UInt8]] = []
             for item in ValueParsers.list(value) {
                 guard let text = item.scalarText, let digest = Self.parseFingerprint(text) else {
@@ -185,31 +192,31 @@ struct DaemonConfigReader {
                 result.append(digest)
             }
             return .success(result)
-        } ?? []
-        let version = fields.keyword("tls_min_version", [("1.2", "1.2"), ("1.3", "1.3")]) ?? "1.2"
-        let ciphers = fields.string("tls_ciphers")
-        let suites = fields.string("tls_ciphersuites")
-        let groups = fields.string("tls_groups")
-        let resumption = fields.bool("tls_session_resumption") ?? true
-        let timeout = fields.duration("tls_handshake_timeout", max: .seconds(300))
-        let renegotiation = fields.read("tls_renegotiation_interval") { value -> Result<Duration?, ValueError> in
+        }) {
+            settings.allowedFingerprints = fingerprints
+        }
+        if let version = fields.keyword("tls_min_version", TLSVersion.allCases.map { ($0.rawValue, $0) }) {
+            settings.minimumVersion = version
+        }
+        if let ciphers = fields.string("tls_ciphers") { settings.ciphers = ciphers }
+        if let suites = fields.string("tls_ciphersuites") { settings.cipherSuites = suites }
+        if let groups = fields.string("tls_groups") { settings.groups = groups }
+        if let resumption = fields.bool("tls_session_resumption") { settings.sessionResumption = resumption }
+        if let timeout = fields.duration("tls_handshake_timeout", max: .seconds(300)) { settings.handshakeTimeout = timeout }
+        if let renegotiation = fields.read("tls_renegotiation_interval", { value -> Result<Duration?, ValueError> in
             if value.scalarText?.lowercased() == "off" { return .success(nil) }
-            return ValueParsers.duration(value, allowZero: true, max: ListenerTLSConfiguration.maximumRenegotiationInterval)
+            return ValueParsers.duration(value, allowZero: true, max: Self.maximumRenegotiationInterval)
                 .map { $0 == .zero ? nil : $0 }
-        } ?? nil
-        if requireClient, ca == nil, fingerprints.isEmpty {
+        }) {
+            settings.renegotiationInterval = renegotiation
+        }
+        if settings.requirePeerCertificate, settings.caPath == nil, settings.allowedFingerprints.isEmpty {
             fields.error(fields.has("tls_require_client_cert") ? "tls_require_client_cert" : "tls",
                          "mutual authentication (tls_require_client_cert, on by default) needs tls_ca (a CA bundle to verify "
                          + "masters' certificates) or tls_allowed_fingerprints")
         }
-        if crl != nil, ca == nil { fields.error("tls_crl", "a CRL needs tls_ca (the CA bundle whose revocations it lists)") }
-        guard let certificate, let privateKey else { return nil }
-        return ListenerTLSConfiguration(certificate: certificate, privateKey: privateKey, ca: ca, crl: crl,
-                                        requireClientCertificate: requireClient, allowedFingerprints: fingerprints,
-                                        minimumVersion: version, ciphers: ciphers, cipherSuites: suites, groups: groups,
-                                        sessionResumption: resumption,
-                                        handshakeTimeout: timeout ?? ListenerTLSConfiguration.defaultHandshakeTimeout,
-                                        renegotiationInterval: renegotiation)
+        if settings.crlPath != nil, settings.caPath == nil { fields.error("tls_crl", "a CRL needs tls_ca (the CA bundle whose revocations it lists)") }
+        return certificate != nil && privateKey != nil ? settings : nil
     }
 
     /// "AB:CD:…" or 64 hex digits, optionally after `sha256:` → 32 octets.

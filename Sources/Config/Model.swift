@@ -1,5 +1,6 @@
 public import IEC104
 public import Outstation
+public import TLS
 
 /// Log levels, the same names as swift-log's `Logger.Level`.
 public enum LogLevel: String, CaseIterable, Hashable, Sendable {
@@ -74,18 +75,22 @@ public struct ListenerConfiguration: Hashable, Sendable {
     public var maxConnections: Int
     /// Connections one source address may hold on the listener at once.
     public var maxConnectionsPerAddress: Int
-    /// TLS (IEC 62351-3) on this listener, nil for plain TCP.
-    public var tls: ListenerTLSConfiguration?
+    /// TLS (IEC 62351-3) on this listener, nil for plain TCP: the `tls_*` keys of `tls = on`, with paths made
+    /// absolute (against the config file's directory) and TLSSettings' defaults for keys not given. The files are
+    /// read when the daemon builds the TLS context, at start and at every reload.
+    public var tls: TLSSettings?
     public var location: SourceLocation
 
+    public static let defaultHost = "0.0.0.0"
     public static let defaultPort = 2404
+    public static let defaultErrorPolicy = FrameErrorPolicy.close
     public static let defaultMaxConnections = 32
     public static let defaultMaxConnectionsPerAddress = 8
 
-    public init(name: String, host: String, port: Int = Self.defaultPort, errorPolicy: FrameErrorPolicy = .close,
+    public init(name: String, host: String, port: Int = Self.defaultPort, errorPolicy: FrameErrorPolicy = Self.defaultErrorPolicy,
                 maxConnections: Int = Self.defaultMaxConnections,
                 maxConnectionsPerAddress: Int = Self.defaultMaxConnectionsPerAddress,
-                tls: ListenerTLSConfiguration? = nil, location: SourceLocation) {
+                tls: TLSSettings? = nil, location: SourceLocation) {
         self.name = name
         self.host = host
         self.port = port
@@ -98,49 +103,6 @@ public struct ListenerConfiguration: Hashable, Sendable {
 
     /// `0.0.0.0:2404`, `[::]:2404`.
     public var bindDescription: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}
-
-/// The `tls_*` keys of a `[listener NAME]` with `tls = on`. Paths are absolute (resolved against the config
-/// file's directory); the files are read when the daemon builds the TLS context, at start and at every reload.
-public struct ListenerTLSConfiguration: Hashable, Sendable {
-    public var certificate: String
-    public var privateKey: String
-    public var ca: String?
-    public var crl: String?
-    public var requireClientCertificate: Bool
-    /// SHA-256 digests (32 octets each).
-    public var allowedFingerprints: [[UInt8]]
-    /// "1.2" or "1.3".
-    public var minimumVersion: String
-    public var ciphers: String?
-    public var cipherSuites: String?
-    public var groups: String?
-    public var sessionResumption: Bool
-    public var handshakeTimeout: Duration
-    /// How often the session keys of a connection are renewed (TLS 1.2 renegotiation, TLS 1.3 key update); nil never.
-    public var renegotiationInterval: Duration?
-
-    public static let defaultHandshakeTimeout = Duration.seconds(10)
-    public static let maximumRenegotiationInterval = Duration.seconds(30 * 86_400)
-
-    public init(certificate: String, privateKey: String, ca: String? = nil, crl: String? = nil,
-                requireClientCertificate: Bool = true, allowedFingerprints: [[UInt8]] = [], minimumVersion: String = "1.2",
-                ciphers: String? = nil, cipherSuites: String? = nil, groups: String? = nil, sessionResumption: Bool = true,
-                handshakeTimeout: Duration = Self.defaultHandshakeTimeout, renegotiationInterval: Duration? = nil) {
-        self.certificate = certificate
-        self.privateKey = privateKey
-        self.ca = ca
-        self.crl = crl
-        self.requireClientCertificate = requireClientCertificate
-        self.allowedFingerprints = allowedFingerprints
-        self.minimumVersion = minimumVersion
-        self.ciphers = ciphers
-        self.cipherSuites = cipherSuites
-        self.groups = groups
-        self.sessionResumption = sessionResumption
-        self.handshakeTimeout = handshakeTimeout
-        self.renegotiationInterval = renegotiationInterval
-    }
 }
 
 /// A station's demand on the master's TLS certificate, on top of its address filter.

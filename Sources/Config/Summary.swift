@@ -1,5 +1,6 @@
 import IEC104
 import Outstation
+import TLS
 
 /// The one-screen text `rtu104d --check` prints for a valid configuration: listeners, the stations on
 /// each and who may connect to them, and point counts per kind.
@@ -96,12 +97,12 @@ private func describeFilter(_ filter: AddressFilter) -> String {
 }
 
 /// "TLS 1.2+, mutual authentication (CA ca.pem, CRL), session keys renewed every 1h".
-private func describeTLS(_ tls: ListenerTLSConfiguration) -> String {
-    var parts = ["TLS \(tls.minimumVersion)+"]
-    if tls.requireClientCertificate {
+private func describeTLS(_ tls: TLSSettings) -> String {
+    var parts = ["TLS \(tls.minimumVersion.rawValue)+"]
+    if tls.requirePeerCertificate {
         var trust: [String] = []
-        if let ca = tls.ca { trust.append("CA \(ca)") }
-        if tls.crl != nil { trust.append("CRL") }
+        if let ca = tls.caPath { trust.append("CA \(ca)") }
+        if tls.crlPath != nil { trust.append("CRL") }
         if !tls.allowedFingerprints.isEmpty { trust.append("\(tls.allowedFingerprints.count) pinned") }
         parts.append("mutual authentication (\(trust.joined(separator: ", ")))")
     } else {

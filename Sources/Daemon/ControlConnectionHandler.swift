@@ -14,6 +14,8 @@ final class ControlConnectionHandler: ChannelInboundHandler {
 
     private let server: OutstationServer
     let reloader: Reloader
+    /// Where a reload or an `exec` runs: a child task of the control socket's service.
+    private let jobs: ControlJobs
     private let logger: Logger
     private let errorLimit: Int
 
@@ -28,9 +30,10 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     private var consecutiveErrors = 0
     private var watchToken: UInt64?
 
-    init(server: OutstationServer, reloader: Reloader, errorLimit: Int, logger: Logger) {
+    init(server: OutstationServer, reloader: Reloader, jobs: ControlJobs, errorLimit: Int, logger: Logger) {
         self.server = server
         self.reloader = reloader
+        self.jobs = jobs
         self.errorLimit = errorLimit
         self.logger = logger
     }
@@ -115,11 +118,13 @@ final class ControlConnectionHandler: ChannelInboundHandler {
             send(context: context)
             let reloader = self.reloader
             let channel = context.channel
-            channel.eventLoop.makeFutureWithTask { await reloader.reload() }.whenSuccess { outcome in
+            let queued = jobs.submit {
+                let outcome = await reloader.reload()
                 Self.send(ControlService.render(outcome.succeeded ? ["ok": true, "message": outcome.message]
                                                                   : ["ok": false, "error": outcome.message]) + "\n",
                           on: channel)
             }
+            if !queued { replies += Self.stoppingReply }
         case .exec(let plan):
             succeeded()
             // Like a reload: the handler runs off the loop, its reply follows those already due.
@@ -128,10 +133,16 @@ final class ControlConnectionHandler: ChannelInboundHandler {
             let server = self.server
             let channel = context.channel
             let logger = self.logger
-            channel.eventLoop.makeFutureWithTask { await ControlExec.run(plan, handler: handler, server: server, logger: logger) }
-                .whenSuccess { reply in Self.send(reply + "\n", on: channel) }
+            let queued = jobs.submit {
+                let reply = await ControlExec.run(plan, handler: handler, server: server, logger: logger)
+                Self.send(reply + "\n", on: channel)
+            }
+            if !queued { replies += Self.stoppingReply }
         }
     }
+
+    /// The reply to a reload or `exec` that arrives once the daemon has begun to stop.
+    static let stoppingReply = ControlService.errorReply("not done: rtu104d is stopping") + "\n"
 
     private func ingested(_ count: Int, outcome: IngestOutcome, context: ChannelHandlerContext) {
         waitingForRoom = false

@@ -4,19 +4,26 @@ import NIOCore
 import NIOPosix
 import Outstation
 import Server
+import ServiceLifecycle
 import Synchronization
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Builds the outstation from a validated configuration and serves it until told to stop.
 public enum DaemonRunner {
-    /// Serves `loaded`; returns after `stopSignals` yields and every connection is closed.
+    /// Serves `loaded`; returns after a stop signal and an orderly stop of every service.
+    public static func serve(_ loaded: consuming DaemonConfiguration, overrides: DaemonOverrides, logger: Logger,
+                             signals: DaemonSignals) async throws {
+        let daemon = try await start(consume loaded, overrides: overrides, logger: logger, signals: signals)
+        try await daemon.run()
+    }
+
+    /// Builds the image and the server, binds every listener and the control socket, restores the saved state
+    /// and tells systemd `READY=1`; the daemon serves from then on, and its services run in ``RunningDaemon/run()``.
     /// `loaded` is consumed: its point table is dropped once the process image holds the points (a million
     /// points are 56 MB as definitions, which the image keeps in its own sorted copy).
-    public static func serve(_ loaded: consuming DaemonConfiguration, overrides: DaemonOverrides, logger: Logger,
-                             stopSignals: AsyncStream<Int32>, reloadSignals: AsyncStream<Int32>) async throws {
+    public static func start(_ loaded: consuming DaemonConfiguration, overrides: DaemonOverrides, logger: Logger,
+                             signals: DaemonSignals, notifier: SystemdNotifier = .fromEnvironment()) async throws -> RunningDaemon {
         var configuration = consume loaded
+        let lifecycle = DaemonLifecycle()
         let record = DaemonRecord(started: SystemClock.wallMilliseconds(), configPath: configuration.configPath)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let eventLoop = group.next()
@@ -55,11 +62,12 @@ public enum DaemonRunner {
             try await server.start(listeners: listeners).get()
         } catch {
             try? await group.shutdownGracefully()
+            lifecycle.advance(to: .stopped)
             throw error
         }
         let controlSettings = ControlSocketSettings(errorLimit: configuration.daemon.controlErrorLimit)
         let reloader = Reloader(configuration: configuration, overrides: overrides, server: server, processes: processes,
-                                controlSettings: controlSettings, logger: logger, record: record)
+                                controlSettings: controlSettings, logger: logger, record: record, lifecycle: lifecycle)
         let control: ControlSocket
         do {
             control = try await ControlSocket.bind(path: configuration.daemon.controlSocket,
@@ -70,6 +78,7 @@ public enum DaemonRunner {
         } catch {
             try? await server.stop().get()
             try? await group.shutdownGracefully()
+            lifecycle.advance(to: .stopped)
             throw error
         }
         logger.notice("control socket ready", metadata: ["path": "\(control.path)"])
@@ -85,48 +94,71 @@ public enum DaemonRunner {
             "points": "\(pointCount)",
             "handlers": "\(configuration.handlers.count)", "feeders": "\(configuration.feeders.count)"])
         // systemd: READY=1 now that every listener and the control socket are bound; watchdog and STATUS=.
-        let systemd = await SystemdSupervision.started(server: server, logger: logger)
+        // Sent before any service runs, so that a SIGHUP that came during start-up reloads after READY=1.
+        let systemd = await SystemdSupervision.started(server: server, logger: logger, notifier: notifier)
         await reloader.report(to: systemd)
+        lifecycle.advance(to: .running)
 
-        // Commands, persistent handlers, feeders, reloads and state saving are child tasks of this group:
-        // stopping cancels them (spawned commands are killed, coprocesses and feeders get SIGTERM, then
-        // SIGKILL) and waits for them.
-        await withDiscardingTaskGroup { tasks in
-            tasks.addTask { await server.runCommands() }
-            tasks.addTask { await processes.run() }
-            tasks.addTask {
-                for await _ in reloadSignals { _ = await reloader.reload() }
-            }
-            tasks.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: TLSSetup.expiryCheckInterval)
-                    guard !Task.isCancelled, let listeners = try? await server.listenersInForce().get() else { continue }
-                    TLSSetup.reportExpiry(listeners, logger: logger)
-                }
-            }
-            tasks.addTask {
-                while !Task.isCancelled {
-                    try? await Task.sleep(for: stateSaveInterval)
-                    guard !Task.isCancelled else { break }
-                    await saveState(to: stateStore, from: server, logger: logger)
-                }
-            }
-            for await signal in stopSignals {
-                logger.notice("stopping on \(signalName(signal))")
-                break
-            }
-            // An operator who signals again does not want to wait for the orderly stop: the default
-            // action ends the process at once.
-            signal(SIGTERM, SIG_DFL)
-            signal(SIGINT, SIG_DFL)
-            systemd.stopping()
-            await control.close()
-            await saveState(to: stateStore, from: server, logger: logger)
-            try? await server.stop().get()
-            tasks.cancelAll()
+        // Listed in start order; a graceful shutdown stops them in reverse, one after the other: STOPPING=1, no
+        // more reloads, the control socket closes, the state is saved, the server closes its listeners and
+        // connections and cancels running commands, and last the coprocesses and feeders get SIGTERM (then SIGKILL).
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: HostProcessesService(processes: processes), serviceName: "handlers and feeders"),
+            .init(service: ProtocolServerService(server: server), serviceName: "IEC 104 server"),
+            .init(service: StateSaveService(store: stateStore, server: server, logger: logger), serviceName: "state saving"),
+            .init(service: control, serviceName: "control socket"),
+            .init(service: CertificateExpiryService(server: server, logger: logger), serviceName: "certificate expiry check"),
+            .init(service: ReloadService(signals: signals.reload, reloader: reloader), serviceName: "reload on SIGHUP"),
+            .init(service: SupervisionService(supervision: systemd, lifecycle: lifecycle), serviceName: "systemd supervision"),
+            .init(service: StopSignalService(signals: signals.stop, logger: logger),
+                  successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "stop on SIGTERM or SIGINT"),
+        ]
+        return RunningDaemon(services: services, eventLoopGroup: group, lifecycle: lifecycle, controlSocketPath: control.path,
+                             stateFilePath: stateStore.path, logger: logger)
+    }
+}
+
+/// A daemon that serves: its services in one ServiceGroup, run by ``run()``.
+public final class RunningDaemon: Sendable {
+    public let lifecycle: DaemonLifecycle
+    public let controlSocketPath: String
+    public let stateFilePath: String
+    private let group: ServiceGroup
+    private let eventLoopGroup: MultiThreadedEventLoopGroup
+    private let logger: Logger
+
+    init(services: [ServiceGroupConfiguration.ServiceConfiguration], eventLoopGroup: MultiThreadedEventLoopGroup,
+         lifecycle: DaemonLifecycle, controlSocketPath: String, stateFilePath: String, logger: Logger) {
+        // The group's own lines are debug chatter about its mechanics; the daemon logs its stop in its own words.
+        var groupLogger = logger
+        groupLogger.logLevel = max(logger.logLevel, .info)
+        group = ServiceGroup(configuration: ServiceGroupConfiguration(services: services, logger: groupLogger))
+        self.eventLoopGroup = eventLoopGroup
+        self.lifecycle = lifecycle
+        self.controlSocketPath = controlSocketPath
+        self.stateFilePath = stateFilePath
+        self.logger = logger
+    }
+
+    /// Runs every service until a stop signal (or ``triggerGracefulShutdown()``), stops them in order and shuts
+    /// the event loop down. Throws when a service ended on its own, after the others were cancelled.
+    public func run() async throws {
+        var failure: (any Error)?
+        do {
+            try await group.run()
+        } catch {
+            failure = error
         }
-        try await group.shutdownGracefully()
+        try? await eventLoopGroup.shutdownGracefully()
+        lifecycle.advance(to: .stopping)  // already so unless every service was cancelled
+        lifecycle.advance(to: .stopped)
+        if let failure { throw failure }
         logger.notice("rtu104d stopped")
+    }
+
+    /// Stops the daemon as SIGTERM does, without a signal (tests).
+    public func triggerGracefulShutdown() async {
+        await group.triggerGracefulShutdown()
     }
 }
 
@@ -171,16 +203,5 @@ private final class ServerBox: Sendable {
     var server: OutstationServer? {
         get { value.withLock { $0 } }
         set { value.withLock { $0 = newValue } }
-    }
-}
-
-/// `SIGTERM`, as `kill -l` and systemd name it; the number only for a signal without a usual name.
-func signalName(_ signal: Int32) -> String {
-    switch signal {
-    case SIGTERM: "SIGTERM"
-    case SIGINT: "SIGINT"
-    case SIGHUP: "SIGHUP"
-    case SIGQUIT: "SIGQUIT"
-    default: "signal \(signal)"
     }
 }

@@ -25,9 +25,13 @@ public actor Reloader {
     /// pid, start time, configuration file and the last reload, for the status reply (read off the actor).
     public nonisolated let record: DaemonRecord
 
+    /// The daemon's state: a reload runs only while it serves, and one that ends after the stop began keeps quiet.
+    private let lifecycle: DaemonLifecycle?
+
     public init(configuration: DaemonConfiguration, overrides: DaemonOverrides, server: OutstationServer,
                 processes: HostProcesses? = nil, controlSettings: ControlSocketSettings? = nil, logger: Logger,
-                record: DaemonRecord? = nil) {
+                record: DaemonRecord? = nil, lifecycle: DaemonLifecycle? = nil) {
+        self.lifecycle = lifecycle
         self.record = record ?? DaemonRecord(started: SystemClock.wallMilliseconds(), configPath: configuration.configPath)
         self.configPath = configuration.configPath
         self.overrides = overrides
@@ -45,6 +49,13 @@ public actor Reloader {
     }
 
     public func reload() async -> ReloadResult {
+        // The services stop the SIGHUP loop and the control socket early in the stop; this catches the request
+        // that slipped in just before.
+        if let lifecycle, !lifecycle.advance(from: .running, to: .reloading) {
+            let outcome = ReloadResult(succeeded: false, message: "reload refused: rtu104d is \(lifecycle.state.rawValue)")
+            logger.warning("\(outcome.message)")
+            return outcome
+        }
         systemd?.reloading()
         logger.notice("reloading configuration", metadata: ["config": "\(configPath)"])
         let outcome: ReloadResult
@@ -76,7 +87,12 @@ public actor Reloader {
         FreedMemory.returnToSystem()  // the parse of the new (or rejected) configuration is garbage now
         record.record(DaemonRecord.Reload(time: SystemClock.wallMilliseconds(), succeeded: outcome.succeeded,
                                           message: outcome.message))
-        await systemd?.reloaded(outcome.succeeded ? .succeeded : .failed(outcome.message))
+        // READY=1 only while the daemon still serves: after STOPPING=1 it would tell systemd the opposite.
+        if let systemd {
+            await systemd.reloaded(outcome.succeeded ? .succeeded : .failed(outcome.message), lifecycle: lifecycle)
+        } else {
+            lifecycle?.advance(from: .reloading, to: .running)
+        }
         lastOutcome = outcome
         return outcome
     }

@@ -38,8 +38,19 @@ public struct SystemdSupervision: Sendable {
     /// A reload has ended, well or not: records the outcome in the status and sends `READY=1`
     /// (the daemon keeps serving the old configuration after a failed reload).
     public func reloaded(_ outcome: ReloadOutcome) async {
+        await reloaded(outcome, lifecycle: nil)
+    }
+
+    /// As ``reloaded(_:)``, but sends `READY=1` only if `lifecycle` goes back from `reloading` to `running`:
+    /// once the stop has begun, systemd has heard `STOPPING=1` and must not hear `READY=1` after it.
+    func reloaded(_ outcome: ReloadOutcome, lifecycle: DaemonLifecycle?) async {
         status.record(outcome)
-        notifier.ready(status: (try? await status.current().get())?.text)
+        let text = (try? await status.current().get())?.text
+        guard let lifecycle else {
+            notifier.ready(status: text)
+            return
+        }
+        lifecycle.advance(from: .reloading, to: .running) { notifier.ready(status: text) }
     }
 
     /// Shutdown has begun: stops the pings and the refresh, sends `STOPPING=1`.

@@ -21,13 +21,14 @@ public enum TLSSetup {
     public static func listenerSettings(_ configuration: DaemonConfiguration) throws(Failure) -> [ListenerSettings] {
         var result: [ListenerSettings] = []
         for listener in configuration.listeners {
+            // The one place a listener's configuration becomes the server's settings.
             var settings = ListenerSettings(name: listener.name, host: listener.host, port: listener.port,
                                             errorPolicy: listener.errorPolicy, maxConnections: listener.maxConnections,
-                                            maxConnectionsPerAddress: listener.maxConnectionsPerAddress)
+                                            maxConnectionsPerAddress: listener.maxConnectionsPerAddress, tls: nil)
             if let tls = listener.tls {
                 let context: TLSContext
                 do throws(TLSError) {
-                    context = try TLSContext(role: .server, settings: tlsSettings(tls))
+                    context = try TLSContext(role: .server, settings: tls)
                 } catch {
                     throw Failure(listener: listener.name, underlying: error)
                 }
@@ -41,16 +42,6 @@ public enum TLSSetup {
             result.append(settings)
         }
         return result
-    }
-
-    static func tlsSettings(_ tls: ListenerTLSConfiguration) -> TLSSettings {
-        TLSSettings(certificatePath: tls.certificate, privateKeyPath: tls.privateKey, caPath: tls.ca, crlPath: tls.crl,
-                    requirePeerCertificate: tls.requireClientCertificate, allowedFingerprints: tls.allowedFingerprints,
-                    minimumVersion: tls.minimumVersion == "1.3" ? .v1_3 : .v1_2,
-                    ciphers: tls.ciphers ?? TLSSettings.defaultCiphers,
-                    cipherSuites: tls.cipherSuites ?? TLSSettings.defaultCipherSuites,
-                    groups: tls.groups ?? TLSSettings.defaultGroups, sessionResumption: tls.sessionResumption,
-                    handshakeTimeout: tls.handshakeTimeout, renegotiationInterval: tls.renegotiationInterval)
     }
 
     /// Logs key-permission warnings and certificates that have expired or expire within 30 days.

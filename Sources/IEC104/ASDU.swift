@@ -80,7 +80,12 @@ public struct ASDU: Hashable, Sendable {
 
     /// Decodes a whole ASDU of at most 249 octets; the length must match the declared objects exactly.
     public init(decoding bytes: UnsafeRawBufferPointer) throws(ASDUError) {
-        let header = try ASDUHeader(decoding: bytes)
+        try self.init(decoding: bytes, header: ASDUHeader(decoding: bytes))
+    }
+
+    /// Decodes the objects of `bytes` under a header already decoded from them, so that a request whose header
+    /// was looked at first (to pick a negative confirmation) is not decoded twice.
+    public init(decoding bytes: UnsafeRawBufferPointer, header: ASDUHeader) throws(ASDUError) {
         guard let typeID = header.typeID else { throw .unknownTypeID(header.rawTypeID) }
         guard header.count > 0 else { throw .noObjects }
         // What encode refuses, decode refuses too: decode(bytes) always re-encodes.
@@ -155,6 +160,24 @@ public struct ASDUHeader: Hashable, Sendable {
 
     /// Offset of the cause-of-transmission octet, which confirmations rewrite in a copy of the request.
     public static let causeOffset = 2
+
+    /// Writes the six header octets at `out`: for builders that fill an ASDU's storage in place and know the
+    /// object count only at the end.
+    @inlinable
+    public func write(to out: UnsafeMutablePointer<UInt8>) {
+        out[0] = rawTypeID
+        out[1] = UInt8(truncatingIfNeeded: count) & 0x7F | (isSequence ? 0x80 : 0)
+        out[2] = cause.firstOctet
+        out[3] = cause.originator
+        out[4] = UInt8(truncatingIfNeeded: commonAddress)
+        out[5] = UInt8(truncatingIfNeeded: commonAddress >> 8)
+    }
+
+    /// Overwrites the header of an encoded ASDU; `bytes` must hold at least ``ASDU/headerLength`` octets.
+    public func write(over bytes: inout [UInt8]) {
+        precondition(bytes.count >= ASDU.headerLength, "an ASDU of \(bytes.count) octets has no room for its header")
+        bytes.withUnsafeMutableBufferPointer { write(to: $0.baseAddress!) }
+    }
 
     static func encode(typeID: UInt8, isSequence: Bool, count: Int, cause: CauseOfTransmission,
                        commonAddress: UInt16, into bytes: inout [UInt8]) {

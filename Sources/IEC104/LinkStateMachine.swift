@@ -107,6 +107,15 @@ public struct LinkStateMachine: Sendable {
     /// Call after writing ``output`` to the connection.
     public mutating func clearOutput() { output.removeAll(keepingCapacity: true) }
 
+    /// Hands over ``output`` and starts an empty one, for owners that pass the octets on instead of writing them
+    /// at once (clearing would copy them: the handed-over array still shares the storage).
+    public mutating func takeOutput() -> [UInt8] {
+        var taken: [UInt8] = []
+        taken.reserveCapacity(output.capacity)
+        swap(&taken, &output)
+        return taken
+    }
+
     /// The ASDUs sent but not acknowledged, oldest first: to be sent again on a later connection.
     public var unacknowledgedASDUs: [[UInt8]] { unacknowledged.asdus }
 

@@ -12,7 +12,7 @@ struct CommandState {
     }
 
     struct Pending {
-        let request: [UInt8]
+        let request: ASDURequest
         let connection: ConnectionID
         let point: CommandPointDefinition
         let isSelect: Bool

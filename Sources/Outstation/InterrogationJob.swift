@@ -10,14 +10,14 @@ struct InterrogationJob {
         /// C_CI_NA_1 with the read qualifier: group nil for the general request.
         case counterRead(group: Int?)
         /// C_CI_NA_1 with a freeze or reset qualifier: confirmation and termination only.
-        case counterFreeze
+        case counterFreeze(CounterInterrogationQualifier)
         /// Cyclic or background transmission: points only, no confirmations.
         case periodic(Cause)
     }
 
     let kind: Kind
-    /// The request as received, mirrored in ACTCON and ACTTERM.
-    let request: [UInt8]
+    /// The request as received, mirrored in ACTCON and ACTTERM; nil for a periodic scan.
+    let request: ASDURequest?
     let originator: UInt8
     let replyCause: Cause
     private var remainingCommonAddresses: [UInt16]
@@ -49,10 +49,10 @@ struct InterrogationJob {
         }
     }
 
-    init(kind: Kind, request: [UInt8], originator: UInt8, replyCause: Cause, commonAddresses: [UInt16]) {
+    init(kind: Kind, request: ASDURequest, replyCause: Cause, commonAddresses: [UInt16]) {
         self.kind = kind
         self.request = request
-        self.originator = originator
+        self.originator = request.header.cause.originator
         self.replyCause = replyCause
         self.remainingCommonAddresses = commonAddresses
         self.fixedIndices = nil
@@ -61,7 +61,7 @@ struct InterrogationJob {
     /// A periodic scan of fixed points (all of one common address).
     init(periodicScan indices: [Int32], cause: Cause, commonAddress: UInt16, image: ProcessImage) {
         self.kind = .periodic(cause)
-        self.request = []
+        self.request = nil
         self.originator = 0
         self.replyCause = cause
         self.remainingCommonAddresses = [commonAddress]
@@ -76,11 +76,10 @@ struct InterrogationJob {
         return false
     }
 
-    /// Whether this job answers the C_IC_NA_1 / C_CI_NA_1 request `bytes` (for deactivation).
-    func answers(typeID: UInt8, commonAddress: UInt16) -> Bool {
-        guard request.count >= ASDU.headerLength, request[0] == typeID else { return false }
-        let requested = UInt16(request[4]) | UInt16(request[5]) << 8
-        return requested == commonAddress
+    /// Whether this job answers a C_IC_NA_1 / C_CI_NA_1 request of `typeID` for `commonAddress` (for deactivation).
+    func answers(typeID: TypeID, commonAddress: UInt16) -> Bool {
+        guard let header = request?.header else { return false }
+        return header.typeID == typeID && header.commonAddress == commonAddress
     }
 
     /// The next ASDU of the job, or nil when it is finished.
@@ -94,11 +93,8 @@ struct InterrogationJob {
                 let commonAddress = remainingCommonAddresses.removeFirst()
                 scope = Scope(commonAddress: commonAddress, indices: indices(image: image, commonAddress: commonAddress),
                               image: image)
-                if kind == .counterFreeze {
-                    if let qcc = counterQualifier {
-                        image.freezeCounters(image.counterPoints(commonAddress: commonAddress, group: qcc.group),
-                                             mode: qcc.freeze)
-                    }
+                if case .counterFreeze(let qcc) = kind {
+                    image.freezeCounters(image.counterPoints(commonAddress: commonAddress, group: qcc.group), mode: qcc.freeze)
                     phase = .terminate
                 } else {
                     phase = .data
@@ -125,11 +121,6 @@ struct InterrogationJob {
         return false
     }
 
-    private var counterQualifier: CounterInterrogationQualifier? {
-        guard request.count > ASDU.headerLength + ASDU.addressLength else { return nil }
-        return CounterInterrogationQualifier(octet: request[ASDU.headerLength + ASDU.addressLength])
-    }
-
     private func indices(image: ProcessImage, commonAddress: UInt16) -> [Int32] {
         if let fixedIndices { return fixedIndices }
         switch kind {
@@ -140,10 +131,8 @@ struct InterrogationJob {
     }
 
     /// The request mirrored with a new cause and, for a broadcast request, the answering common address.
-    private func reply(cause: Cause, commonAddress: UInt16) -> [UInt8] {
-        var bytes = ASDU.confirmation(of: request, cause: cause, negative: false)
-        bytes[4] = UInt8(truncatingIfNeeded: commonAddress)
-        bytes[5] = UInt8(truncatingIfNeeded: commonAddress >> 8)
-        return bytes
+    /// A periodic scan has no request and never confirms.
+    private func reply(cause: Cause, commonAddress: UInt16) -> [UInt8]? {
+        request?.reply(cause: cause, commonAddress: commonAddress)
     }
 }

@@ -119,15 +119,16 @@ public final class Outstation {
 
     /// Reports a finished command to its station. Updates of a successful command become return
     /// information (COT 11): inline between ACTCON and ACTTERM for the commanding station, buffered for the others.
-    /// Returns the reasons updates were refused, for the log.
-    public func complete(_ request: CommandRequest, result: CommandResult, now: LinkInstant, wallTime: Int64) -> [String] {
+    /// Returns the commanding station's actions (its answers, and the updates that were refused); the other
+    /// stations that took return information are among ``takeStationsWithNewEvents()``.
+    public func complete(_ request: CommandRequest, result: CommandResult, now: LinkInstant,
+                         wallTime: Int64) -> [StationAction] {
         guard let station = stationsByName[request.station] else { return [] }
+        var actions: [StationAction] = []
         switch result {
         case .failure:
             station.completeCommand(request.id, succeeded: false, feedback: [], now: now)
-            return []
         case .success(let updates):
-            var problems: [String] = []
             var feedback: [PointEvent] = []
             for update in updates {
                 do {
@@ -135,12 +136,13 @@ public final class Outstation {
                     feedback.append(event)
                     fanOut(event, skipping: station)
                 } catch {
-                    problems.append(error.description)
+                    actions.append(.feedbackRefused(request, reason: error.description))
                 }
             }
             station.completeCommand(request.id, succeeded: true, feedback: feedback, now: now)
-            return problems
         }
+        station.finishStep(now: now, into: &actions)
+        return actions
     }
 
     // MARK: Reload
@@ -149,8 +151,9 @@ public final class Outstation {
     /// their connections and event buffers; a station whose address filter alone changed keeps the
     /// masters it still admits; other changed stations start new sessions with the old buffered events.
     /// Points keep their values where their kind is unchanged; new points are reported spontaneously.
+    /// Returns what changed, and the connections to close (already detached from their stations).
     public func reconfigure(points: PointTable, stations configurations: [StationConfiguration], now: LinkInstant,
-                            wallTime: Int64) -> ReconfigurationReport {
+                            wallTime: Int64) -> (report: ReconfigurationReport, actions: [StationAction]) {
         let newImage = ProcessImage(table: points, now: wallTime)
         let (indexMap, added) = newImage.carryOver(from: image)
         let changed = indexMap.filter { image.definition(at: $0.key) != newImage.definition(at: $0.value) }.count
@@ -161,7 +164,7 @@ public final class Outstation {
     /// As ``reconfigure(points:stations:now:wallTime:)`` with an image prepared off the event loop: what is left
     /// here is copying the values over. If another reload came between, the match is made here again.
     public func reconfigure(prepared: PreparedImage, stations configurations: [StationConfiguration], now: LinkInstant,
-                            wallTime: Int64) -> ReconfigurationReport {
+                            wallTime: Int64) -> (report: ReconfigurationReport, actions: [StationAction]) {
         let newImage = prepared.image
         guard prepared.generation == imageGeneration else {
             let (indexMap, added) = newImage.carryOver(from: image)
@@ -176,8 +179,9 @@ public final class Outstation {
 
     private func reconfigure(_ newImage: ProcessImage, indexMap: [Int32: Int32], added: [Int32], pointsChanged: Int,
                              stations configurations: [StationConfiguration], now: LinkInstant,
-                             wallTime: Int64) -> ReconfigurationReport {
+                             wallTime: Int64) -> (report: ReconfigurationReport, actions: [StationAction]) {
         var report = ReconfigurationReport()
+        var closes: [(station: Station, id: ConnectionID, reason: String)] = []
         report.pointsAdded = added.count
         report.pointsRemoved = image.count - indexMap.count
         report.pointsChanged = pointsChanged
@@ -209,7 +213,7 @@ public final class Outstation {
                 let replacement = Station(configuration: configuration, image: newImage, now: now)
                 replacement.adoptEvents(of: old, indexMap: indexMap)
                 for connection in old.connections {
-                    report.connectionsToClose.append((connection.id, "station '\(old.name)' was reconfigured"))
+                    closes.append((old, connection.id, "station '\(old.name)' was reconfigured"))
                 }
                 next.append(replacement)
                 report.stationsReplaced.append(configuration.name)
@@ -218,7 +222,7 @@ public final class Outstation {
         let kept = Set(configurations.map(\.name))
         for old in stations where !kept.contains(old.name) {
             for connection in old.connections {
-                report.connectionsToClose.append((connection.id, "station '\(old.name)' was removed"))
+                closes.append((old, connection.id, "station '\(old.name)' was removed"))
             }
             report.stationsRemoved.append(old.name)
         }
@@ -229,7 +233,7 @@ public final class Outstation {
                 siblings.contains { $0.configuration.filter.matches(peer) }
             }
             for id in dropped {
-                report.connectionsToClose.append((id, "station '\(station.name)' no longer admits this address"))
+                closes.append((station, id, "station '\(station.name)' no longer admits this address"))
             }
         }
         image = newImage
@@ -244,7 +248,9 @@ public final class Outstation {
                               priority: state.definition.priority),
                    skipping: nil)
         }
-        return report
+        var actions: [StationAction] = []
+        for close in closes { close.station.close(close.id, reason: .reconfigured(close.reason), into: &actions) }
+        return (report, actions)
     }
 }
 
@@ -264,8 +270,6 @@ public struct ReconfigurationReport: Sendable {
     public var commandPointsAdded = 0
     public var commandPointsRemoved = 0
     public var commandPointsChanged = 0
-    /// Connections the server must close, with the reason for the log.
-    public var connectionsToClose: [(ConnectionID, String)] = []
 
     public init() {}
 

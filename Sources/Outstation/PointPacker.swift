@@ -18,13 +18,16 @@ enum PointPacker {
                 [UInt8](unsafeUninitializedCapacity: ASDU.maximumLength) { out, length in
                     let first = records[Int(indices[start])]
                     let typeID = first.kind.typeID
-                    let header = ASDUHeaderWriter(typeID: typeID.rawValue,
-                                                  cause: CauseOfTransmission(cause, originator: originator),
-                                                  commonAddress: commonAddress)
+                    // The count is known only once the objects are written; the header goes in last.
+                    var header = ASDUHeader(rawTypeID: typeID.rawValue, isSequence: false, count: 0,
+                                            cause: CauseOfTransmission(cause, originator: originator),
+                                            commonAddress: commonAddress)
                     let runLength = contiguousRun(records: records, indices: indices, from: start,
                                                   limit: ASDU.capacity(of: typeID, sequence: true))
                     if runLength >= 2 {
-                        header.write(isSequence: true, count: runLength, to: out.baseAddress!)
+                        header.isSequence = true
+                        header.count = runLength
+                        header.write(to: out.baseAddress!)
                         var position = ASDU.headerLength
                         writeAddress(first.objectAddress, to: out.baseAddress! + position)
                         position += ASDU.addressLength
@@ -49,7 +52,8 @@ enum PointPacker {
                         && records[Int(indices[next])].kind == first.kind
                         && contiguousRun(records: records, indices: indices, from: next, limit: 2) < 2
                     taken = next - start
-                    header.write(isSequence: false, count: taken, to: out.baseAddress!)
+                    header.count = taken
+                    header.write(to: out.baseAddress!)
                     length = position
                 }
             }
@@ -131,29 +135,5 @@ enum PointPacker {
         out[1] = UInt8(truncatingIfNeeded: value >> 8)
         out[2] = UInt8(truncatingIfNeeded: value >> 16)
         out[3] = UInt8(truncatingIfNeeded: value >> 24)
-    }
-}
-
-/// The data unit identifier of the ASDUs one interrogation sends, written in place.
-private struct ASDUHeaderWriter {
-    let typeID: UInt8
-    let cause: CauseOfTransmission
-    let commonAddress: UInt16
-
-    func write(isSequence: Bool, count: Int, to out: UnsafeMutablePointer<UInt8>) {
-        out[0] = typeID
-        out[1] = UInt8(truncatingIfNeeded: count) & 0x7F | (isSequence ? 0x80 : 0)
-        out[2] = cause.firstOctet
-        out[3] = cause.originator
-        out[4] = UInt8(truncatingIfNeeded: commonAddress)
-        out[5] = UInt8(truncatingIfNeeded: commonAddress >> 8)
-    }
-}
-
-extension Array where Element == UInt8 {
-    mutating func appendAddress(_ address: UInt32) {
-        append(UInt8(truncatingIfNeeded: address))
-        append(UInt8(truncatingIfNeeded: address >> 8))
-        append(UInt8(truncatingIfNeeded: address >> 16))
     }
 }

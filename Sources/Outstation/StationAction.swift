@@ -7,10 +7,17 @@ public struct ConnectionID: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "#\(rawValue)" }
 }
 
-/// What a station asks its owner to do after an event.
+/// What a station asks its owner to do; every entry point of ``Station`` returns these, in order.
 public enum StationAction: Sendable {
-    /// Close the connection; the reason is for the log.
-    case close(ConnectionID, reason: String)
+    /// Write these octets to the connection: everything the connection has to send from this step (whole APDUs,
+    /// a k window of I-frames at most), so that the owner writes and flushes once per step.
+    case send(ConnectionID, [UInt8])
+    /// Arm the station's timer for `deadline`, replacing the one armed before, and call ``Station/timeout(now:)``
+    /// when it fires. Asked only when the station's next deadline moves earlier than the armed one; a timer that
+    /// finds nothing due is harmless.
+    case armTimer(LinkInstant)
+    /// Close the connection; the station has already forgotten it.
+    case close(ConnectionID, reason: CloseReason)
     /// Run a command through the command handler and report back with `Outstation.complete`.
     case execute(CommandRequest)
     /// A deactivation (COT 8) withdrew a command handed out with `execute`: stop it if it still runs.
@@ -25,6 +32,26 @@ public enum StationAction: Sendable {
     case refused(RefusedRequest)
     /// A clock synchronisation command arrived; master time minus system time.
     case clockSynchronized(offsetMilliseconds: Int64)
+    /// An update a successful command's handler returned for its feedback was not applied; the reason is for the log.
+    case feedbackRefused(CommandRequest, reason: String)
+}
+
+/// Why a station gives up a connection; each is logged its own way.
+public enum CloseReason: Sendable, Equatable, CustomStringConvertible {
+    /// The session ended it: a protocol error, a timer that ran out, or another connection of the redundancy
+    /// group that started data transfer. A master can cause these at will.
+    case ended(String)
+    /// A newer connection took its place in the redundancy group.
+    case replaced(byPeer: String)
+    /// A reload removed or changed the station, or its filter no longer admits the master.
+    case reconfigured(String)
+
+    public var description: String {
+        switch self {
+        case .ended(let reason), .reconfigured(let reason): reason
+        case .replaced(let peer): "replaced by a new connection from \(peer)"
+        }
+    }
 }
 
 /// A request a station answered negatively (COT 44–47, or a negative ACTCON/DEACTCON).

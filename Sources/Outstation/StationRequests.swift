@@ -5,73 +5,73 @@ import IEC104
 extension Station {
     func handleRequest(_ bytes: [UInt8], on id: ConnectionID, session: Session, now: LinkInstant,
                        wallTime: Int64) -> [StationAction] {
-        let header: ASDUHeader
+        let request: ASDURequest
         do {
-            header = try ASDUHeader(decoding: bytes)
+            request = try ASDURequest(decoding: bytes)
         } catch {
             return [.warning("ignored an ASDU of \(bytes.count) octets, shorter than its header")]
         }
+        let header = request.header
         guard let typeID = header.typeID, isHandled(typeID) else {
-            return refuse(bytes, cause: .unknownTypeID, because: "type identification \(header.rawTypeID) is not supported", session)
+            return refuse(request, cause: .unknownTypeID, because: "type identification \(header.rawTypeID) is not supported")
         }
         guard acceptedCauses(for: typeID).contains(header.cause.cause) else {
-            return refuse(bytes, cause: .unknownCause, because: "\(typeID.mnemonic) with cause \(header.cause.cause)", session)
+            return refuse(request, cause: .unknownCause, because: "\(typeID.mnemonic) with cause \(header.cause.cause)")
         }
         let broadcastAllowed = typeID == .C_IC_NA_1 || typeID == .C_CI_NA_1 || typeID == .C_CS_NA_1 || typeID == .C_RP_NA_1
         guard let commonAddresses = commonAddresses(for: header.commonAddress),
               broadcastAllowed || header.commonAddress != ASDU.broadcastAddress else {
-            return refuse(bytes, cause: .unknownCommonAddress,
-                          because: "\(typeID.mnemonic) for common address \(header.commonAddress)", session)
+            return refuse(request, cause: .unknownCommonAddress,
+                          because: "\(typeID.mnemonic) for common address \(header.commonAddress)")
         }
         let asdu: ASDU
         do {
-            asdu = try ASDU(decoding: bytes)
+            asdu = try request.decoded()
         } catch {
-            return refuseActivation(bytes, because: "\(typeID.mnemonic): \(error)", session)
+            return refuseActivation(request, because: "\(typeID.mnemonic): \(error)")
         }
         guard asdu.objects.count == 1, let object = asdu.objects.first else {
-            return refuseActivation(bytes, because: "\(typeID.mnemonic) with \(asdu.objects.count) objects", session)
+            return refuseActivation(request, because: "\(typeID.mnemonic) with \(asdu.objects.count) objects")
         }
         if typeID.isCommand {
-            return handleCommand(asdu, object: object, bytes: bytes, on: id, session: session, now: now)
+            return handleCommand(asdu, object: object, request: request, on: id, session: session, now: now)
         }
         if typeID != .C_RD_NA_1, object.address != 0 {
-            return refuse(bytes, cause: .unknownObjectAddress,
-                          because: "\(typeID.mnemonic) for information object \(object.address) (must be 0)", session)
+            return refuse(request, cause: .unknownObjectAddress,
+                          because: "\(typeID.mnemonic) for information object \(object.address) (must be 0)")
         }
         switch object.element {
         case .interrogation(let qualifier):
-            return interrogate(qualifier, asdu: asdu, bytes: bytes, commonAddresses: commonAddresses, session: session)
+            return interrogate(qualifier, request: request, commonAddresses: commonAddresses)
         case .counterInterrogation(let qualifier):
-            return interrogateCounters(qualifier, asdu: asdu, bytes: bytes, commonAddresses: commonAddresses, session: session)
+            return interrogateCounters(qualifier, request: request, commonAddresses: commonAddresses)
         case .read:
-            return read(PointAddress(commonAddress: asdu.commonAddress, objectAddress: object.address), bytes: bytes,
-                        originator: asdu.cause.originator, session: session)
+            return read(PointAddress(commonAddress: asdu.commonAddress, objectAddress: object.address), request: request)
         case .clockSynchronization(let time):
             guard let masterTime = time.unixMilliseconds() else {
-                return refuseActivation(bytes, because: "clock synchronisation with the impossible date \(time.iso8601)", session)
+                return refuseActivation(request, because: "clock synchronisation with the impossible date \(time.iso8601)")
             }
             let offset = masterTime - wallTime
             recordClockSynchronization(offset: offset)
-            respond(ASDU.confirmation(of: bytes, cause: .activationConfirmation, negative: false))
+            respond(request.reply(cause: .activationConfirmation))
             return [.clockSynchronized(offsetMilliseconds: offset)]
         case .test, .testWithTime:
-            respond(ASDU.confirmation(of: bytes, cause: .activationConfirmation, negative: false))
+            respond(request.reply(cause: .activationConfirmation))
             return []
         case .resetProcess(let qualifier):
             guard qualifier == .general || qualifier == .eventBuffer else {
-                return refuseActivation(bytes, because: "reset process qualifier \(qualifier.rawValue)", session)
+                return refuseActivation(request, because: "reset process qualifier \(qualifier.rawValue)")
             }
-            if qualifier == .eventBuffer { discardBufferedEvents() }
-            respond(ASDU.confirmation(of: bytes, cause: .activationConfirmation, negative: false))
+            if qualifier == .eventBuffer { eventBufferDiscardAll() }
+            respond(request.reply(cause: .activationConfirmation))
             return [.notice("C_RP_NA_1 reset process, QRP=\(qualifier.rawValue)")]
         case .delayAcquisition:
-            if asdu.cause.cause == .activation {
-                respond(ASDU.confirmation(of: bytes, cause: .activationConfirmation, negative: false))
+            if header.cause.cause == .activation {
+                respond(request.reply(cause: .activationConfirmation))
             }
             return []
         default:
-            return refuse(bytes, cause: .unknownTypeID, because: "\(typeID.mnemonic) is not served", session)
+            return refuse(request, cause: .unknownTypeID, because: "\(typeID.mnemonic) is not served")
         }
     }
 
@@ -97,95 +97,85 @@ extension Station {
     // MARK: Negative confirmations
 
     /// Mirrors the request with `cause` and P/N set (COT 44–47).
-    func refuse(_ bytes: [UInt8], cause: Cause, because reason: String, _ session: Session) -> [StationAction] {
-        respond(ASDU.confirmation(of: bytes, cause: cause, negative: true))
+    func refuse(_ request: ASDURequest, cause: Cause, because reason: String) -> [StationAction] {
+        respond(request.reply(cause: cause, negative: true))
         count { $0.negativeConfirmations += 1 }
-        return [.refused(Self.refusal(bytes, cause: cause, reason: reason))]
+        return [.refused(Self.refusal(request, cause: cause, reason: reason))]
     }
 
     /// A negative ACTCON (or DEACTCON for a deactivation) for a request the station understood but cannot do.
-    func refuseActivation(_ bytes: [UInt8], because reason: String, _ session: Session) -> [StationAction] {
-        let deactivation = bytes.count > ASDUHeader.causeOffset
-            && Cause(rawValue: bytes[ASDUHeader.causeOffset]) == .deactivation
-        let cause: Cause = deactivation ? .deactivationConfirmation : .activationConfirmation
-        respond(ASDU.confirmation(of: bytes, cause: cause, negative: true))
-        count { $0.negativeConfirmations += 1 }
-        return [.refused(Self.refusal(bytes, cause: cause, reason: reason))]
+    func refuseActivation(_ request: ASDURequest, because reason: String) -> [StationAction] {
+        let cause: Cause = request.header.cause.cause == .deactivation ? .deactivationConfirmation : .activationConfirmation
+        return refuse(request, cause: cause, because: reason)
     }
 
-    private static func refusal(_ bytes: [UInt8], cause: Cause, reason: String) -> RefusedRequest {
-        let header = try? ASDUHeader(decoding: bytes)
-        return RefusedRequest(cause: cause, typeID: header?.typeID, rawTypeID: header?.rawTypeID,
-                              commonAddress: header?.commonAddress, reason: reason)
+    private static func refusal(_ request: ASDURequest, cause: Cause, reason: String) -> RefusedRequest {
+        RefusedRequest(cause: cause, typeID: request.header.typeID, rawTypeID: request.header.rawTypeID,
+                       commonAddress: request.header.commonAddress, reason: reason)
     }
 
     // MARK: Interrogations and read
 
-    private func interrogate(_ qualifier: InterrogationQualifier, asdu: ASDU, bytes: [UInt8], commonAddresses: [UInt16],
-                             session: Session) -> [StationAction] {
-        if asdu.cause.cause == .deactivation {
-            let cancelled = cancelJob(typeID: TypeID.C_IC_NA_1.rawValue, commonAddress: asdu.commonAddress)
-            respond(ASDU.confirmation(of: bytes, cause: .deactivationConfirmation, negative: !cancelled))
+    private func interrogate(_ qualifier: InterrogationQualifier, request: ASDURequest,
+                             commonAddresses: [UInt16]) -> [StationAction] {
+        if request.header.cause.cause == .deactivation {
+            let cancelled = cancelJob(typeID: .C_IC_NA_1, commonAddress: request.header.commonAddress)
+            respond(request.reply(cause: .deactivationConfirmation, negative: !cancelled))
             return []
         }
         guard let replyCause = qualifier.replyCause else {
-            return refuseActivation(bytes, because: "interrogation qualifier \(qualifier.rawValue)", session)
+            return refuseActivation(request, because: "interrogation qualifier \(qualifier.rawValue)")
         }
-        let job = InterrogationJob(kind: .interrogation(group: qualifier.group), request: bytes,
-                                   originator: asdu.cause.originator, replyCause: replyCause,
+        let job = InterrogationJob(kind: .interrogation(group: qualifier.group), request: request, replyCause: replyCause,
                                    commonAddresses: commonAddresses)
-        guard startJob(job) else { return refuseActivation(bytes, because: "too many interrogations queued", session) }
+        guard startJob(job) else { return refuseActivation(request, because: "too many interrogations queued") }
         count { $0.interrogations += 1 }
         return []
     }
 
-    private func interrogateCounters(_ qualifier: CounterInterrogationQualifier, asdu: ASDU, bytes: [UInt8],
-                                     commonAddresses: [UInt16], session: Session) -> [StationAction] {
+    private func interrogateCounters(_ qualifier: CounterInterrogationQualifier, request: ASDURequest,
+                                     commonAddresses: [UInt16]) -> [StationAction] {
         guard (1...5).contains(qualifier.request) else {
-            return refuseActivation(bytes, because: "counter interrogation request \(qualifier.request)", session)
+            return refuseActivation(request, because: "counter interrogation request \(qualifier.request)")
         }
-        let kind: InterrogationJob.Kind = qualifier.freeze == .read ? .counterRead(group: qualifier.group) : .counterFreeze
+        let kind: InterrogationJob.Kind = qualifier.freeze == .read ? .counterRead(group: qualifier.group) : .counterFreeze(qualifier)
         let replyCause = qualifier.group.map(Cause.requestedByCounterGroup) ?? .requestedByGeneralCounter
-        let job = InterrogationJob(kind: kind, request: bytes, originator: asdu.cause.originator, replyCause: replyCause,
-                                   commonAddresses: commonAddresses)
-        guard startJob(job) else { return refuseActivation(bytes, because: "too many interrogations queued", session) }
+        let job = InterrogationJob(kind: kind, request: request, replyCause: replyCause, commonAddresses: commonAddresses)
+        guard startJob(job) else { return refuseActivation(request, because: "too many interrogations queued") }
         count { $0.interrogations += 1 }
         return []
     }
 
-    private func read(_ address: PointAddress, bytes: [UInt8], originator: UInt8, session: Session) -> [StationAction] {
+    private func read(_ address: PointAddress, request: ASDURequest) -> [StationAction] {
         guard let index = image.index(of: address) else {
-            return refuse(bytes, cause: .unknownObjectAddress, because: "read of unknown point \(address)", session)
+            return refuse(request, cause: .unknownObjectAddress, because: "read of unknown point \(address)")
         }
         let point = image.record(at: index)
-        let asdu = ASDU(cause: CauseOfTransmission(.request, originator: originator), commonAddress: address.commonAddress,
-                        address: address.objectAddress, element: point.value.element(quality: point.quality, time: nil))
+        let asdu = ASDU(cause: CauseOfTransmission(.request, originator: request.header.cause.originator),
+                        commonAddress: address.commonAddress, address: address.objectAddress,
+                        element: point.value.element(quality: point.quality, time: nil))
         guard let reply = try? asdu.encoded() else { return [] }
         respond(reply)
         return []
     }
 
-    private func discardBufferedEvents() {
-        eventBufferDiscardAll()
-    }
-
     // MARK: Commands
 
-    private func handleCommand(_ asdu: ASDU, object: InformationObject, bytes: [UInt8], on id: ConnectionID,
+    private func handleCommand(_ asdu: ASDU, object: InformationObject, request: ASDURequest, on id: ConnectionID,
                                session: Session, now: LinkInstant) -> [StationAction] {
         let address = PointAddress(commonAddress: asdu.commonAddress, objectAddress: object.address)
         guard let point = image.commandPoints[address] else {
-            return refuse(bytes, cause: .unknownObjectAddress, because: "command for unknown point \(address)", session)
+            return refuse(request, cause: .unknownObjectAddress, because: "command for unknown point \(address)")
         }
         guard point.accepts(asdu.typeID) else {
-            return refuseActivation(bytes, because: "point \(address) does not take \(asdu.typeID.mnemonic)", session)
+            return refuseActivation(request, because: "point \(address) does not take \(asdu.typeID.mnemonic)")
         }
         if asdu.cause.cause == .deactivation {
             // A deactivation withdraws the selection and any command on the point still running for this master.
             let selectionCancelled = commands.cancelSelection(at: address)
             let withdrawn = commands.cancelPending(at: address, connection: id)
             let cancelled = selectionCancelled || !withdrawn.isEmpty
-            respond(ASDU.confirmation(of: bytes, cause: .deactivationConfirmation, negative: !cancelled))
+            respond(request.reply(cause: .deactivationConfirmation, negative: !cancelled))
             var actions: [StationAction] = withdrawn.map { .cancel(station: name, commandID: $0) }
             if selectionCancelled { actions.append(.notice("selection of \(address) cancelled")) }
             if !withdrawn.isEmpty { actions.append(.notice("running command on \(address) cancelled")) }
@@ -195,15 +185,15 @@ extension Station {
         let identity = object.element.commandIdentity
         switch (point.selectBeforeOperate, isSelect) {
         case (.no, true):
-            return refuseActivation(bytes, because: "point \(address) does not take select-before-operate", session)
+            return refuseActivation(request, because: "point \(address) does not take select-before-operate")
         case (.required, false):
             guard commands.takeSelection(matching: identity, at: address, now: now) else {
-                return refuseActivation(bytes, because: "execute of \(address) without a matching select", session)
+                return refuseActivation(request, because: "execute of \(address) without a matching select")
             }
         case (.optional, false):
             if commands.selections[address] != nil,
                !commands.takeSelection(matching: identity, at: address, now: now) {
-                return refuseActivation(bytes, because: "execute of \(address) does not match its select", session)
+                return refuseActivation(request, because: "execute of \(address) does not match its select")
             }
         default:
             break
@@ -214,7 +204,7 @@ extension Station {
             feedback = PointUpdate(address: feedbackAddress, value: value)
         }
         let commandID = commands.makeID()
-        commands.add(CommandState.Pending(request: bytes, connection: id, point: point, isSelect: isSelect,
+        commands.add(CommandState.Pending(request: request, connection: id, point: point, isSelect: isSelect,
                                           element: identity), id: commandID)
         count { $0.commandsReceived += 1 }
         return [.execute(CommandRequest(id: commandID, station: name, listener: configuration.listener, peer: session.peer, point: point,
@@ -233,17 +223,17 @@ extension Station {
         }
         guard succeeded else {
             count { $0.commandsFailed += 1 }
-            respond(ASDU.confirmation(of: pending.request, cause: .activationConfirmation, negative: true))
+            respond(pending.request.reply(cause: .activationConfirmation, negative: true))
             return
         }
-        respond(ASDU.confirmation(of: pending.request, cause: .activationConfirmation, negative: false))
+        respond(pending.request.reply(cause: .activationConfirmation))
         if pending.isSelect {
             commands.select(pending.element, at: pending.point.address, now: now)
             return
         }
         for event in feedback { respond(encodeSingleEvent(event)) }
         if pending.point.sendsTermination {
-            respond(ASDU.confirmation(of: pending.request, cause: .activationTermination, negative: false))
+            respond(pending.request.reply(cause: .activationTermination))
         }
     }
 }

@@ -1,7 +1,8 @@
 public import IEC104
 public import TLS
 
-/// What the server needs to know of one listener.
+/// What the server needs to know of one listener. No defaults here: the daemon builds it from the validated
+/// configuration (`Config.ListenerConfiguration`, whose reader holds the defaults).
 public struct ListenerSettings: Hashable, Sendable {
     public var name: String
     public var host: String
@@ -20,8 +21,8 @@ public struct ListenerSettings: Hashable, Sendable {
     public static let outputHighWatermark = 64 * 1024
     public static let outputLowWatermark = 16 * 1024
 
-    public init(name: String, host: String, port: Int, errorPolicy: FrameErrorPolicy = .close, maxConnections: Int = 32,
-                maxConnectionsPerAddress: Int = 8, tls: ListenerTLS? = nil) {
+    public init(name: String, host: String, port: Int, errorPolicy: FrameErrorPolicy, maxConnections: Int,
+                maxConnectionsPerAddress: Int, tls: ListenerTLS?) {
         self.tls = tls
         self.name = name
         self.host = host

@@ -23,7 +23,13 @@ final class OutstationRuntime {
 
     private var connections: [ConnectionID: Connection] = [:]
     private var nextConnectionID: UInt64 = 1
-    private var timers: [ObjectIdentifier: (deadline: LinkInstant, task: Scheduled<Void>)] = [:]
+    /// What the stations asked to send during this turn of the event loop, per connection. A master that floods
+    /// (TESTFR act, S-frames) gets one step per frame; writing once per connection and turn keeps that as cheap as
+    /// one write per read without waiting for `channelReadComplete`.
+    private var outgoing: [ConnectionID: ByteBuffer] = [:]
+    private var flushScheduled = false
+    /// The timer each station asked for with its last `.armTimer`.
+    private var timers: [ObjectIdentifier: Scheduled<Void>] = [:]
     /// Commands per command point in arrival order; the first of each is with the handler, the rest wait.
     private var sequencer = CommandSequencer()
     /// Commands for the handler; `OutstationServer.runCommands()` runs them.
@@ -92,22 +98,13 @@ final class OutstationRuntime {
         eventLoop.preconditionInEventLoop()
         let id = ConnectionID(nextConnectionID)
         nextConnectionID += 1
-        let replaced = station.attach(id, peer: peer, now: SystemClock.monotonicNow())
-        for old in replaced {
-            if let connection = connections.removeValue(forKey: old) {
-                limitedLog(.connectionChurn, .notice, "connection replaced by a new one from \(peer)",
-                           listener: connection.listener, peer: connection.peer, reason: "churn",
-                           metadata: ["listener": "\(connection.listener)", "station": "\(station.name)",
-                                      "peer": "\(connection.peer)", "by": "\(peer)"])
-                connection.channel.close(promise: nil)
-            }
-        }
+        let actions = station.attach(id, peer: peer, now: SystemClock.monotonicNow())
         // Looked up only where there is one: a failed lookup throws, which costs on every plain connection.
         let tls = overTLS ? try? channel.pipeline.syncOperations.handler(type: TLSHandler.self) : nil
         connections[id] = Connection(channel: channel, station: station, peer: peer, listener: listener, tls: tls)
+        perform(actions, station: station, peer: peer, listener: listener)
         limitedLog(.connectionChurn, .notice, "master connected", listener: listener, peer: peer, reason: "churn",
                    metadata: ["listener": "\(listener)", "station": "\(station.name)", "peer": "\(peer)"])
-        service(station)
         return id
     }
 
@@ -124,11 +121,11 @@ final class OutstationRuntime {
 
     func closed(_ id: ConnectionID) {
         guard let connection = connections.removeValue(forKey: id) else { return }
-        connection.station.detach(id)
         limitedLog(.connectionChurn, .notice, "master disconnected", listener: connection.listener, peer: connection.peer,
                    reason: "churn", metadata: ["listener": "\(connection.listener)", "station": "\(connection.station.name)",
                                                "peer": "\(connection.peer)"])
-        service(connection.station)
+        perform(connection.station.detach(id, now: SystemClock.monotonicNow()), station: connection.station, peer: nil,
+                listener: nil)
         drainIngest()
     }
 
@@ -141,10 +138,9 @@ final class OutstationRuntime {
         perform(actions, station: connection.station, peer: connection.peer, listener: connection.listener)
     }
 
-    /// After a master's frames: its acknowledgements may have made room for waiting producers.
+    /// After a master's frames: its acknowledgements may have made room for waiting producers. Replies do not
+    /// wait for this: each frame's step sends them (and without it, the stall recheck still releases producers).
     func readComplete(on id: ConnectionID) {
-        guard let connection = connections[id] else { return }
-        service(connection.station)
         drainIngest()
     }
 
@@ -154,39 +150,28 @@ final class OutstationRuntime {
 
     // MARK: Sending and timers
 
-    /// Fills the station's window, writes what its connections have to send and re-arms its timer.
+    /// Sends what the station has queued (new events, the rest of an interrogation) as far as its window admits.
     func service(_ station: Station) {
-        station.pump(now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds())
-        station.drainOutput { id, bytes in
-            guard let connection = connections[id] else { return }
-            let buffer = connection.channel.allocator.buffer(bytes: bytes)
-            connection.channel.writeAndFlush(buffer, promise: nil)
-        }
-        armTimer(for: station)
+        perform(station.pump(now: SystemClock.monotonicNow()), station: station, peer: nil, listener: nil)
     }
 
-    private func armTimer(for station: Station) {
+    /// The station asks only when its deadline moves earlier (see `StationAction.armTimer`), so the timer armed
+    /// before is the one to replace; a station left without deadlines keeps its last timer, which finds nothing due.
+    private func armTimer(for station: Station, deadline: LinkInstant) {
         let key = ObjectIdentifier(station)
-        // A timer that fires early finds nothing due and re-arms (or not, when nothing is due any more), so only an
-        // earlier deadline needs a new one. Nor is a timer cancelled when its station has no deadline left: a
-        // master that connects, starts and leaves again, at a thousand a second, costs no timer at all.
-        guard let deadline = station.nextDeadline else { return }
-        if let armed = timers[key], armed.deadline <= deadline { return }
-        timers[key]?.task.cancel()
+        timers[key]?.cancel()
         let target = NIOLoopBound((runtime: self, station: station), eventLoop: eventLoop)
-        let task = eventLoop.scheduleTask(deadline: SystemClock.deadline(deadline)) {
+        timers[key] = eventLoop.scheduleTask(deadline: SystemClock.deadline(deadline)) {
             let (runtime, station) = target.value
             runtime.timers.removeValue(forKey: key)
             runtime.timerFired(for: station)
         }
-        timers[key] = (deadline, task)
     }
 
     private func timerFired(for station: Station) {
-        let actions = station.handleTimeout(now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds())
+        let actions = station.timeout(now: SystemClock.monotonicNow())
         let current = connections.values.first { $0.station === station }
         perform(actions, station: station, peer: current?.peer, listener: current?.listener)
-        service(station)
     }
 
     // MARK: Actions
@@ -197,18 +182,18 @@ final class OutstationRuntime {
         if let listener { fields["listener"] = "\(listener)" }
         for action in actions {
             switch action {
+            case .send(let id, let bytes):
+                guard let connection = connections[id] else { continue }
+                outgoing[id, default: connection.channel.allocator.buffer(capacity: bytes.count)].writeBytes(bytes)
+                scheduleFlush()
+            case .armTimer(let deadline):
+                armTimer(for: station, deadline: deadline)
             case .close(let id, let reason):
-                guard let connection = connections.removeValue(forKey: id) else { continue }
-                station.detach(id)
-                // Limited like the rest of the churn: a master can cause it at will (a bad N(R) per connection).
-                // The connection is forgotten here, before its channel goes inactive, so its disconnect is told here.
-                let fields: Logger.Metadata = ["listener": "\(connection.listener)", "station": "\(station.name)",
-                                               "peer": "\(connection.peer)"]
-                limitedLog(.connectionChurn, .warning, "closing connection: \(reason)", listener: connection.listener,
-                           peer: connection.peer, reason: "churn", metadata: fields)
-                limitedLog(.connectionChurn, .notice, "master disconnected", listener: connection.listener,
-                           peer: connection.peer, reason: "churn", metadata: fields)
-                connection.channel.close(promise: nil)
+                close(id, reason: reason)
+            case .feedbackRefused(let request, let reason):
+                logger.warning("command feedback refused: \(reason)", metadata: [
+                    "station": "\(request.station)", "peer": "\(request.peer)", "ca": "\(request.point.address.commonAddress)",
+                    "ioa": "\(request.point.address.objectAddress)"])
             case .execute(let request):
                 run(request)
             case .cancel(let name, let commandID):
@@ -224,6 +209,45 @@ final class OutstationRuntime {
                             metadata: fields.merging(["type": "C_CS_NA_1"]) { $1 })
             }
         }
+    }
+
+    private func scheduleFlush() {
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let runtime = NIOLoopBound(self, eventLoop: eventLoop)
+        eventLoop.execute { runtime.value.flushOutgoing() }
+    }
+
+    /// Writes what this turn's steps left to send; a connection closed meanwhile gets nothing.
+    func flushOutgoing() {
+        flushScheduled = false
+        let batch = outgoing
+        outgoing.removeAll(keepingCapacity: true)
+        for (id, buffer) in batch {
+            connections[id]?.channel.writeAndFlush(buffer, promise: nil)
+        }
+    }
+
+    /// The connection is forgotten here, before its channel goes inactive, so its disconnect is told here.
+    private func close(_ id: ConnectionID, reason: CloseReason) {
+        guard let connection = connections.removeValue(forKey: id) else { return }
+        let fields: Logger.Metadata = ["listener": "\(connection.listener)", "station": "\(connection.station.name)",
+                                       "peer": "\(connection.peer)"]
+        switch reason {
+        case .ended(let text):
+            // Limited like the rest of the churn: a master can cause it at will (a bad N(R) per connection).
+            limitedLog(.connectionChurn, .warning, "closing connection: \(text)", listener: connection.listener,
+                       peer: connection.peer, reason: "churn", metadata: fields)
+            limitedLog(.connectionChurn, .notice, "master disconnected", listener: connection.listener,
+                       peer: connection.peer, reason: "churn", metadata: fields)
+        case .replaced(let peer):
+            limitedLog(.connectionChurn, .notice, "connection replaced by a new one from \(peer)",
+                       listener: connection.listener, peer: connection.peer, reason: "churn",
+                       metadata: fields.merging(["by": "\(peer)"]) { $1 })
+        case .reconfigured(let text):
+            logger.notice("closing connection: \(text)", metadata: fields)
+        }
+        connection.channel.close(promise: nil)
     }
 
     /// A negative confirmation: `refused with unknown common address (46): C_IC_NA_1 for common address 9`.
@@ -265,42 +289,34 @@ final class OutstationRuntime {
                 "station": "\(request.station)", "peer": "\(request.peer)", "ca": "\(request.point.address.commonAddress)",
                 "ioa": "\(request.point.address.objectAddress)", "type": "\(request.element.typeID.mnemonic)"])
         }
-        let problems = outstation.complete(request, result: result, now: SystemClock.monotonicNow(),
-                                           wallTime: SystemClock.wallMilliseconds())
-        for problem in problems {
-            logger.warning("command feedback refused: \(problem)", metadata: [
-                "station": "\(request.station)", "peer": "\(request.peer)", "ca": "\(request.point.address.commonAddress)",
-                "ioa": "\(request.point.address.objectAddress)"])
+        let actions = outstation.complete(request, result: result, now: SystemClock.monotonicNow(),
+                                          wallTime: SystemClock.wallMilliseconds())
+        if let station = outstation.station(named: request.station) {
+            perform(actions, station: station, peer: request.peer, listener: request.listener)
         }
+        // Return information went to the other stations serving the feedback point too.
         serviceAll()
-        if let station = outstation.station(named: request.station) { service(station) }
     }
 
     /// Applies a reload to the outstation and closes what it drops; re-arms every station's timer.
     func reconfigure(points: PointTable, stations: [StationConfiguration]) -> ReconfigurationReport {
-        let report = outstation.reconfigure(points: points, stations: stations, now: SystemClock.monotonicNow(),
-                                            wallTime: SystemClock.wallMilliseconds())
-        return finishReconfiguration(report)
+        let (report, actions) = outstation.reconfigure(points: points, stations: stations, now: SystemClock.monotonicNow(),
+                                                       wallTime: SystemClock.wallMilliseconds())
+        return finishReconfiguration(report, actions: actions)
     }
 
     func reconfigure(prepared: PreparedImage, stations: [StationConfiguration]) -> ReconfigurationReport {
-        let report = outstation.reconfigure(prepared: prepared, stations: stations, now: SystemClock.monotonicNow(),
-                                            wallTime: SystemClock.wallMilliseconds())
-        return finishReconfiguration(report)
+        let (report, actions) = outstation.reconfigure(prepared: prepared, stations: stations,
+                                                       now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds())
+        return finishReconfiguration(report, actions: actions)
     }
 
-    private func finishReconfiguration(_ report: ReconfigurationReport) -> ReconfigurationReport {
-        for (id, reason) in report.connectionsToClose {
-            guard let connection = connections.removeValue(forKey: id) else { continue }
-            connection.station.detach(id)
-            logger.notice("closing connection: \(reason)", metadata: ["listener": "\(connection.listener)",
-                                                                     "station": "\(connection.station.name)",
-                                                                     "peer": "\(connection.peer)"])
-            connection.channel.close(promise: nil)
-        }
+    /// The outstation's actions after a reload are closes only: each station's own step follows in `service`.
+    private func finishReconfiguration(_ report: ReconfigurationReport, actions: [StationAction]) -> ReconfigurationReport {
+        for case .close(let id, let reason) in actions { close(id, reason: reason) }
         let current = Set(outstation.stations.map(ObjectIdentifier.init))
         for (key, timer) in timers where !current.contains(key) {
-            timer.task.cancel()
+            timer.cancel()
             timers[key] = nil
         }
         for station in outstation.stations { service(station) }
@@ -311,17 +327,18 @@ final class OutstationRuntime {
     func closeConnections(listener: String, reason: String) {
         for (id, connection) in connections where connection.listener == listener {
             connections[id] = nil
-            connection.station.detach(id)
             logger.notice("closing connection: \(reason)", metadata: ["listener": "\(listener)", "station": "\(connection.station.name)",
                                                                      "peer": "\(connection.peer)"])
             connection.channel.close(promise: nil)
+            perform(connection.station.detach(id, now: SystemClock.monotonicNow()), station: connection.station, peer: nil,
+                    listener: nil)
         }
     }
 
     /// Closes every connection; used at shutdown.
     func closeAll() -> [EventLoopFuture<Void>] {
         stopIngesting()
-        for (_, timer) in timers { timer.task.cancel() }
+        for (_, timer) in timers { timer.cancel() }
         timers.removeAll()
         let all = connections.values.map { $0.channel.close() }
         return all

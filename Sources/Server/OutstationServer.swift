@@ -3,7 +3,6 @@ public import Logging
 public import NIOCore
 import NIOPosix
 public import Outstation
-import TLS
 
 /// The IEC 104 TCP server: listeners whose stations admit masters by address filter,
 /// all served on one event loop together with the process image.
@@ -206,15 +205,6 @@ public final class OutstationServer: Sendable {
     }
 }
 
-public struct ListenerBindError: Error, CustomStringConvertible {
-    public let listener: ListenerSettings
-    public let underlying: Error
-
-    public var description: String {
-        "listener '\(listener.name)' cannot bind \(listener.host):\(listener.port): \(OperatorErrorText.text(for: underlying))"
-    }
-}
-
 /// Loop-bound state of the server.
 final class ServerState {
     let runtime: OutstationRuntime
@@ -328,82 +318,8 @@ final class ServerState {
 }
 
 extension ServerState {
-    /// The TLS handler for one accepted connection: security events go to the log with the peer, the station
-    /// and the certificate subject.
-    func tlsHandler(_ tls: ListenerTLS, station: String, peer: String, listener: String,
-                    eventLoop: EventLoop) throws -> TLSHandler {
-        let session = try TLSSession(context: tls.context)
-        let logger = runtime.logger
-        let server = NIOLoopBound(self, eventLoop: eventLoop)
-        let metadata: Logger.Metadata = ["peer": "\(peer)", "listener": "\(listener)", "station": "\(station)"]
-        return TLSHandler(
-            session: session,
-            handshakeTimeout: Self.timeAmount(tls.context.settings.handshakeTimeout),
-            rekeyInterval: tls.context.settings.renegotiationInterval.map(Self.timeAmount),
-            authorize: { peer in tls.authorize(station, peer) },
-            onEvent: { event in
-                switch event {
-                case .established(let identity):
-                    var details = metadata
-                    details["subject"] = "\(identity.subject ?? "none")"
-                    details["tls"] = "\(identity.protocolVersion) \(identity.cipher)\(identity.resumed ? " resumed" : "")"
-                    logger.info("TLS connection established", metadata: details)
-                case .refused(let error):
-                    var details = metadata
-                    details["reason"] = "\(Self.reason(error))"
-                    if let subject = Self.subject(error) { details["subject"] = "\(subject)" }
-                    server.value.logRefusal("refused TLS connection: \(Self.reason(error))", listener: listener, peer: peer,
-                                            reason: "TLS: \(Self.reason(error))", metadata: details, eventLoop: eventLoop)
-                case .failed(.renegotiationRefused):
-                    logger.warning("\(Self.renegotiationRefusedText)", metadata: metadata)
-                case .failed(let error):
-                    var details = metadata
-                    if case .renegotiationFailed(_, let subject?) = error { details["subject"] = "\(subject)" }
-                    logger.warning("TLS connection failed: \(error)", metadata: details)
-                case .rekeyed(let identity, let kind):
-                    var details = metadata
-                    details["subject"] = "\(identity.subject ?? "none")"
-                    details["tls"] = "\(identity.protocolVersion) \(identity.cipher)\(identity.resumed ? " resumed" : "")"
-                    logger.info("TLS session keys renewed (\(kind.rawValue))", metadata: details)
-                case .rekeyUnavailable(let reason, let subject):
-                    var details = metadata
-                    details["subject"] = "\(subject ?? "none")"
-                    logger.warning("TLS session keys are not renewed on this connection: \(reason)", metadata: details)
-                }
-            })
-    }
-
-    static let renegotiationRefusedText = "TLS connection failed: the master refused to renegotiate (no_renegotiation "
-        + "alert), which ends the connection; its certificate is not asked again until the next reload"
-
     static func timeAmount(_ duration: Duration) -> TimeAmount {
         let parts = duration.components
         return .seconds(parts.seconds) + .nanoseconds(parts.attoseconds / 1_000_000_000)
-    }
-
-    static func reason(_ error: TLSError) -> String {
-        switch error {
-        case .handshakeFailed(let reason, _), .peerRefused(let reason, _): reason
-        case .handshakeTimedOut: "handshake timed out"
-        default: "\(error)"
-        }
-    }
-
-    static func subject(_ error: TLSError) -> String? {
-        switch error {
-        case .handshakeFailed(_, let subject), .peerRefused(_, let subject): subject
-        default: nil
-        }
-    }
-}
-
-/// Chooses the station of a listener for a master's address: the one whose filter matches,
-/// else the listener's `others` station. Filters do not overlap (checked at config load).
-struct StationAdmission {
-    let stations: [Station]
-
-    func station(for address: IPAddress) -> Station? {
-        stations.first { $0.configuration.filter.matches(address) }
-            ?? stations.first { $0.configuration.filter == .others }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import IEC104
+import Master
 import TLS
 
 #if canImport(Glibc)
@@ -86,31 +87,25 @@ struct BenchCommand: ParsableCommand {
 
     private func open(_ endpoint: Endpoint, _ source: Endpoint?, _ parameters: APCIParameters) throws(MasterError) -> BenchConnection {
         let started = benchClock()
-        let addresses = try MasterSession.resolve(endpoint)
-        guard let address = addresses.first else { throw .connect(endpoint, "no address") }
-        let descriptor = try MasterSession.connectOne(address, endpoint: endpoint, source: source, t0: parameters.t0)
-        var tls: TLSSession?
-        if let options = try tlsOptions() {
-            do throws(MasterError) {
-                let context: TLSContext
-                if let cached = benchTLSContext { context = cached } else { context = try options.makeContext() }
-                benchTLSContext = context
-                tls = try TLSClientIO.open(descriptor: descriptor, endpoint: endpoint, options: options, context: context,
-                                           timeout: master.timeoutDuration)
-            } catch {
-                _ = Glibc.close(descriptor)
-                throw error
-            }
+        let options = try tlsOptions()
+        var context: TLSContext?
+        if let options {
+            if let cached = benchTLSContext { context = cached } else { context = try options.makeContext() }
+            benchTLSContext = context
         }
-        let connection = BenchConnection(descriptor: descriptor, w: parameters.w, idleMilliseconds: idleMs,
-                                         receiveBuffer: rcvbuf, tls: tls)
-        connection.sendUnnumbered(0x07)
-        let limit = started + parameters.t1.secondsDouble
-        guard connection.pump(until: limit, done: { $0.startConfirmed }) else {
-            connection.close()
-            throw connection.closed ? .closedByPeer : .noStartConfirmation(parameters.t1)
+        let session = try MasterSession.connect(to: endpoint, from: source, parameters: parameters, tls: options,
+                                                context: context, handshakeTimeout: master.timeoutDuration,
+                                                receiveBuffer: benchReceiveBuffer)
+        session.setReceiveBufferSize(rcvbuf)
+        let left = max(0, parameters.t1.secondsDouble - (benchClock() - started))
+        do throws(MasterError) {
+            try session.startDataTransfer(timeout: .nanoseconds(Int64(left * 1e9)))
+        } catch {
+            session.close()
+            if case .noStartConfirmation = error { throw .noStartConfirmation(parameters.t1) }
+            throw error
         }
-        return connection
+        return BenchConnection(session: session, idleMilliseconds: idleMs)
     }
 
     private func tlsOptions() throws(MasterError) -> TLSClientOptions? {

@@ -1,5 +1,5 @@
 import IEC104
-import TLS
+import Master
 
 #if canImport(Glibc)
 import Glibc
@@ -52,192 +52,58 @@ struct LatencyHistogram {
     }
 }
 
-/// One non-blocking connection for `bench`: its own minimal link handling (V(S), V(R), batch
-/// acknowledgements after each read, TESTFR con) over a 4 MiB receive buffer, so the receive path
-/// costs one recv() per batch and a few loads per frame. With TLS, ciphertext is received into a
-/// scratch buffer and decrypted into the receive buffer; what is sent is encrypted first.
+/// One connection of `bench`: a ``MasterSession`` receiving in batches into a 4 MiB buffer (one recv()
+/// per batch, the link's acknowledgements written once per batch), and what the bench counts of it.
 final class BenchConnection {
     static let bufferSize = 4 << 20
-    let descriptor: Int32
-    private let buffer: UnsafeMutablePointer<UInt8>
-    private var length = 0
-    private(set) var sendSequence: UInt16 = 0
-    private(set) var receiveSequence: UInt16 = 0
-    private var unacknowledged = 0
-    private(set) var sequenceErrors = 0
-    private(set) var bytes = 0
-    private(set) var supervisoryFramesSent = 0
-    private(set) var startConfirmed = false
-    private(set) var closed = false
-    private(set) var lastReception = 0.0
-    let w: Int
-    let idleMilliseconds: Int32
+    let session: MasterSession
+    let idle: Duration
     var counters = BenchCounters()
     var histogram: LatencyHistogram?
-    /// The TLS session (handshake done), when connected over TLS.
-    let tls: TLSSession?
-    private var tlsClosed = false
+    /// Wall clock of the batch being counted: read once per batch, not per ASDU.
+    private var batch = LinkInstant(nanoseconds: 0)
+    private var batchWallMilliseconds: Int64 = 0
 
-    init(descriptor: Int32, w: Int, idleMilliseconds: Int32, receiveBuffer: Int32, tls: TLSSession? = nil) {
-        self.descriptor = descriptor
-        self.tls = tls
-        self.w = max(1, w)
-        self.idleMilliseconds = max(1, idleMilliseconds)
-        buffer = benchReceiveBuffer
-        var size = receiveBuffer
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        let flags = fcntl(descriptor, F_GETFL, 0)
-        _ = fcntl(descriptor, F_SETFL, flags | O_NONBLOCK)
-        lastReception = benchClock()
+    init(session: MasterSession, idleMilliseconds: Int32) {
+        self.session = session
+        idle = .milliseconds(Int64(max(1, idleMilliseconds)))
     }
 
-    deinit { close() }
-
-    func close() {
-        guard !closedDescriptor else { return }
-        if let tls, !closed {
-            tls.shutdown()
-            _ = TLSClientIO.sendAll(descriptor, tls.takeCiphertext())
-        }
-        closedDescriptor = true
-        _ = Glibc.close(descriptor)
+    var closed: Bool { session.closed }
+    var bytes: Int { session.core.octetsReceived }
+    var supervisoryFramesSent: Int { session.core.supervisoryFramesSent }
+    /// The link closes on an out-of-sequence I-frame, so a run sees at most one.
+    var sequenceErrors: Int {
+        if case .link(.sequenceError) = session.failure { return 1 }
+        return 0
     }
 
-    private var closedDescriptor = false
+    func close() { session.close() }
 
-    // MARK: Sending
-
-    private func sendAll(_ bytes: UnsafeRawBufferPointer) {
-        if let tls {
-            do throws(TLSError) { try tls.write(bytes) } catch { closed = true; return }
-            if !TLSClientIO.sendAll(descriptor, tls.takeCiphertext()) { closed = true }
-            return
-        }
-        if !TLSClientIO.sendAll(descriptor, bytes) { closed = true }
-    }
-
-    func sendUnnumbered(_ control: UInt8) {
-        let frame: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) = (0x68, 4, control, 0, 0, 0)
-        withUnsafeBytes(of: frame) { sendAll($0) }
-    }
-
-    func sendSupervisory() {
-        let frame: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0x68, 4, 1, 0, UInt8(truncatingIfNeeded: receiveSequence << 1), UInt8(truncatingIfNeeded: receiveSequence >> 7))
-        withUnsafeBytes(of: frame) { sendAll($0) }
-        unacknowledged = 0
-        supervisoryFramesSent += 1
-    }
-
+    /// Sends an I-frame; a failure shows as ``closed``.
     func sendInformation(_ asdu: [UInt8]) {
-        var frame: [UInt8] = [0x68, UInt8(asdu.count + 4),
-                              UInt8(truncatingIfNeeded: sendSequence << 1), UInt8(truncatingIfNeeded: sendSequence >> 7),
-                              UInt8(truncatingIfNeeded: receiveSequence << 1), UInt8(truncatingIfNeeded: receiveSequence >> 7)]
-        frame += asdu
-        frame.withUnsafeBytes { sendAll($0) }
-        sendSequence = (sendSequence &+ 1) & 0x7FFF
-        unacknowledged = 0
+        do { try session.send(asdu) } catch {}
     }
-
-    // MARK: Receiving
 
     /// Receives until `done` is true (returns true), `deadline` passes or the peer is silent for
     /// `stall` seconds (false), or the connection closes (false, `closed` set).
     func pump(until deadline: Double, stall: Double = 0, done: (BenchConnection) -> Bool) -> Bool {
-        var tryRead = true
-        while true {
-            if done(self) { return true }
-            if closed { return false }
-            if tryRead {
-                let space = Self.bufferSize - length
-                let count = tls == nil ? recv(descriptor, buffer + length, space, 0) : receiveTLS(space: space)
-                if count > 0 {
-                    length += count
-                    let now = benchClock()
-                    lastReception = now
-                    process(now: now)
-                    tryRead = count == space
-                    if now >= deadline { return done(self) }
-                    continue
-                }
-                if count == 0 { closed = true; return false }
-                if errno == EINTR { continue }
-                if errno != EAGAIN && errno != EWOULDBLOCK { closed = true; return false }
-            }
-            let now = benchClock()
-            if now >= deadline { return false }
-            if stall > 0, now - lastReception > stall { return false }
-            var timeout = idleMilliseconds
-            let left = (deadline - now) * 1000
-            if left < Double(timeout) { timeout = Int32(left) + 1 }
-            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, timeout)
-            if ready == 0, unacknowledged > 0 { sendSupervisory() }
-            tryRead = ready > 0
-        }
+        session.receiveBatched(until: LinkInstant(nanoseconds: UInt64(max(0, deadline) * 1e9)),
+                               stall: stall > 0 ? .nanoseconds(Int64(stall * 1e9)) : nil,
+                               idleAcknowledgement: idle,
+                               visit: { asdu, now in information(asdu, now: now) },
+                               done: { done(self) })
     }
 
-    /// recv() semantics over TLS: plaintext octets decrypted into the buffer, 0 at the end, -1 with errno.
-    private func receiveTLS(space: Int) -> Int {
-        guard let tls else { return -1 }
-        var total = 0
-        while true {
-            // Plaintext already decrypted or still buffered in OpenSSL comes first.
-            while total < space {
-                let result = tls.readPlaintext(into: UnsafeMutableRawBufferPointer(start: buffer + length + total,
-                                                                                  count: space - total))
-                switch result {
-                case .bytes(let count) where count > 0: total += count; continue
-                case .closed: tlsClosed = true
-                case .failed: tlsClosed = true
-                default: break
-                }
-                break
-            }
-            // Reading may have produced records to send: a renegotiation's handshake, held plaintext now encrypted.
-            if tls.pendingCiphertext > 0, !TLSClientIO.sendAll(descriptor, tls.takeCiphertext()) { tlsClosed = true }
-            if total > 0 { return total }
-            if tlsClosed { return 0 }
-            let count = recv(descriptor, benchCiphertextBuffer, Self.ciphertextSize, 0)
-            if count <= 0 { return count }
-            tls.feed(UnsafeRawBufferPointer(start: benchCiphertextBuffer, count: count))
+    private func information(_ octets: UnsafeRawBufferPointer, now instant: LinkInstant) {
+        if instant != batch {
+            batch = instant
+            batchWallMilliseconds = wallMilliseconds()
         }
-    }
-
-    static let ciphertextSize = 1 << 20
-
-    /// Every complete APDU in the buffer; one S-frame at the end of the batch when w or more I-frames came.
-    private func process(now: Double) {
-        var offset = 0
-        let wallNow = wallMilliseconds()
-        while length - offset >= 2 {
-            let frame = buffer + offset
-            guard frame[0] == 0x68 else { closed = true; return }
-            let size = Int(frame[1]) + 2
-            guard size >= 6 else { closed = true; return }
-            guard length - offset >= size else { break }
-            if frame[2] & 1 == 0 {
-                let sequence = (UInt16(frame[2]) | UInt16(frame[3]) << 8) >> 1
-                if sequence != receiveSequence { sequenceErrors += 1 }
-                receiveSequence = (sequence &+ 1) & 0x7FFF
-                unacknowledged += 1
-                information(frame + 6, size - 6, now: now, wallNow: wallNow)
-            } else if frame[2] & 3 == 3 {
-                if frame[2] == 0x43 { sendUnnumbered(0x83) }
-                else if frame[2] == 0x0B { startConfirmed = true }
-            }
-            offset += size
-        }
-        bytes += offset
-        if offset > 0 {
-            length -= offset
-            if length > 0 { (buffer).update(from: buffer + offset, count: length) }
-        }
-        if unacknowledged >= w { sendSupervisory() }
-    }
-
-    private func information(_ asdu: UnsafeMutablePointer<UInt8>, _ size: Int, now: Double, wallNow: Int64) {
-        guard size >= 6 else { return }
+        let size = octets.count
+        guard size >= 6, let base = octets.baseAddress else { return }
+        let asdu = base.assumingMemoryBound(to: UInt8.self)
+        let now = Double(instant.nanoseconds) * 1e-9, wallNow = batchWallMilliseconds
         let typeID = asdu[0], count = Int(asdu[1] & 0x7F), sequence = asdu[1] & 0x80 != 0
         let causeOctet = asdu[2], cause = causeOctet & 0x3F
         if typeID == counters.requestTypeID {
@@ -288,10 +154,7 @@ final class BenchConnection {
 
 /// One receive buffer for every bench connection (they run one after another), so that a new
 /// connection does not page in 4 MiB again.
-nonisolated(unsafe) private let benchReceiveBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: BenchConnection.bufferSize)
-
-/// Where TLS connections receive ciphertext before it is decrypted into `benchReceiveBuffer`.
-nonisolated(unsafe) private let benchCiphertextBuffer = UnsafeMutablePointer<UInt8>.allocate(capacity: BenchConnection.ciphertextSize)
+let benchReceiveBuffer = ReceiveBuffer(capacity: BenchConnection.bufferSize)
 
 /// Monotonic seconds.
 func benchClock() -> Double {

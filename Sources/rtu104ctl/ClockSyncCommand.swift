@@ -1,5 +1,6 @@
 import ArgumentParser
 import IEC104
+import Master
 
 /// `rtu104ctl clock-sync HOST [--ca N]`: C_CS_NA_1 with the current UTC time.
 struct ClockSyncCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import IEC104
+import Master
 
 /// One way the station differs from the point table.
 struct PointDifference: Hashable, Sendable {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import IEC104
+import Master
 
 /// `rtu104ctl connect HOST[:PORT]`: the connectivity check behind every master subcommand.
 struct ConnectCommand: ParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Master
 
 #if canImport(Glibc)
 import Glibc
@@ -56,17 +57,8 @@ struct ControlClient {
 
     func send(_ line: String) throws {
         var text = line + "\n"
-        try text.withUTF8 { bytes in
-            var offset = 0
-            while offset < bytes.count {
-                let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw ControlClientError("cannot send to rtu104d: \(Self.lastError)")
-                }
-                offset += written
-            }
-        }
+        let sent = text.withUTF8 { SocketIO.writeAll(descriptor, UnsafeRawBufferPointer($0)) }
+        guard sent else { throw ControlClientError("cannot send to rtu104d: \(Self.lastError)") }
     }
 
     /// The next reply line, nil when the daemon closed the connection.
@@ -78,11 +70,8 @@ struct ControlClient {
                 return line
             }
             var chunk = [UInt8](repeating: 0, count: 65536)
-            let count = read(descriptor, &chunk, chunk.count)
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ControlClientError("cannot read from rtu104d: \(Self.lastError)")
-            }
+            let count = chunk.withUnsafeMutableBytes { SocketIO.readSome(descriptor, into: $0) }
+            if count < 0 { throw ControlClientError("cannot read from rtu104d: \(Self.lastError)") }
             if count == 0 { return nil }
             pending.append(contentsOf: chunk[..<count])
         }

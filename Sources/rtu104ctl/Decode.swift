@@ -1,5 +1,6 @@
 import ArgumentParser
 import IEC104
+import Master
 
 #if canImport(Glibc)
 import Glibc
@@ -99,11 +100,8 @@ struct Decode: ParsableCommand {
         var decoder = FrameStreamDecoder()
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return "\(path): \(String(cString: strerror(errno)))"
-            }
+            let count = buffer.withUnsafeMutableBytes { SocketIO.readSome(descriptor, into: $0) }
+            if count < 0 { return "\(path): \(String(cString: strerror(errno)))" }
             if count == 0 { break }
             let (frames, error) = decoder.feed(Array(buffer[..<count]))
             write(frames.map { format.format($0) + "\n" }.joined())

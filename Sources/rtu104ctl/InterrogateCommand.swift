@@ -1,5 +1,6 @@
 import ArgumentParser
 import IEC104
+import Master
 
 /// `rtu104ctl interrogate HOST [--group N] [--counters [--freeze] [--reset]] [--format table|csv|json]`
 struct InterrogateCommand: ParsableCommand {

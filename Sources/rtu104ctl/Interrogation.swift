@@ -1,20 +1,8 @@
 import IEC104
+import Master
 
-/// What one (counter) interrogation brought back.
-struct InterrogationOutcome: Sendable {
-    /// Common addresses that confirmed positively.
-    var confirmed: Set<UInt16> = []
-    /// Common addresses that sent ACTTERM.
-    var terminated: Set<UInt16> = []
-    /// Negative replies.
-    var refusals: [Confirmation] = []
-    var points = 0
-    /// Every confirming common address also terminated, and nothing was refused.
-    var complete = false
-    /// Seconds from the request to the last ACTTERM.
-    var seconds: Double = 0
-
-    /// `47: ACTCON positive, ACTTERM positive` style summary for stderr.
+extension InterrogationProgress {
+    /// `ACTCON from CA 47; 1000 point(s) in 0.42 s` style summary for stderr.
     var summary: String {
         var parts: [String] = []
         if !confirmed.isEmpty {
@@ -48,60 +36,30 @@ enum Interrogation {
                                    element: .counterInterrogation(CounterInterrogationQualifier(request: request, freeze: freeze)))
     }
 
-    /// How long to wait after the last ACTTERM of a broadcast request for another common address to start.
-    static let broadcastSettle: Duration = .milliseconds(300)
-
     /// Sends the request and hands every monitor point received until the end to `onRow`.
     ///
     /// `timeout` is the longest silence accepted: it restarts with every frame, so a long interrogation
     /// does not time out while points keep coming.
     static func run(_ session: MasterSession, request: [UInt8], timeout: Duration, raw: Bool = false,
-                    onRow: (PointRow) -> Void) throws(MasterError) -> InterrogationOutcome {
-        let broadcast = request.count >= ASDU.headerLength
-            && (UInt16(request[4]) | UInt16(request[5]) << 8) == ASDU.broadcastAddress
-        var outcome = InterrogationOutcome()
+                    onRow: (PointRow) -> Void) throws(MasterError) -> InterrogationProgress {
         let started = monotonicNow()
         try session.send(request)
-        var deadline = monotonicNow() + timeout
-        var settling = false
-        while true {
-            guard let apdu = try session.next(until: deadline) else {
-                if settling { outcome.complete = outcome.refusals.isEmpty }
+        var progress = InterrogationProgress(request: request, silence: timeout, now: started)
+        progress.restartSilence(now: monotonicNow())
+        while !progress.isDone {
+            guard let apdu = try session.next(until: progress.deadline) else {
+                progress.deadlineReached()
                 break
             }
-            deadline = monotonicNow() + timeout
-            if let confirmation = Confirmation.match(apdu.asdu, request: request) {
-                let ca = confirmation.header.commonAddress
-                if confirmation.isNegative {
-                    outcome.refusals.append(confirmation)
-                } else if confirmation.isTermination {
-                    outcome.terminated.insert(ca)
-                } else if confirmation.isActivationConfirmation {
-                    outcome.confirmed.insert(ca)
-                }
-                outcome.seconds = monotonicNow().duration(since: started).secondsDouble
-                let finished = outcome.confirmed.isSubset(of: outcome.terminated)
-                    && (!outcome.confirmed.isEmpty || !outcome.refusals.isEmpty)
-                if finished {
-                    if !broadcast {
-                        outcome.complete = outcome.refusals.isEmpty
-                        break
-                    }
-                    settling = true
-                    deadline = monotonicNow() + broadcastSettle
-                } else {
-                    settling = false
-                }
-                continue
-            }
+            let now = monotonicNow()
+            if progress.received(apdu.asdu, now: now) != nil { continue }
             // End of initialization (M_EI_NA_1) is not a point; only monitor points are reported.
             guard let asdu = try? ASDU(decoding: apdu.asdu), asdu.typeID.isMonitorDirection,
                   asdu.typeID != .M_EI_NA_1 else { continue }
             let rows = PointRow.rows(of: asdu, raw: raw ? apdu.encoded : nil)
-            outcome.points += rows.count
+            progress.pointsReceived(rows.count, now: now)
             rows.forEach(onRow)
-            if settling { deadline = monotonicNow() + broadcastSettle }
         }
-        return outcome
+        return progress
     }
 }

@@ -1,13 +1,6 @@
 import ArgumentParser
 import IEC104
-
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import Master
 
 /// Exit statuses of the master subcommands.
 enum MasterExit {
@@ -36,68 +29,6 @@ func runMaster(_ options: MasterOptions, _ body: (MasterSession) throws -> Int32
         throw ExitCode(MasterExit.connection)
     }
     if status != 0 { throw ExitCode(status) }
-}
-
-/// A confirmation (ACTCON, DEACTCON, ACTTERM) or a negative reply (COT 44–47) to a request.
-struct Confirmation: Sendable {
-    var header: ASDUHeader
-    var bytes: [UInt8]
-
-    var cause: Cause { header.cause.cause }
-    var isNegative: Bool { header.cause.isNegative || (44...47).contains(cause.rawValue) }
-    var isTermination: Bool { cause == .activationTermination }
-    var isActivationConfirmation: Bool { cause == .activationConfirmation || cause == .deactivationConfirmation }
-
-    /// `ACTCON positive`, `ACTTERM positive`, `ACTCON negative (P/N=1)`,
-    /// `negative: unknown information object address (COT 47)`.
-    var text: String {
-        switch cause.rawValue {
-        case 7, 9, 10:
-            let name = cause.name.uppercased()
-            return isNegative ? "\(name) negative (P/N=1)" : "\(name) positive"
-        default:
-            return "negative: \(cause.name) (COT \(cause.rawValue))"
-        }
-    }
-
-    /// Whether `asdu` answers `request`: the same type, the same common address (any for a broadcast
-    /// request), the same first information object address, and a confirmation cause.
-    static func match(_ asdu: [UInt8], request: [UInt8]) -> Confirmation? {
-        guard asdu.count >= ASDU.headerLength, request.count >= ASDU.headerLength,
-              let header = try? ASDUHeader(decoding: asdu),
-              asdu[0] == request[0] else { return nil }
-        let cause = header.cause.cause.rawValue
-        guard cause == 7 || cause == 9 || cause == 10 || (44...47).contains(cause) else { return nil }
-        let requestCA = UInt16(request[4]) | UInt16(request[5]) << 8
-        guard requestCA == ASDU.broadcastAddress || header.commonAddress == requestCA
-                || header.commonAddress == ASDU.broadcastAddress else { return nil }
-        let ioa = ASDU.headerLength..<(ASDU.headerLength + ASDU.addressLength)
-        if asdu.count >= ioa.upperBound, request.count >= ioa.upperBound, asdu[ioa] != request[ioa] { return nil }
-        return Confirmation(header: header, bytes: asdu)
-    }
-}
-
-extension MasterSession {
-    /// Sends `request` and waits up to `timeout` for its ACTCON (or a negative reply);
-    /// other I-frames go to `other`.
-    func activate(_ request: [UInt8], timeout: Duration,
-                  other: (APDU) -> Void = { _ in }) throws(MasterError) -> Confirmation? {
-        try send(request)
-        return try awaitConfirmation(to: request, timeout: timeout, other: other) { _ in true }
-    }
-
-    /// Waits for the first reply to `request` that `accept` takes.
-    func awaitConfirmation(to request: [UInt8], timeout: Duration, other: (APDU) -> Void = { _ in },
-                           accept: (Confirmation) -> Bool) throws(MasterError) -> Confirmation? {
-        let deadline = monotonicNow() + timeout
-        while let apdu = try next(until: deadline) {
-            if let confirmation = Confirmation.match(apdu.asdu, request: request), accept(confirmation) {
-                return confirmation
-            }
-            other(apdu)
-        }
-        return nil
-    }
 }
 
 /// Request ASDUs in control direction.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import IEC104
+import Master
 import TLS
 
 /// The options every master subcommand shares: where the station is, how to address it, the link
@@ -143,11 +144,7 @@ struct MasterOptions: ParsableArguments {
     }
 }
 
-/// A host and port as given on the command line.
-struct Endpoint: Hashable, Sendable, CustomStringConvertible {
-    var host: String
-    var port: UInt16
-
+extension Endpoint {
     /// `host`, `host:port`, `[v6]`, `[v6]:port`; a bare IPv6 address (more than one colon) takes the default port.
     static func parse(_ text: String, defaultPort: UInt16) throws -> Endpoint {
         guard !text.isEmpty else { throw ValidationError("empty address") }
@@ -172,19 +169,6 @@ struct Endpoint: Hashable, Sendable, CustomStringConvertible {
             return Endpoint(host: host, port: try port(text[text.index(after: colon)...]))
         }
         return Endpoint(host: text, port: defaultPort)
-    }
-
-    var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-}
-
-extension Double {
-    /// Two decimals, e.g. `0.42`.
-    var formatted2: String {
-        let hundredths = (self * 100).rounded()
-        let whole = Int(hundredths / 100)
-        let fraction = Int(abs(hundredths).truncatingRemainder(dividingBy: 100))
-        let sign = self < 0 && whole == 0 && fraction != 0 ? "-" : ""
-        return "\(sign)\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
     }
 }
 

@@ -1,5 +1,6 @@
 import ArgumentParser
 import IEC104
+import Master
 
 /// `rtu104ctl monitor HOST [--count N] [--duration S] [--raw]`: everything the station sends, as it arrives.
 struct MonitorCommand: ParsableCommand {

@@ -1,3 +1,5 @@
+import Master
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -19,15 +21,6 @@ func writeStandardOutput(_ text: String) {
 private func writeAll(_ text: String, to descriptor: Int32) {
     guard !text.isEmpty else { return }
     var text = text
-    text.withUTF8 { bytes in
-        var offset = 0
-        while offset < bytes.count {
-            let written = write(descriptor, bytes.baseAddress! + offset, bytes.count - offset)
-            if written < 0 {
-                if errno == EINTR { continue }
-                return  // e.g. EPIPE when the reader went away; nothing sensible left to do
-            }
-            offset += written
-        }
-    }
+    // A failure (EPIPE when the reader went away) leaves nothing sensible to do.
+    _ = text.withUTF8 { SocketIO.writeAll(descriptor, UnsafeRawBufferPointer($0), isSocket: false) }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import IEC104
+import Master
 
 /// `rtu104ctl command HOST CA:IOA VALUE --type single|double|step|normalized|scaled|float|bitstring`
 struct ProcessCommand: ParsableCommand {

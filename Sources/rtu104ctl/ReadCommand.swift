@@ -1,5 +1,6 @@
 import ArgumentParser
 import IEC104
+import Master
 
 /// `rtu104ctl read HOST CA:IOA...`: C_RD_NA_1 for each point, printing the station's answers.
 struct ReadCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import IEC104
+import Master
 
 /// The shared core of clock-sync, test and reset-process: one activation, its ACTCON, a line of output.
 enum SystemCommand {

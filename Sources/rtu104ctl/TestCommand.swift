@@ -1,5 +1,6 @@
 import ArgumentParser
 import IEC104
+import Master
 
 /// `rtu104ctl test HOST --ca N`: C_TS_TA_1 with a test sequence counter and the current time.
 struct TestCommand: ParsableCommand {

@@ -66,11 +66,10 @@ struct RTU104d: AsyncParsableCommand {
         let logger = Logger(label: "rtu104d")
         if target == .journal && logTo != .journal { logger.warning("journald is not running; logging to stderr") }
         for warning in configuration.warnings { logger.warning("\(warning)") }
-        let stopSignals = SignalStream.watching([SIGTERM, SIGINT])
-        let reloadSignals = SignalStream.watching([SIGHUP])
+        // From here a stop or reload signal waits until the daemon serves, then acts.
+        let signals = await DaemonSignals.trapping()
         do {
-            try await DaemonRunner.serve(consume configuration, overrides: overrides, logger: logger, stopSignals: stopSignals,
-                                         reloadSignals: reloadSignals)
+            try await DaemonRunner.serve(consume configuration, overrides: overrides, logger: logger, signals: signals)
         } catch {
             logger.critical("\(error)")
             throw ExitCode(1)

@@ -1,5 +1,6 @@
 @testable import Config
 import Testing
+import TLS
 
 /// The listener `tls_*` keys and the station certificate requirements.
 @Suite struct TLSConfigTests {
@@ -42,15 +43,15 @@ import Testing
         #expect(files.errors == [])
         let config = try #require(files.configuration)
         let tls = try #require(config.listeners.first?.tls)
-        #expect(tls.certificate == "tls/server.pem")
-        #expect(tls.privateKey == "/etc/keys/server.key")
-        #expect(tls.ca == "tls/ca.pem")
-        #expect(tls.crl == "tls/crl.pem")
-        #expect(tls.requireClientCertificate)
+        #expect(tls.certificatePath == "tls/server.pem")
+        #expect(tls.privateKeyPath == "/etc/keys/server.key")
+        #expect(tls.caPath == "tls/ca.pem")
+        #expect(tls.crlPath == "tls/crl.pem")
+        #expect(tls.requirePeerCertificate)
         #expect(tls.allowedFingerprints.count == 2)
         #expect(tls.allowedFingerprints[0] == tls.allowedFingerprints[1])
         #expect(tls.allowedFingerprints[0].first == 0x5C)
-        #expect(tls.minimumVersion == "1.3")
+        #expect(tls.minimumVersion == .v1_3)
         #expect(tls.ciphers == "ECDHE-ECDSA-AES128-GCM-SHA256")
         #expect(tls.cipherSuites == "TLS_AES_128_GCM_SHA256")
         #expect(tls.groups == "P-256")
@@ -70,10 +71,12 @@ import Testing
             tls_ca = ca.pem
             """)).configuration)
         let tls = try #require(config.listeners.first?.tls)
-        #expect(tls.requireClientCertificate)
-        #expect(tls.minimumVersion == "1.2")
+        #expect(tls.requirePeerCertificate)
+        #expect(tls.minimumVersion == .v1_2)
         #expect(tls.sessionResumption)
-        #expect(tls.ciphers == nil)
+        #expect(tls.ciphers == TLSSettings.defaultCiphers)
+        #expect(tls.cipherSuites == TLSSettings.defaultCipherSuites)
+        #expect(tls.groups == TLSSettings.defaultGroups)
         #expect(tls.handshakeTimeout == .seconds(10))
         #expect(tls.renegotiationInterval == nil)
         #expect(config.certificateRequirements.isEmpty)

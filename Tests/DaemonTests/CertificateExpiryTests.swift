@@ -13,14 +13,16 @@ struct CertificateExpiryTests {
     static func listener(_ name: String, certificate: String) throws -> ListenerSettings {
         let settings = TLSSettings(certificatePath: "\(certificates)/\(certificate).pem",
                                    privateKeyPath: "\(certificates)/\(certificate).key", caPath: "\(certificates)/ca.pem")
-        return ListenerSettings(name: name, host: "127.0.0.1", port: 19998,
+        return ListenerSettings(name: name, host: "127.0.0.1", port: 19998, errorPolicy: .close, maxConnections: 32,
+                                maxConnectionsPerAddress: 8,
                                 tls: ListenerTLS(context: try TLSContext(role: .server, settings: settings)))
     }
 
     @Test func warnsBeforeAndErrsAfterExpiry() throws {
         let expiring = try Self.listener("soon", certificate: "server-expiring")
         let fine = try Self.listener("fine", certificate: "server")
-        let plain = ListenerSettings(name: "plain", host: "127.0.0.1", port: 2404)
+        let plain = ListenerSettings(name: "plain", host: "127.0.0.1", port: 2404, errorPolicy: .close, maxConnections: 32,
+                                     maxConnectionsPerAddress: 8, tls: nil)
         let notAfter = try #require(expiring.tls?.context.certificate?.notAfter)
 
         let today = LogRecorder()

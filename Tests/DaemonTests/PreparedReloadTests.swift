@@ -48,8 +48,8 @@ struct PreparedReloadTests {
         try direct.apply([late], wallTime: 15)
         try prepared.apply([late], wallTime: 15)
 
-        let expected = direct.reconfigure(points: table, stations: [station("scada", ca: 47)], now: LinkInstant(nanoseconds: 1), wallTime: 20)
-        let report = prepared.reconfigure(prepared: image, stations: [station("scada", ca: 47)], now: LinkInstant(nanoseconds: 1), wallTime: 20)
+        let expected = direct.reconfigure(points: table, stations: [station("scada", ca: 47)], now: LinkInstant(nanoseconds: 1), wallTime: 20).report
+        let report = prepared.reconfigure(prepared: image, stations: [station("scada", ca: 47)], now: LinkInstant(nanoseconds: 1), wallTime: 20).report
         #expect(report.summary == expected.summary)
         #expect(report.pointsAdded == 60 && report.pointsRemoved == 60 && report.pointsChanged == 4)
         #expect(states(prepared) == states(direct))
@@ -67,8 +67,8 @@ struct PreparedReloadTests {
         for outstation in [direct, prepared] {
             _ = outstation.reconfigure(points: between, stations: [station("scada", ca: 47)], now: LinkInstant(nanoseconds: 1), wallTime: 15)
         }
-        let expected = direct.reconfigure(points: table, stations: [station("scada", ca: 47)], now: LinkInstant(nanoseconds: 2), wallTime: 20)
-        let report = prepared.reconfigure(prepared: image, stations: [station("scada", ca: 47)], now: LinkInstant(nanoseconds: 2), wallTime: 20)
+        let expected = direct.reconfigure(points: table, stations: [station("scada", ca: 47)], now: LinkInstant(nanoseconds: 2), wallTime: 20).report
+        let report = prepared.reconfigure(prepared: image, stations: [station("scada", ca: 47)], now: LinkInstant(nanoseconds: 2), wallTime: 20).report
         #expect(report.summary == expected.summary)
         #expect(states(prepared) == states(direct))
     }

@@ -27,7 +27,7 @@ struct ReloadReportTests {
         added.commandPoints.append(CommandPointDefinition(address: PointAddress(commonAddress: 48, objectAddress: 100), kind: .double))
         let report = outstation.reconfigure(points: added, stations: [station("sub-a", ca: 47), station("scada", ca: 47),
                                                                        station("sub-b", ca: 48)],
-                                            now: LinkInstant(nanoseconds: 1), wallTime: 1)
+                                            now: LinkInstant(nanoseconds: 1), wallTime: 1).report
         #expect(report.summary == "stations: 1 added (sub-b), 2 unchanged; points: 4 monitor added, 1 command added")
 
         // One station gone, a monitor point re-typed, one with other settings, a command point changed and one removed.
@@ -36,12 +36,12 @@ struct ReloadReportTests {
         changed.monitorPoints[1].name = "breaker 2"
         changed.commandPoints = [CommandPointDefinition(address: address(10), kind: .single, sendsTermination: false)]
         let second = outstation.reconfigure(points: changed, stations: [station("sub-a", ca: 47), station("sub-b", ca: 48)],
-                                            now: LinkInstant(nanoseconds: 2), wallTime: 2)
+                                            now: LinkInstant(nanoseconds: 2), wallTime: 2).report
         #expect(second.summary == "stations: 1 removed (scada), 2 unchanged; "
                 + "points: 1 monitor added, 1 monitor removed, 1 monitor changed, 1 command removed, 1 command changed")
 
         let nothing = outstation.reconfigure(points: changed, stations: [station("sub-a", ca: 47), station("sub-b", ca: 48)],
-                                             now: LinkInstant(nanoseconds: 3), wallTime: 3)
+                                             now: LinkInstant(nanoseconds: 3), wallTime: 3).report
         #expect(nothing.summary == "stations: 2 unchanged; points: unchanged")
     }
 

@@ -246,7 +246,7 @@ struct EventPriorityScenarioTests {
         var configuration = Harness.configuration("s1", commonAddresses: [47])
         if stationReplaced { configuration.eventBufferSize = 50 }
         let report = harness.outstation.reconfigure(points: PointTable(monitorPoints: [.point(1, .float), raised]),
-                                                    stations: [configuration], now: harness.now, wallTime: harness.wallTime)
+                                                    stations: [configuration], now: harness.now, wallTime: harness.wallTime).report
         #expect(report.stationsReplaced == (stationReplaced ? ["s1"] : []))
         let buffer = harness.station().eventBuffer
         #expect(buffer.count(of: .high) == 1)

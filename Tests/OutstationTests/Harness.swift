@@ -19,6 +19,8 @@ final class Harness {
     private(set) var actions: [StationAction] = []
     /// Connections the outstation gave up: replaced on attach or closed by a `.close` action.
     private(set) var closed: [ConnectionID] = []
+    /// The deadline of the timer each station last asked for with `.armTimer`, until it fires.
+    private var timers: [ObjectIdentifier: LinkInstant] = [:]
 
     private var nextConnection: UInt64 = 1
     private var masters: [ConnectionID: Master] = [:]
@@ -73,20 +75,24 @@ final class Harness {
         let station = station(stationName)
         let id = ConnectionID(nextConnection)
         nextConnection += 1
-        let replaced = station.attach(id, peer: peer, now: now)
-        for old in replaced {
-            closed.append(old)
-            masters[old] = nil
-        }
         masters[id] = Master(station: station)
+        let actions = station.attach(id, peer: peer, now: now)
+        execute(actions, of: station)
+        let replaced = actions.compactMap { action -> ConnectionID? in
+            if case .close(let old, reason: .replaced) = action { old } else { nil }
+        }
         return (id, replaced)
     }
 
     /// The master closes its connection.
     func disconnect(_ id: ConnectionID) {
-        masters[id]?.station.detach(id)
+        guard let station = masters[id]?.station else { return }
         masters[id] = nil
+        execute(station.detach(id, now: now), of: station)
     }
+
+    /// The deadline of the station's armed timer, as its `.armTimer` actions asked.
+    func armedTimer(_ stationName: String = "s1") -> LinkInstant? { timers[ObjectIdentifier(station(stationName))] }
 
     func isOpen(_ id: ConnectionID) -> Bool { masters[id] != nil }
 
@@ -106,9 +112,9 @@ final class Harness {
             Issue.record("the master built an invalid APDU")
             return []
         }
+        // The station answers in the same step: no pump, as the shell does not wait for the end of a read.
         let result = station.receive(apdu.apci, asdu: apdu.asdu, on: id, now: now, wallTime: wallTime)
-        record(result)
-        flush()
+        execute(result, of: station)
         return result
     }
 
@@ -149,21 +155,23 @@ final class Harness {
 
     // MARK: Outstation → master
 
-    /// Pumps every station and hands what they wrote to the masters of the connections.
+    /// Pumps every station (as the shell does after applying updates) and carries out what they return.
     func flush() {
         for station in outstation.stations {
-            station.pump(now: now, wallTime: wallTime)
-            station.drainOutput { id, bytes in
-                guard var master = masters[id] else { return }
-                master.framer.append(bytes)
-                while let apdu = try? master.framer.next() {
-                    master.frames.append(apdu)
-                    if case .information = apdu.apci { master.receiveSequence = (master.receiveSequence + 1) & 0x7FFF }
-                }
-                #expect(master.framer.bufferedByteCount == 0, "the outstation wrote a partial frame")
-                masters[id] = master
-            }
+            execute(station.pump(now: now), of: station)
         }
+    }
+
+    /// Hands the octets of a `.send` to the master of the connection.
+    private func deliver(_ bytes: [UInt8], to id: ConnectionID) {
+        guard var master = masters[id] else { return }
+        master.framer.append(bytes)
+        while let apdu = try? master.framer.next() {
+            master.frames.append(apdu)
+            if case .information = apdu.apci { master.receiveSequence = (master.receiveSequence + 1) & 0x7FFF }
+        }
+        #expect(master.framer.bufferedByteCount == 0, "the outstation wrote a partial frame")
+        masters[id] = master
     }
 
     /// Frames received on `id` that no test has taken yet; marks them taken.
@@ -223,15 +231,18 @@ final class Harness {
 
     // MARK: Time
 
-    /// Moves both clocks on and runs every station's timers (unless `runTimers` is false: the
-    /// shell's timer has not fired yet when the next frame arrives).
+    /// Moves both clocks on and fires the timers the stations armed that are due (unless `runTimers` is false:
+    /// the shell's timer has not fired yet when the next frame arrives).
     func advance(by duration: Duration, runTimers: Bool = true) {
         let (seconds, attoseconds) = duration.components
         now = now + duration
         wallTime += seconds * 1000 + attoseconds / 1_000_000_000_000_000
         guard runTimers else { return }
         for station in outstation.stations {
-            record(station.handleTimeout(now: now, wallTime: wallTime))
+            let key = ObjectIdentifier(station)
+            guard let deadline = timers[key], deadline <= now else { continue }
+            timers[key] = nil
+            execute(station.timeout(now: now), of: station)
         }
         flush()
     }
@@ -249,6 +260,7 @@ final class Harness {
     }
 
     /// Finishes a command through the built-in handler (or with `result`) and lets the outstation answer.
+    /// Returns the reasons feedback updates were refused.
     @discardableResult
     func complete(_ request: CommandRequest, result: CommandResult? = nil) async -> [String] {
         let outcome: CommandResult
@@ -257,19 +269,34 @@ final class Harness {
         } else {
             outcome = await FeedbackCommandHandler().execute(request)
         }
-        let problems = outstation.complete(request, result: outcome, now: now, wallTime: wallTime)
+        let result = outstation.complete(request, result: outcome, now: now, wallTime: wallTime)
+        if let station = outstation.station(named: request.station) { execute(result, of: station) }
         flush()
-        return problems
+        return result.compactMap { action in if case .feedbackRefused(_, let reason) = action { reason } else { nil } }
     }
 
-    private func record(_ result: [StationAction]) {
+    /// Carries out a station's actions as the shell does: octets to the masters, closes, timers.
+    func execute(_ result: [StationAction], of station: Station) {
         actions += result
         for action in result {
-            guard case .close(let id, _) = action else { continue }
-            // The shell closes the socket and detaches the connection.
-            masters[id]?.station.detach(id)
-            masters[id] = nil
-            closed.append(id)
+            switch action {
+            case .send(let id, let bytes):
+                deliver(bytes, to: id)
+            case .close(let id, _):
+                // The station has already forgotten the connection; the shell closes the socket.
+                masters[id] = nil
+                closed.append(id)
+            case .armTimer(let deadline):
+                timers[ObjectIdentifier(station)] = deadline
+            default:
+                break
+            }
+        }
+        // An event loop runs a timer whose deadline has passed at once, before the next frame.
+        let key = ObjectIdentifier(station)
+        if let deadline = timers[key], deadline <= now {
+            timers[key] = nil
+            execute(station.timeout(now: now), of: station)
         }
     }
 }

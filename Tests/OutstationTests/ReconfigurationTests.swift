@@ -10,11 +10,17 @@ struct ReconfigurationTests {
     ]
 
     func reconfigure(_ harness: Harness, points: [MonitorPointDefinition],
-                     stations: [StationConfiguration]) -> ReconfigurationReport {
-        let report = harness.outstation.reconfigure(points: PointTable(monitorPoints: points), stations: stations,
-                                                    now: LinkInstant(nanoseconds: 2_000_000_000), wallTime: startWallTime + 5)
+                     stations: [StationConfiguration]) -> (report: ReconfigurationReport, closed: [ConnectionID]) {
+        let (report, actions) = harness.outstation.reconfigure(points: PointTable(monitorPoints: points), stations: stations,
+                                                               now: LinkInstant(nanoseconds: 2_000_000_000),
+                                                               wallTime: startWallTime + 5)
+        let closed = actions.compactMap { action -> ConnectionID? in
+            guard case .close(let id, reason: .reconfigured) = action else { return nil }
+            return id
+        }
+        #expect(closed.count == actions.count, "a reload's actions are closes only")
         harness.flush()
-        return report
+        return (report, closed)
     }
 
     @Test func unchangedStationKeepsItsMasterAndItsEvents() throws {
@@ -24,10 +30,10 @@ struct ReconfigurationTests {
         let station = harness.station()
         // Buffered, not yet pumped to the master, when the reload comes.
         _ = try harness.outstation.apply([update(2, .float(42))], wallTime: startWallTime)
-        let report = reconfigure(harness, points: Self.points + [.point(4, .double, value: .double(.on))],
+        let (report, closed) = reconfigure(harness, points: Self.points + [.point(4, .double, value: .double(.on))],
                                  stations: [Harness.configuration("s1", commonAddresses: [47])])
         #expect(report.stationsKept == ["s1"])
-        #expect(report.connectionsToClose.isEmpty)
+        #expect(closed.isEmpty)
         #expect(report.pointsAdded == 1 && report.pointsRemoved == 0)
         #expect(harness.outstation.station(named: "s1") === station, "the same session object carries on")
         // The old value survives, and the new point is reported spontaneously.
@@ -43,7 +49,7 @@ struct ReconfigurationTests {
         let harness = Harness(points: Self.points)
         _ = try harness.apply([update(1, .single(true)), update(3, .scaled(7))])
         let report = reconfigure(harness, points: [.point(1, .double), .point(2, .float, value: .float(1))],
-                                 stations: [Harness.configuration("s1", commonAddresses: [47])])
+                                 stations: [Harness.configuration("s1", commonAddresses: [47])]).report
         #expect(report.pointsRemoved == 2, "IOA 3 is gone and IOA 1 changed kind")
         #expect(report.pointsAdded == 1)
         #expect(harness.outstation.image.state(at: address(1))?.value == .double(.off))
@@ -60,9 +66,9 @@ struct ReconfigurationTests {
         _ = try harness.apply([update(2, .float(5))])
         var changed = Harness.configuration("s1", commonAddresses: [47])
         changed.eventBufferSize = 50
-        let report = reconfigure(harness, points: Self.points, stations: [changed])
+        let (report, closed) = reconfigure(harness, points: Self.points, stations: [changed])
         #expect(report.stationsReplaced == ["s1"])
-        #expect(report.connectionsToClose.map(\.0) == [id])
+        #expect(closed == [id])
         let replacement = harness.station()
         #expect(replacement.eventBuffer.capacity == 50)
         #expect(replacement.eventBuffer.count == 1)
@@ -78,9 +84,9 @@ struct ReconfigurationTests {
         let station = harness.station()
         var narrow = wide
         narrow.filter = try AddressFilter(parsing: "192.0.2.1")
-        let report = reconfigure(harness, points: Self.points, stations: [narrow])
+        let (report, closed) = reconfigure(harness, points: Self.points, stations: [narrow])
         #expect(report.stationsRefiltered == ["s1"])
-        #expect(report.connectionsToClose.map(\.0) == [drop])
+        #expect(closed == [drop])
         #expect(harness.station() === station)
         #expect(station.configuration.filter == narrow.filter)
         #expect(station.connections.map(\.id).contains(keep))
@@ -89,10 +95,10 @@ struct ReconfigurationTests {
     @Test func removedStationsCloseTheirConnectionsAndAddedOnesAppear() throws {
         let harness = Harness(points: Self.points, stations: [Harness.configuration("s1", commonAddresses: [47])])
         let id = harness.connect(peer: "192.0.2.1").id
-        let report = reconfigure(harness, points: Self.points, stations: [Harness.configuration("s2", commonAddresses: [47])])
+        let (report, closed) = reconfigure(harness, points: Self.points, stations: [Harness.configuration("s2", commonAddresses: [47])])
         #expect(report.stationsRemoved == ["s1"])
         #expect(report.stationsAdded == ["s2"])
-        #expect(report.connectionsToClose.map(\.0) == [id])
+        #expect(closed == [id])
         #expect(harness.outstation.station(named: "s1") == nil)
         #expect(harness.outstation.stations.map(\.name) == ["s2"])
     }

@@ -49,7 +49,7 @@ struct SessionTests {
         let id = harness.connect().id
         harness.advance(by: .seconds(4))
         #expect(harness.isOpen(id))
-        #expect(harness.station().nextDeadline == LinkInstant(nanoseconds: 6_000_000_000))
+        #expect(harness.armedTimer() == LinkInstant(nanoseconds: 6_000_000_000))
         harness.advance(by: .seconds(1))
         #expect(!harness.isOpen(id))
         let closes = harness.actions.compactMap { action -> ConnectionID? in

@@ -101,7 +101,7 @@ struct OutstationServerTests {
     /// With one connection per address, a second connection from it is refused (not a replacement), and the
     /// first keeps working.
     @Test func perAddressLimitRefuses() async throws {
-        let listener = ListenerSettings(name: "main", host: "127.0.0.1", port: 0, maxConnectionsPerAddress: 1)
+        let listener = ListenerSettings.test(name: "main", host: "127.0.0.1", port: 0, maxConnectionsPerAddress: 1)
         try await ServerFixture.with(points: Self.points, stations: Self.twoStations(), listeners: [listener]) { fixture in
             let first = try await fixture.master()
             #expect(try await first.startDataTransfer())
@@ -117,7 +117,7 @@ struct OutstationServerTests {
     }
 
     @Test func listenerLimitRefuses() async throws {
-        let listener = ListenerSettings(name: "main", host: "127.0.0.1", port: 0, maxConnections: 2)
+        let listener = ListenerSettings.test(name: "main", host: "127.0.0.1", port: 0, maxConnections: 2)
         let stations = [try station("redundant", filter: "any", redundancy: 4)]
         try await ServerFixture.with(points: Self.points, stations: stations, listeners: [listener]) { fixture in
             let one = try await fixture.master(from: "127.0.0.1")
@@ -273,7 +273,7 @@ struct OutstationServerTests {
     /// junk is skipped, reported once, and the link goes on.
     @Test(arguments: FrameErrorPolicy.allCases)
     func frameErrorsFollowTheListenerPolicy(policy: FrameErrorPolicy) async throws {
-        let listener = ListenerSettings(name: "main", host: "127.0.0.1", port: 0, errorPolicy: policy)
+        let listener = ListenerSettings.test(name: "main", host: "127.0.0.1", port: 0, errorPolicy: policy)
         try await ServerFixture.with(points: Self.points, stations: Self.twoStations(), listeners: [listener]) { fixture in
             let master = try await fixture.master()
             #expect(try await master.startDataTransfer())

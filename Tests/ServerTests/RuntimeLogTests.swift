@@ -38,8 +38,9 @@ final class EmbeddedShell {
         return channel
     }
 
-    /// Every APDU the runtime wrote to `channel` since the last call.
+    /// Every APDU the runtime wrote to `channel` since the last call (it writes at the end of the loop's turn).
     func written(_ channel: EmbeddedChannel) throws -> [APDU] {
+        loop.run()
         var framer = StreamFramer()
         while let buffer = try channel.readOutbound(as: ByteBuffer.self) {
             framer.append(buffer.readableBytesView)

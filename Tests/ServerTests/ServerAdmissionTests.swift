@@ -27,7 +27,7 @@ struct ServerAdmissionTests {
     }
 
     @Test func anIPv6MasterIsAdmittedByItsIPv6Filter() async throws {
-        let listener = ListenerSettings(name: "main", host: "::1", port: 0)
+        let listener = ListenerSettings.test(name: "main", host: "::1", port: 0)
         let stations = [try station("v6", filter: "::1", commonAddresses: [47])]
         try await ServerFixture.with(points: Self.points, stations: stations, listeners: [listener]) { fixture in
             let master = try await fixture.master(from: "::1", to: "::1")
@@ -74,8 +74,8 @@ struct ServerAdmissionTests {
 
     /// A reload that drops a listener closes its connections; one that adds a listener binds it.
     @Test func reloadClosesARemovedListenersConnectionsAndBindsANewOne() async throws {
-        let listeners = [ListenerSettings(name: "main", host: "127.0.0.1", port: 0),
-                         ListenerSettings(name: "second", host: "127.0.0.1", port: 0)]
+        let listeners = [ListenerSettings.test(name: "main", host: "127.0.0.1", port: 0),
+                         ListenerSettings.test(name: "second", host: "127.0.0.1", port: 0)]
         let stations = [try station("a", filter: "any", commonAddresses: [47]),
                         try station("b", filter: "any", commonAddresses: [48], listener: "second")]
         try await ServerFixture.with(points: Self.points, stations: stations, listeners: listeners) { fixture in
@@ -85,7 +85,7 @@ struct ServerAdmissionTests {
             #expect(try await onMain.startDataTransfer())
             #expect(try await onSecond.startDataTransfer())
             _ = try await fixture.server.reload(
-                listeners: [listeners[0], ListenerSettings(name: "third", host: "127.0.0.1", port: 0)],
+                listeners: [listeners[0], ListenerSettings.test(name: "third", host: "127.0.0.1", port: 0)],
                 points: PointTable(monitorPoints: Self.points),
                 stations: [stations[0], try station("c", filter: "any", commonAddresses: [48], listener: "third")]).get()
             #expect(await eventually { onSecond.inbox.isClosed })
@@ -113,7 +113,7 @@ struct ServerAdmissionTests {
             try await two.send(.unnumbered(.testFRActivation))
             #expect(await eventually { two.inbox.frames.contains { $0.apci == .unnumbered(.testFRConfirmation) } })
             let after = [try station("a", filter: "127.0.0.2", commonAddresses: [47], redundancy: 2)]
-            _ = try await fixture.server.reload(listeners: [ListenerSettings(name: "main", host: "127.0.0.1", port: 0)],
+            _ = try await fixture.server.reload(listeners: [ListenerSettings.test(name: "main", host: "127.0.0.1", port: 0)],
                                                 points: PointTable(monitorPoints: Self.points), stations: after).get()
             #expect(await eventually { one.inbox.isClosed })
             #expect(fixture.logs.all.contains { $0.message.contains("no longer admits this address") && $0.metadata["peer"] == "127.0.0.1" })
@@ -148,7 +148,7 @@ struct ServerAdmissionTests {
 
     /// On a dual-stack listener an IPv4 master arrives as ::ffff:a.b.c.d and still matches its IPv4 filter.
     @Test func anIPv4MasterOnADualStackListenerMatchesItsIPv4Filter() async throws {
-        let listener = ListenerSettings(name: "main", host: "::", port: 0)
+        let listener = ListenerSettings.test(name: "main", host: "::", port: 0)
         let stations = [try station("a", filter: "127.0.0.1", commonAddresses: [47])]
         try await ServerFixture.with(points: Self.points, stations: stations, listeners: [listener]) { fixture in
             let admitted = try await fixture.master(from: "127.0.0.1")

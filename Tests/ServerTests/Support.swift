@@ -169,7 +169,7 @@ struct ServerFixture {
     /// Commands go to `commandHandler` through `runCommands()`, which runs for the whole test and is awaited after `stop()`.
     static func with(points: [MonitorPointDefinition], commands: [CommandPointDefinition] = [],
                      stations: [StationConfiguration],
-                     listeners: [ListenerSettings] = [ListenerSettings(name: "main", host: "127.0.0.1", port: 0)],
+                     listeners: [ListenerSettings] = [ListenerSettings.test(name: "main", host: "127.0.0.1", port: 0)],
                      commandHandler: any CommandHandler = FeedbackCommandHandler(),
                      _ body: (ServerFixture) async throws -> Void) async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)

@@ -3,7 +3,7 @@ import Foundation
 import TestSupport
 import TLS
 
-/// The TLS tests' view of the shared throw-away certificates.
+/// The pinned fingerprints of the shared throw-away certificates, as the config reader parses them.
 extension TestCertificates {
     static func fingerprint(_ name: String) -> [UInt8] {
         let lines = (try? String(contentsOfFile: path("fingerprints.txt"), encoding: .utf8)) ?? ""
@@ -11,21 +11,6 @@ extension TestCertificates {
             return DaemonConfigReader.parseFingerprint(String(line.split(separator: " ")[1])) ?? []
         }
         return []
-    }
-
-    static func server(_ configure: (inout TLSSettings) -> Void = { _ in }) throws -> TLSContext {
-        var settings = TLSSettings(certificatePath: path("server.pem"), privateKeyPath: path("server.key"),
-                                   caPath: path("ca.pem"), crlPath: path("crl.pem"))
-        configure(&settings)
-        return try TLSContext(role: .server, settings: settings)
-    }
-
-    static func client(_ name: String = "client", ca: String? = "ca.pem",
-                       _ configure: (inout TLSSettings) -> Void = { _ in }) throws -> TLSContext {
-        var settings = TLSSettings(certificatePath: name.isEmpty ? "" : path(name + ".pem"),
-                                   privateKeyPath: name.isEmpty ? "" : path(name + ".key"), caPath: ca.map(path))
-        configure(&settings)
-        return try TLSContext(role: .client, settings: settings)
     }
 }
 

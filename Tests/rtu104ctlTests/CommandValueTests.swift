@@ -1,6 +1,7 @@
 import ArgumentParser
 import IEC104
 import Testing
+import Master
 @testable import rtu104ctl
 
 @Suite("Command values, qualifiers and request ASDUs")

@@ -1,6 +1,7 @@
 import Foundation
 import IEC104
 import Testing
+import Master
 @testable import rtu104ctl
 
 @Suite("Master output: point rows, the point table check, bench arithmetic")

@@ -1,4 +1,5 @@
 import Testing
+import Master
 @testable import rtu104ctl
 
 @Suite("status: listeners and TLS certificate expiry")

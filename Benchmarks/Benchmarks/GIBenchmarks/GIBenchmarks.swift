@@ -30,19 +30,20 @@ final class InterrogationDriver {
         guard let request = try? asdu.encoded() else { fatalError("C_IC_NA_1 does not encode") }
         self.request = request
         _ = station.attach(connection, peer: "192.0.2.1:40000", now: now)
-        _ = station.receive(.unnumbered(.startDTActivation), asdu: [], on: connection, now: now, wallTime: wallTime)
-        _ = drain(inspect: nil)  // STARTDT con and the end of initialization
+        // STARTDT con and the end of initialization
+        _ = drain(station.receive(.unnumbered(.startDTActivation), asdu: [], on: connection, now: now, wallTime: wallTime),
+                  inspect: nil)
     }
 
-    /// Pumps and drains until the station has nothing more to send, acknowledging each window.
+    /// Takes what the station sends, acknowledging each window, until it has nothing more.
     /// Returns the I-frames received and whether one was an ACTTERM; `inspect` sees each ASDU's octets.
-    private func drain(inspect: (([UInt8]) -> Void)?) -> (frames: Int, terminated: Bool) {
+    private func drain(_ first: [StationAction], inspect: (([UInt8]) -> Void)?) -> (frames: Int, terminated: Bool) {
+        var actions = first
         var frames = 0
         var terminated = false
         while true {
-            station.pump(now: now, wallTime: wallTime)
             var received = 0
-            station.drainOutput { _, bytes in
+            for case .send(_, let bytes) in actions {
                 var position = 0
                 while position + APCI.headerLength <= bytes.count {
                     let end = position + 2 + Int(bytes[position + 1])
@@ -58,18 +59,18 @@ final class InterrogationDriver {
             guard received > 0 else { return (frames, terminated) }
             frames += received
             receiveSequence = (receiveSequence &+ UInt16(received)) & 0x7FFF
-            _ = station.receive(.supervisory(receive: receiveSequence), asdu: [], on: connection, now: now,
-                                wallTime: wallTime)
+            actions = station.receive(.supervisory(receive: receiveSequence), asdu: [], on: connection, now: now,
+                                      wallTime: wallTime)
         }
     }
 
     /// One general interrogation, ACTCON to ACTTERM; returns the I-frames it took.
     @discardableResult
     func interrogate(inspect: (([UInt8]) -> Void)? = nil) -> Int {
-        _ = station.receive(.information(send: sendSequence, receive: receiveSequence), asdu: request, on: connection,
-                            now: now, wallTime: wallTime)
+        let actions = station.receive(.information(send: sendSequence, receive: receiveSequence), asdu: request,
+                                      on: connection, now: now, wallTime: wallTime)
         sendSequence = (sendSequence &+ 1) & 0x7FFF
-        let (frames, terminated) = drain(inspect: inspect)
+        let (frames, terminated) = drain(actions, inspect: inspect)
         guard terminated else { fatalError("the interrogation did not end with ACTTERM") }
         return frames
     }

@@ -1,5 +1,5 @@
 import IEC104
-import TLS
+public import TLS
 
 #if canImport(Glibc)
 import Glibc
@@ -9,17 +9,26 @@ import Musl
 
 /// TLS for the master subcommands (IEC 62351-3): the station's certificate is verified against `caPath`;
 /// `certificatePath`/`keyPath` are the master's certificate for mutual authentication.
-struct TLSClientOptions: Hashable, Sendable {
-    var caPath: String
-    var certificatePath: String?
-    var keyPath: String?
+public struct TLSClientOptions: Hashable, Sendable {
+    public var caPath: String
+    public var certificatePath: String?
+    public var keyPath: String?
     /// SNI; nil sends the station's host name when it is not an IP address.
-    var serverName: String?
+    public var serverName: String?
     /// nil: the newest OpenSSL offers (TLS 1.3).
-    var maximumVersion: TLSVersion? = nil
+    public var maximumVersion: TLSVersion? = nil
+
+    public init(caPath: String, certificatePath: String?, keyPath: String?, serverName: String?,
+                maximumVersion: TLSVersion? = nil) {
+        self.caPath = caPath
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        self.serverName = serverName
+        self.maximumVersion = maximumVersion
+    }
 
     /// The name sent as SNI for `endpoint`: the explicit one, else a host name (never an address literal).
-    func serverName(for endpoint: Endpoint) -> String? {
+    public func serverName(for endpoint: Endpoint) -> String? {
         if let serverName { return serverName }
         let host = endpoint.host
         if host.contains(":") { return nil }
@@ -28,10 +37,10 @@ struct TLSClientOptions: Hashable, Sendable {
     }
 
     /// The name or address the station's certificate must carry: the explicit server name, else the host as given.
-    func expectedIdentity(for endpoint: Endpoint) -> String { serverName ?? endpoint.host }
+    public func expectedIdentity(for endpoint: Endpoint) -> String { serverName ?? endpoint.host }
 
     /// A client context; file problems become usage errors naming the option.
-    func makeContext() throws(MasterError) -> TLSContext {
+    public func makeContext() throws(MasterError) -> TLSContext {
         var settings = TLSSettings(certificatePath: certificatePath ?? "", privateKeyPath: keyPath ?? "", caPath: caPath,
                                    requirePeerCertificate: true)
         settings.maximumVersion = maximumVersion
@@ -51,8 +60,8 @@ struct TLSClientOptions: Hashable, Sendable {
 }
 
 /// OpenSSL's error text without the "error:0A000086:SSL routines::" prefix.
-func openSSLReason(_ text: String) -> String {
-    if text.hasPrefix("error:"), let range = text.range(of: "::", options: .backwards) {
+public func openSSLReason(_ text: String) -> String {
+    if text.hasPrefix("error:"), let range = text.ranges(of: "::").last {
         return String(text[range.upperBound...])
     }
     if text.hasPrefix("error:") {
@@ -63,7 +72,7 @@ func openSSLReason(_ text: String) -> String {
 }
 
 /// What an alert from the station most likely means for the operator, as " (…)"; "" when nothing useful.
-func alertHint(_ alert: String) -> String {
+public func alertHint(_ alert: String) -> String {
     if alert.contains("certificate required") {
         return " (the station requires a client certificate: give --tls-cert and --tls-key)"
     }
@@ -84,7 +93,7 @@ func alertHint(_ alert: String) -> String {
 }
 
 /// A handshake failure in words: who refused what, with OpenSSL's reason.
-func describeHandshakeFailure(_ error: TLSError, endpoint: String) -> String {
+public func describeHandshakeFailure(_ error: TLSError, endpoint: String) -> String {
     switch error {
     case .handshakeFailed(let reason, let subject):
         let cleaned = openSSLReason(reason)
@@ -104,56 +113,30 @@ func describeHandshakeFailure(_ error: TLSError, endpoint: String) -> String {
     }
 }
 
-enum TLSClientIO {
-    /// Writes all of `bytes` to a socket (blocking or not); false when the connection failed.
-    static func sendAll(_ descriptor: Int32, _ bytes: [UInt8]) -> Bool {
-        bytes.withUnsafeBytes { sendAll(descriptor, $0) }
-    }
-
-    static func sendAll(_ descriptor: Int32, _ raw: UnsafeRawBufferPointer) -> Bool {
-        var offset = 0
-        while offset < raw.count {
-            let sent = Glibc.send(descriptor, raw.baseAddress! + offset, raw.count - offset, Int32(MSG_NOSIGNAL))
-            if sent < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN || errno == EWOULDBLOCK {
-                    var poller = pollfd(fd: descriptor, events: Int16(POLLOUT), revents: 0)
-                    _ = poll(&poller, 1, 100)
-                    continue
-                }
-                return false
-            }
-            offset += sent
-        }
-        return true
-    }
-
+/// The TLS client's I/O on a connected socket: the handshake, and a summary of what it agreed.
+public enum TLSClientIO {
     /// Runs the client handshake on a connected socket until it completes, fails or `timeout` passes.
-    static func handshake(_ session: TLSSession, descriptor: Int32, endpoint: String,
+    public static func handshake(_ session: TLSSession, descriptor: Int32, endpoint: String,
                           timeout: Duration) throws(MasterError) {
         let deadline = monotonicNow() + timeout
         var buffer = [UInt8](repeating: 0, count: 16_384)
         while true {
             let result = session.handshake()
-            let sent = sendAll(descriptor, session.takeCiphertext())
+            let sent = SocketIO.writeAll(descriptor, session.takeCiphertext())
             if case .failed(let error) = result { throw .tls(describeHandshakeFailure(error, endpoint: endpoint)) }
             guard sent else {
-                throw .tls("the station closed the connection during the TLS handshake (\(MasterSession.lastErrorText()))")
+                throw .tls("the station closed the connection during the TLS handshake (\(SocketIO.lastErrorText))")
             }
             if result == .complete { return }
             let now = monotonicNow()
             guard now < deadline else { throw .tlsTimeout(timeout) }
             let milliseconds = Int32(clamping: (deadline.nanoseconds - now.nanoseconds + 999_999) / 1_000_000)
-            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, milliseconds)
-            if ready < 0 {
-                if errno == EINTR { continue }
-                throw .io("poll: \(MasterSession.lastErrorText())")
-            }
+            let ready = SocketIO.poll(descriptor, events: Int16(POLLIN), milliseconds: milliseconds)
+            if ready < 0 { throw .io("poll: \(SocketIO.lastErrorText)") }
             if ready == 0 { throw .tlsTimeout(timeout) }
-            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            let count = buffer.withUnsafeMutableBytes { SocketIO.readSome(descriptor, into: $0) }
             if count < 0 {
-                if errno == EINTR || errno == EAGAIN { continue }
+                if errno == EAGAIN { continue }
                 throw .tls("the station reset the connection during the TLS handshake (is TLS on at that port? "
                            + "does the station accept this master?)")
             }
@@ -166,7 +149,7 @@ enum TLSClientIO {
     }
 
     /// Connects the TLS session on a connected socket: a session for `endpoint`, the handshake within `timeout`.
-    static func open(descriptor: Int32, endpoint: Endpoint, options: TLSClientOptions, context: TLSContext,
+    public static func open(descriptor: Int32, endpoint: Endpoint, options: TLSClientOptions, context: TLSContext,
                      timeout: Duration) throws(MasterError) -> TLSSession {
         let session: TLSSession
         do throws(TLSError) {
@@ -180,7 +163,7 @@ enum TLSClientIO {
     }
 
     /// "TLSv1.3 TLS_AES_256_GCM_SHA384, station certificate CN=rtu104d (expires 2027-11-22)".
-    static func summary(_ session: TLSSession) -> String {
+    public static func summary(_ session: TLSSession) -> String {
         guard let peer = session.peer else { return "TLS" }
         var text = "\(peer.protocolVersion) \(peer.cipher)"
         if let certificate = peer.certificate {
@@ -192,4 +175,4 @@ enum TLSClientIO {
 }
 
 /// "2027-11-22" for seconds since 1970 (UTC).
-func civilDate(_ seconds: Int64) -> String { CivilDate(secondsSinceEpoch: seconds).text }
+public func civilDate(_ seconds: Int64) -> String { CivilDate(secondsSinceEpoch: seconds).text }

@@ -1,0 +1,96 @@
+import IEC104
+
+/// What a station sends its active master, in order: end of initialization, events a closed connection left
+/// unacknowledged, replies to requests, then events and interrogations taking turns.
+extension Station {
+    /// Fills the active connection's k window from the queues.
+    func fillWindow(now: LinkInstant) {
+        guard let id = activeConnection, let session = sessions[id] else { return }
+        while session.link.canSend, let asdu = nextASDU() {
+            session.link.send(asdu: asdu, now: now)
+            statistics.asdusSent += 1
+        }
+    }
+
+    /// Whether anything waits to be sent.
+    public var hasPendingTransmission: Bool {
+        !initialization.isEmpty || !resendQueue.isEmpty || !responses.isEmpty || !jobs.isEmpty || !eventBuffer.isEmpty
+    }
+
+    private func nextASDU() -> [UInt8]? {
+        if let endOfInitialization = initialization.removeFirst() { return endOfInitialization }
+        if let resend = resendQueue.removeFirst() { return resend }
+        if let response = responses.removeFirst() { return response }
+        let eventsWaiting = !eventBuffer.isEmpty
+        if eventsWaiting, preferEventsNext || jobs.isEmpty {
+            preferEventsNext = false
+            return nextEventASDU()
+        }
+        preferEventsNext = true
+        while let outcome = jobs.updateFirst({ $0.next(image: image) }) {
+            if let asdu = outcome { return asdu }
+            jobs.removeFirst()
+        }
+        return eventsWaiting ? nextEventASDU() : nil
+    }
+
+    /// Packs consecutive buffered events of one type and common address into one ASDU.
+    private func nextEventASDU() -> [UInt8]? {
+        guard let first = eventBuffer.first else { return nil }
+        let point = image.record(at: first.pointIndex)
+        let timeTagged = configuration.timeTags.timeTagged(pointSetting: point.timeTaggedEvents)
+        let typeID = timeTagged ? point.kind.timeTaggedTypeID : point.kind.typeID
+        let commonAddress = point.commonAddress
+        var builder = ASDUBuilder(typeID: typeID, cause: CauseOfTransmission(first.cause), commonAddress: commonAddress)
+        let invalidTime = configuration.invalidTimeUntilSynchronized && clockOffsetMilliseconds == nil
+        while builder.hasRoom, let event = eventBuffer.first {
+            let record = image.record(at: event.pointIndex)
+            guard event.cause == first.cause, record.commonAddress == commonAddress, record.kind == point.kind,
+                  configuration.timeTags.timeTagged(pointSetting: record.timeTaggedEvents) == timeTagged else { break }
+            eventBuffer.removeFirst()
+            let time = timeTagged ? CP56Time2a(unixMilliseconds: event.time, isInvalid: invalidTime) : nil
+            builder.append(address: record.objectAddress, element: event.value.element(quality: event.quality, time: time))
+        }
+        statistics.eventsSent += UInt64(builder.count)
+        return builder.finish()
+    }
+
+    /// Queues an event for this station's masters (called for every station serving its common address).
+    public func enqueue(_ event: PointEvent) {
+        eventBuffer.append(event)
+    }
+
+    /// Queues a reply of the active session ahead of events.
+    func respond(_ asdu: [UInt8]) {
+        responses.append(asdu)
+    }
+
+    func startJob(_ job: InterrogationJob) -> Bool {
+        guard jobs.count < 16 else { return false }
+        jobs.append(job)
+        return true
+    }
+
+    func cancelJob(typeID: TypeID, commonAddress: UInt16) -> Bool {
+        var kept: [InterrogationJob] = []
+        var cancelled = false
+        while let job = jobs.removeFirst() {
+            if !cancelled, job.answers(typeID: typeID, commonAddress: commonAddress) { cancelled = true } else { kept.append(job) }
+        }
+        for job in kept { jobs.append(job) }
+        return cancelled
+    }
+
+    func eventBufferDiscardAll() { eventBuffer.removeAll() }
+
+    /// One event in an ASDU of its own, with the station's time tag policy.
+    func encodeSingleEvent(_ event: PointEvent) -> [UInt8] {
+        let definition = image.definition(at: event.pointIndex)
+        let timeTagged = configuration.timeTags.timeTagged(definition)
+        let invalidTime = configuration.invalidTimeUntilSynchronized && clockOffsetMilliseconds == nil
+        let time = timeTagged ? CP56Time2a(unixMilliseconds: event.time, isInvalid: invalidTime) : nil
+        let asdu = ASDU(cause: CauseOfTransmission(event.cause), commonAddress: definition.address.commonAddress,
+                        address: definition.address.objectAddress, element: event.value.element(quality: event.quality, time: time))
+        return (try? asdu.encoded()) ?? []
+    }
+}
