@@ -8,7 +8,7 @@ public struct ReceivedCommand: Sendable {
     public let peer: String
     public let connection: ConnectionID
     /// The request ASDU as received: every confirmation mirrors it.
-    public let asdu: [UInt8]
+    public let request: ASDURequest
     public let point: CommandPointDefinition
     public let element: InformationElement
     public let originator: UInt8
@@ -17,14 +17,14 @@ public struct ReceivedCommand: Sendable {
     /// How long a confirmed select stays valid: the station's `select_timeout`.
     public let selectTimeout: Duration
 
-    public init(station: String, listener: String, peer: String, connection: ConnectionID, asdu: [UInt8],
+    public init(station: String, listener: String, peer: String, connection: ConnectionID, request: ASDURequest,
                 point: CommandPointDefinition, element: InformationElement, originator: UInt8,
                 suggestedFeedback: PointUpdate?, selectTimeout: Duration) {
         self.station = station
         self.listener = listener
         self.peer = peer
         self.connection = connection
-        self.asdu = asdu
+        self.request = request
         self.point = point
         self.element = element
         self.originator = originator
@@ -38,12 +38,12 @@ public struct ReceivedCommand: Sendable {
 public struct CommandConfirmation: Sendable, Equatable {
     public let station: String
     public let connection: ConnectionID
-    public let request: [UInt8]
+    public let request: ASDURequest
     public let cause: Cause
     public let negative: Bool
 
     /// The ASDU to send (IEC 60870-5-101 clause 7.2.3: a confirmation repeats the request apart from the cause).
-    public var asdu: [UInt8] { ASDU.confirmation(of: request, cause: cause, negative: negative) }
+    public var asdu: [UInt8] { request.reply(cause: cause, negative: negative) }
 }
 
 /// What the ``CommandLedger`` asks its owner to do, in order.

@@ -26,7 +26,7 @@ public struct CommandLedger: Sendable {
     private struct Entry {
         let request: CommandRequest
         let connection: ConnectionID
-        let asdu: [UInt8]
+        let requestASDU: ASDURequest
         let selectTimeout: Duration
         var phase: Phase
         /// False once the connection the command came in on has ended: its answers have nowhere to go.
@@ -88,13 +88,13 @@ public struct CommandLedger: Sendable {
                                      suggestedFeedback: command.suggestedFeedback)
         queues[address, default: []].append(id)
         let startsNow = queues[address]?.count == 1
-        entries[id] = Entry(request: request, connection: command.connection, asdu: command.asdu,
+        entries[id] = Entry(request: request, connection: command.connection, requestASDU: command.request,
                             selectTimeout: command.selectTimeout, phase: startsNow ? .running : .waiting)
         return startsNow ? [.accepted(request), .execute(request)] : [.accepted(request)]
     }
 
     private func refusal(_ command: ReceivedCommand, because reason: String) -> CommandAction {
-        .refuse(CommandConfirmation(station: command.station, connection: command.connection, request: command.asdu,
+        .refuse(CommandConfirmation(station: command.station, connection: command.connection, request: command.request,
                                     cause: .activationConfirmation, negative: true), reason: reason)
     }
 
@@ -103,8 +103,8 @@ public struct CommandLedger: Sendable {
     /// A command request with cause deactivation (COT 8) for `address`: withdraws the station's selection of the
     /// point and the commands on it that this connection is still waiting for (a waiting one is dropped, a running
     /// one is stopped and left unanswered). DEACTCON is positive if anything was withdrawn.
-    public mutating func deactivate(station: String, connection: ConnectionID, address: PointAddress, asdu: [UInt8],
-                                    now: LinkInstant) -> [CommandAction] {
+    public mutating func deactivate(station: String, connection: ConnectionID, address: PointAddress,
+                                    request: ASDURequest, now: LinkInstant) -> [CommandAction] {
         expireSelections(now: now)
         let selectionCancelled = selections.removeValue(forKey: SelectionKey(station: station, address: address)) != nil
         var actions: [CommandAction] = []
@@ -124,7 +124,7 @@ public struct CommandLedger: Sendable {
             }
         }
         let cancelled = selectionCancelled || withdrawn
-        actions.append(.confirm(CommandConfirmation(station: station, connection: connection, request: asdu,
+        actions.append(.confirm(CommandConfirmation(station: station, connection: connection, request: request,
                                                     cause: .deactivationConfirmation, negative: !cancelled)))
         if selectionCancelled { actions.append(.notice(station: station, "selection of \(address) cancelled")) }
         if withdrawn { actions.append(.notice(station: station, "running command on \(address) cancelled")) }
@@ -154,7 +154,7 @@ public struct CommandLedger: Sendable {
             return succeeded ? [.returnInformation(station: request.station, connection: nil)] : []
         }
         func confirmation(_ cause: Cause, negative: Bool = false) -> CommandAction {
-            .confirm(CommandConfirmation(station: request.station, connection: entry.connection, request: entry.asdu,
+            .confirm(CommandConfirmation(station: request.station, connection: entry.connection, request: entry.requestASDU,
                                          cause: cause, negative: negative))
         }
         guard succeeded else { return [confirmation(.activationConfirmation, negative: true)] }
@@ -179,6 +179,13 @@ public struct CommandLedger: Sendable {
         queues[address] = queue.isEmpty ? nil : queue
         guard index == 0, let next = queue.first else { return nil }
         return entries[next]?.request
+    }
+
+    /// An id for a command that runs outside the ledger (the control socket's `exec`), so that ids stay unique
+    /// in the daemon: a handler knows a command by its id.
+    public mutating func reserveID() -> UInt64 {
+        defer { nextID += 1 }
+        return nextID
     }
 
     // MARK: Connections and time
@@ -219,4 +226,11 @@ public struct CommandLedger: Sendable {
     public func commands(of station: String) -> [CommandRequest] {
         entries.values.filter { $0.request.station == station }.map(\.request).sorted { $0.id < $1.id }
     }
+}
+
+/// The outstation's one ``CommandLedger``, lent to each of its stations: a station takes its commands' requests
+/// and connection ends to it, the outstation the handler's results. A reference so that stations replaced by a
+/// reload hand over to the same ledger; all of them run on the one executor that owns the outstation.
+final class SharedCommandLedger {
+    var ledger = CommandLedger()
 }

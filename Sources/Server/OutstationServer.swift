@@ -10,33 +10,40 @@ public final class OutstationServer: Sendable {
     public let eventLoop: EventLoop
     private let state: NIOLoopBound<ServerState>
     private let commandHandler: any CommandHandler
-    private let commands: AsyncStream<CommandRequest>
-    private let commandSink: AsyncStream<CommandRequest>.Continuation
+    private let commands: AsyncStream<CommandJob>
+    private let commandSink: AsyncStream<CommandJob>.Continuation
 
     /// Must be called on `eventLoop`. Commands run only while `runCommands()` does.
     public init(eventLoop: EventLoop, logger: Logger, outstation: Outstation,
                 commandHandler: any CommandHandler = FeedbackCommandHandler()) {
         self.eventLoop = eventLoop
         self.commandHandler = commandHandler
-        (commands, commandSink) = AsyncStream.makeStream(of: CommandRequest.self)
-        let runtime = OutstationRuntime(eventLoop: eventLoop, logger: logger, outstation: outstation,
-                                        commandHandler: commandHandler, commandSink: commandSink)
+        (commands, commandSink) = AsyncStream.makeStream(of: CommandJob.self)
+        let runtime = OutstationRuntime(eventLoop: eventLoop, logger: logger, outstation: outstation, commandSink: commandSink)
         state = NIOLoopBound(ServerState(runtime: runtime), eventLoop: eventLoop)
         runtime.startQueueHealthReports()
     }
 
-    /// Runs the command handler for every command the stations accept, each in a child task of this call
-    /// (commands on one point one after the other). Returns after `stop()` once the running commands have
-    /// finished; cancelling it cancels them.
+    /// Runs the command handler for every command the outstation's command ledger starts (commands on one point
+    /// one after the other), each awaited by a child task of this call, and cancels one when a deactivation
+    /// withdraws it. Returns after `stop()` once the running commands have finished; cancelling it cancels them.
     public func runCommands() async {
         let handler = commandHandler
         let loop = eventLoop
         let state = state
+        let running = CommandTasks()
         await withDiscardingTaskGroup { group in
-            for await request in commands {
-                group.addTask {
-                    let result = await handler.execute(request)
-                    loop.execute { state.value.runtime.finish(request, result: result) }
+            for await job in commands {
+                switch job {
+                case .run(let request):
+                    let task = running.start(request, on: handler)
+                    group.addTask {
+                        let result = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+                        running.finished(request.id)
+                        loop.execute { state.value.runtime.finish(request, result: result) }
+                    }
+                case .cancel(let commandID):
+                    running.cancel(commandID)
                 }
             }
         }

@@ -28,13 +28,14 @@ private func double(_ state: DoubleCommandState, select: Bool = false) -> Inform
 private func received(_ element: InformationElement, ioa: UInt32, station: String = "s1", on connection: ConnectionID = first,
                       selectTimeout: Duration = .seconds(10)) -> ReceivedCommand {
     let asdu = (try? command(element, ioa: ioa).encoded()) ?? []
-    return ReceivedCommand(station: station, listener: "main", peer: "192.0.2.1:40000", connection: connection, asdu: asdu,
+    return ReceivedCommand(station: station, listener: "main", peer: "192.0.2.1:40000", connection: connection,
+                           request: try! ASDURequest(decoding: asdu),
                            point: points[ioa]!, element: element, originator: 0, suggestedFeedback: nil,
                            selectTimeout: selectTimeout)
 }
 
-private func deactivation(_ element: InformationElement, ioa: UInt32) -> [UInt8] {
-    (try? command(element, ioa: ioa, cause: .deactivation).encoded()) ?? []
+private func deactivation(_ element: InformationElement, ioa: UInt32) -> ASDURequest {
+    try! ASDURequest(decoding: (try? command(element, ioa: ioa, cause: .deactivation).encoded()) ?? [])
 }
 
 /// The actions with their requests reduced to ids, so that a whole sequence compares in one `#expect`.
@@ -171,7 +172,7 @@ struct CommandLedgerSelectTests {
         #expect(steps(actions) == [.refuse("point 47:102 does not take select-before-operate")])
         guard case .refuse(let confirmation, _)? = actions.first else { return }
         #expect(confirmation.cause == .activationConfirmation && confirmation.negative)
-        #expect(confirmation.asdu == ASDU.confirmation(of: confirmation.request, cause: .activationConfirmation, negative: true))
+        #expect(confirmation.asdu == ASDU.confirmation(of: confirmation.request.octets, cause: .activationConfirmation, negative: true))
     }
 
     @Test func anExecuteUnlikeItsSelectIsRefusedAndUsesTheSelectionUp() throws {
@@ -240,7 +241,7 @@ struct CommandLedgerCancellationTests {
         let running = try acceptedID(ledger.activate(received(single(true), ioa: 100), now: start))
         let behind = try acceptedID(ledger.activate(received(single(false), ioa: 100, station: "s2", on: second), now: start))
         let actions = ledger.deactivate(station: "s1", connection: first, address: address(100),
-                                        asdu: deactivation(single(true), ioa: 100), now: start)
+                                        request: deactivation(single(true), ioa: 100), now: start)
         #expect(steps(actions) == [.cancel(running),
                                    .confirm(.deactivationConfirmation, negative: false, station: "s1", connection: first),
                                    .notice("running command on 47:100 cancelled")])
@@ -250,7 +251,7 @@ struct CommandLedgerCancellationTests {
         #expect(steps(ledger.finish(running, succeeded: false, now: start)) == [.execute(behind, station: "s2")])
         // Nothing left of s1's on the point: a second deactivation is refused.
         #expect(steps(ledger.deactivate(station: "s1", connection: first, address: address(100),
-                                        asdu: deactivation(single(true), ioa: 100), now: start))
+                                        request: deactivation(single(true), ioa: 100), now: start))
                 == [.confirm(.deactivationConfirmation, negative: true, station: "s1", connection: first)])
     }
 
@@ -258,7 +259,7 @@ struct CommandLedgerCancellationTests {
         var ledger = CommandLedger()
         let running = try acceptedID(ledger.activate(received(single(true), ioa: 100), now: start))
         _ = ledger.deactivate(station: "s1", connection: first, address: address(100),
-                              asdu: deactivation(single(true), ioa: 100), now: start)
+                              request: deactivation(single(true), ioa: 100), now: start)
         #expect(steps(ledger.finish(running, succeeded: true, now: start)) == [.returnInformation(station: "s1", connection: nil)])
     }
 
@@ -268,7 +269,7 @@ struct CommandLedgerCancellationTests {
         let dropped = try acceptedID(ledger.activate(received(single(true), ioa: 100), now: start))
         let after = try acceptedID(ledger.activate(received(single(false), ioa: 100, station: "s2", on: second), now: start))
         let actions = ledger.deactivate(station: "s1", connection: first, address: address(100),
-                                        asdu: deactivation(single(true), ioa: 100), now: start)
+                                        request: deactivation(single(true), ioa: 100), now: start)
         #expect(steps(actions) == [.confirm(.deactivationConfirmation, negative: false, station: "s1", connection: first),
                                    .notice("running command on 47:100 cancelled")], "nothing to stop: it never ran")
         #expect(ledger.phase(of: dropped) == nil)
@@ -282,7 +283,7 @@ struct CommandLedgerCancellationTests {
         let other = try acceptedID(ledger.activate(received(single(true), ioa: 100, station: "s2", on: second), now: start))
         let mine = try acceptedID(ledger.activate(received(single(true), ioa: 103), now: start))
         #expect(steps(ledger.deactivate(station: "s1", connection: first, address: address(100),
-                                        asdu: deactivation(single(true), ioa: 100), now: start))
+                                        request: deactivation(single(true), ioa: 100), now: start))
                 == [.confirm(.deactivationConfirmation, negative: true, station: "s1", connection: first)])
         #expect(ledger.phase(of: other) == .running && ledger.phase(of: mine) == .running)
     }
@@ -292,10 +293,10 @@ struct CommandLedgerCancellationTests {
         let select = try acceptedID(ledger.activate(received(double(.on, select: true), ioa: 101), now: start))
         _ = ledger.finish(select, succeeded: true, now: start)
         let asdu = deactivation(double(.on, select: true), ioa: 101)
-        #expect(steps(ledger.deactivate(station: "s1", connection: first, address: address(101), asdu: asdu, now: start))
+        #expect(steps(ledger.deactivate(station: "s1", connection: first, address: address(101), request: asdu, now: start))
                 == [.confirm(.deactivationConfirmation, negative: false, station: "s1", connection: first),
                     .notice("selection of 47:101 cancelled")])
-        #expect(steps(ledger.deactivate(station: "s1", connection: first, address: address(101), asdu: asdu, now: start))
+        #expect(steps(ledger.deactivate(station: "s1", connection: first, address: address(101), request: asdu, now: start))
                 == [.confirm(.deactivationConfirmation, negative: true, station: "s1", connection: first)])
         #expect(steps(ledger.activate(received(double(.on), ioa: 101), now: start))
                 == [.refuse("execute of 47:101 without a matching select")])
@@ -306,16 +307,16 @@ struct CommandLedgerCancellationTests {
         let select = try acceptedID(ledger.activate(received(double(.on, select: true), ioa: 101), now: start))
         _ = ledger.finish(select, succeeded: true, now: start)
         #expect(steps(ledger.deactivate(station: "s1", connection: first, address: address(101),
-                                        asdu: deactivation(double(.on, select: true), ioa: 101), now: start + .seconds(10)))
+                                        request: deactivation(double(.on, select: true), ioa: 101), now: start + .seconds(10)))
                 == [.confirm(.deactivationConfirmation, negative: true, station: "s1", connection: first)])
     }
 
     @Test func theConfirmationMirrorsTheDeactivation() {
         var ledger = CommandLedger()
         let asdu = deactivation(single(true), ioa: 100)
-        let actions = ledger.deactivate(station: "s1", connection: first, address: address(100), asdu: asdu, now: start)
+        let actions = ledger.deactivate(station: "s1", connection: first, address: address(100), request: asdu, now: start)
         guard case .confirm(let confirmation)? = actions.first else { Issue.record("\(actions)"); return }
-        #expect(confirmation.asdu == ASDU.confirmation(of: asdu, cause: .deactivationConfirmation, negative: true))
+        #expect(confirmation.asdu == ASDU.confirmation(of: asdu.octets, cause: .deactivationConfirmation, negative: true))
     }
 
     @Test func aCommandOfAGoneMasterRunsToItsEndAndItsReturnInformationIsBuffered() throws {
