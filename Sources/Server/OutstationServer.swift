@@ -24,28 +24,12 @@ public final class OutstationServer: Sendable {
         runtime.startQueueHealthReports()
     }
 
-    /// Runs the command handler for every command the outstation's command ledger starts (commands on one point
-    /// one after the other), each awaited by a child task of this call, and cancels one when a deactivation
-    /// withdraws it. Returns after `stop()` once the running commands have finished; cancelling it cancels them.
+    /// Runs the commands the outstation's command ledger starts and stops (see ``CommandTasks``). Returns after
+    /// `stop()` once the running commands have finished; cancelling it cancels them.
     public func runCommands() async {
-        let handler = commandHandler
-        let loop = eventLoop
-        let state = state
-        let running = CommandTasks()
-        await withDiscardingTaskGroup { group in
-            for await job in commands {
-                switch job {
-                case .run(let request):
-                    let task = running.start(request, on: handler)
-                    group.addTask {
-                        let result = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
-                        running.finished(request.id)
-                        loop.execute { state.value.runtime.finish(request, result: result) }
-                    }
-                case .cancel(let commandID):
-                    running.cancel(commandID)
-                }
-            }
+        let (loop, state) = (eventLoop, state)
+        await CommandTasks.run(commands, on: commandHandler) { request, result in
+            loop.execute { state.value.runtime.finish(request, result: result) }
         }
     }
 
