@@ -53,10 +53,8 @@ public final class Station {
     /// Set by the outstation while this station is on its list of stations with new events.
     var awaitsService = false
 
-    public convenience init(configuration: StationConfiguration, image: ProcessImage, now: LinkInstant) {
-        self.init(configuration: configuration, image: image, commands: SharedCommandLedger(), now: now)
-    }
-
+    /// Made by the ``Outstation`` only, with its one command ledger: a station with a ledger of its own would
+    /// give out command ids another station also uses.
     init(configuration: StationConfiguration, image: ProcessImage, commands: SharedCommandLedger, now: LinkInstant) {
         self.configuration = configuration
         self.commands = commands
