@@ -6,8 +6,11 @@ import Server
 import Synchronization
 
 /// The daemon's command handler: refuses time-tagged commands older than `command_max_age`, sends the
-/// commands of points that name a `[handler NAME]` to it and the others to the built-in feedback handler,
-/// and cancels a running command on deactivation.
+/// commands of points that name a `[handler NAME]` to it and the others to the built-in feedback handler.
+///
+/// It keeps no table of the commands it runs: the outstation's `CommandLedger` knows them, and a deactivation
+/// cancels the task that runs the command, which the handlers take as "stop" (a spawn handler's process group
+/// is killed, a persistent handler's command is withdrawn, a command waiting for a process slot leaves the queue).
 public final class CommandDispatcher: CommandHandler {
     enum Runner: Sendable {
         case spawn(SpawnHandler)
@@ -30,11 +33,6 @@ public final class CommandDispatcher: CommandHandler {
         }
     }
 
-    private struct CommandKey: Hashable {
-        let station: String
-        let id: UInt64
-    }
-
     /// Where commands go: rebuilt by a reload (``route(_:)``). A command runs to its end on the runner it
     /// found when it started; the next command on the point finds the new one.
     struct Routes: Sendable {
@@ -47,7 +45,6 @@ public final class CommandDispatcher: CommandHandler {
     private let routes: Mutex<Routes>
     let logger: Logger
     let wallClock: @Sendable () -> Int64
-    private let running = Mutex<[CommandKey: OneShot]>([:])
 
     var runners: [String: Runner] { routes.withLock { $0.runners } }
     var bindings: [PointAddress: CommandBinding] { routes.withLock { $0.bindings } }
@@ -114,35 +111,13 @@ public final class CommandDispatcher: CommandHandler {
         guard let binding, let runner else {
             return (await FeedbackCommandHandler().execute(request), CommandAudit.builtinHandler)
         }
-        let key = CommandKey(station: request.station, id: request.id)
-        let cancel = OneShot()
-        running.withLock { $0[key] = cancel }
-        defer { running.withLock { _ = $0.removeValue(forKey: key) } }
-        // A deactivation fires `cancel`, which cancels the handler's task: it kills or withdraws the command.
-        let outcome = await withTaskGroup(of: HandlerOutcome?.self) { group in
-            group.addTask {
-                switch runner {
-                case .spawn(let handler): await handler.perform(request, timeout: binding.timeout)
-                case .persistent(let handler): await handler.perform(request, timeout: binding.timeout)
-                }
-            }
-            group.addTask {
-                await cancel.wait()
-                return nil
-            }
-            var outcome = HandlerOutcome(result: .failure(reason: "cancelled"))
-            for await finished in group {
-                if let finished { outcome = finished }
-                group.cancelAll()
-            }
-            return outcome
+        // A deactivation cancels this task: the handler kills or withdraws the command and answers at once.
+        let outcome = switch runner {
+        case .spawn(let handler): await handler.perform(request, timeout: binding.timeout)
+        case .persistent(let handler): await handler.perform(request, timeout: binding.timeout)
         }
         log(outcome, of: request, handler: binding.handler)
         return (outcome.result, binding.handler)
-    }
-
-    public func cancel(station: String, commandID: UInt64) {
-        running.withLock { $0[CommandKey(station: station, id: commandID)] }?.fire()
     }
 
     /// Why a time-tagged command is too old to run, or nil.

@@ -4,7 +4,6 @@ import Logging
 import IEC104
 import Outstation
 import Server
-import Synchronization
 
 /// A command point's handler run from the control socket (`rtu104ctl exec 47:2001 on --select`), so that the
 /// wiring can be commissioned before a SCADA master exists, and without a master's connection taking over
@@ -28,11 +27,12 @@ enum ControlExec {
     /// What handlers see as station and peer (`RTU104_STATION`, `RTU104_PEER`) for a command from the control socket.
     static let station = "rtu104ctl"
     static let peer = "control socket"
-    /// Far above a station's own IDs, so that the dispatcher's (station, id) keys never meet a station's.
-    private static let nextID = Atomic<UInt64>(1 << 62)
 
     /// The plan for an `exec` request, an error for a malformed one, nil when the line is no `exec` at all.
-    static func parse(_ line: String, image: ProcessImage) -> Result<ExecPlan, ControlRequestError>? {
+    /// `newID` gives each command its id: the outstation's (`Outstation.reserveCommandID()`), so that a handler
+    /// never sees a station's command and an operator's under one id.
+    static func parse(_ line: String, image: ProcessImage,
+                      newID: () -> UInt64) -> Result<ExecPlan, ControlRequestError>? {
         guard line.contains("exec"),
               let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
               object["op"] as? String == "exec" else { return nil }
@@ -79,15 +79,15 @@ enum ControlExec {
         }
         var requests: [CommandRequest] = []
         if select, let selecting = element(value, kind: point.kind, select: true, qualifier: UInt8(qualifier)) {
-            requests.append(request(point, selecting, isSelect: true, feedback: feedback))
+            requests.append(request(newID(), point, selecting, isSelect: true, feedback: feedback))
         }
-        requests.append(request(point, execute, isSelect: false, feedback: feedback))
+        requests.append(request(newID(), point, execute, isSelect: false, feedback: feedback))
         return .success(ExecPlan(point: point, value: value, requests: requests))
     }
 
-    private static func request(_ point: CommandPointDefinition, _ element: InformationElement, isSelect: Bool,
+    private static func request(_ id: UInt64, _ point: CommandPointDefinition, _ element: InformationElement, isSelect: Bool,
                                 feedback: PointUpdate?) -> CommandRequest {
-        CommandRequest(id: nextID.add(1, ordering: .relaxed).newValue, station: station, peer: peer, point: point,
+        CommandRequest(id: id, station: station, peer: peer, point: point,
                        element: element, isSelect: isSelect, originator: 0, time: nil, suggestedFeedback: feedback)
     }
 

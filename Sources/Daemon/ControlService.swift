@@ -50,7 +50,7 @@ public enum ControlService {
         switch parsed {
         case .failure(let problem):
             // `exec` is read here, off the fast path of `set`, by ControlExec.
-            switch ControlExec.parse(line, image: image) {
+            switch ControlExec.parse(line, image: image, newID: outstation.reserveCommandID) {
             case .success(let plan)?: return .exec(plan)
             case .failure(let refusal)?: return .error(errorReply(refusal.message))
             case nil: return .error(errorReply(explainUnknownPoint(problem.message, image: image, op: "set")))

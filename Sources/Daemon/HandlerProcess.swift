@@ -79,7 +79,8 @@ public final class SpawnHandler: Sendable {
 
 /// A `[handler NAME]` with `mode = persistent`: one long-running coprocess for all its commands.
 ///
-/// Requests are JSON lines on its stdin, the command's members plus `"id"`; replies are lines on stdout:
+/// Requests are JSON lines on its stdin, the command's members plus `"id"`, the command's own id (unique in the
+/// daemon, the one the log and the outstation know it by); replies are lines on stdout:
 /// `{"id":7,"ok":true,"updates":[{"point":"47:1001","value":"on"}]}` or `{"id":7,"ok":false,"error":"…"}`.
 /// Many commands may be in flight; replies may come in any order. A command that is deactivated or gets no
 /// reply within its timeout fails and the coprocess is told `{"cancel":true,"id":7}`. A stdout line without
@@ -99,7 +100,8 @@ public final class PersistentHandler: Sendable {
         var continuation: CheckedContinuation<CommandResult, Never>
     }
     private struct State {
-        var nextID: UInt64 = 0
+        /// The commands sent and not yet answered, by command id: what a reply, a timeout or a cancellation
+        /// resolves. This is what running a coprocess needs; which command runs where is the outstation's.
         var pending: [UInt64: Pending] = [:]
         var starts = 0
         var running = false
@@ -161,10 +163,7 @@ public final class PersistentHandler: Sendable {
 
     public func perform(_ request: CommandRequest, timeout: Duration? = nil) async -> HandlerOutcome {
         let limit = timeout ?? configuration.timeout
-        let id = state.withLock { state -> UInt64 in
-            state.nextID += 1
-            return state.nextID
-        }
+        let id = request.id
         let line = CommandMessage.json(request, handler: configuration.name, id: id)
         let result = await withTaskGroup(of: Void.self) { group in
             group.addTask { [self] in
@@ -178,6 +177,8 @@ public final class PersistentHandler: Sendable {
                     let refusal = state.withLock { state -> String? in
                         if Task.isCancelled { return "cancelled" }
                         if state.stopped { return "handler '\(configuration.name)' was stopped" }
+                        // Ids are unique in the daemon; a second command under one id would take the first's reply.
+                        if state.pending[id] != nil { return "command id \(id) is already with handler '\(configuration.name)'" }
                         state.pending[id] = Pending(line: line, continuation: continuation)
                         return nil
                     }

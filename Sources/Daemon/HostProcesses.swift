@@ -155,10 +155,6 @@ public final class HostProcesses: CommandHandler {
         await dispatcher.execute(request)
     }
 
-    public func cancel(station: String, commandID: UInt64) {
-        dispatcher.cancel(station: station, commandID: commandID)
-    }
-
     /// The persistent handler in force under `name` (tests and status).
     public func persistentHandler(named name: String) -> PersistentHandler? {
         state.withLock { state in

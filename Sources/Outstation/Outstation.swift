@@ -9,6 +9,8 @@ public final class Outstation {
     /// Counts the images put in force by reloads (see ``PreparedImage``).
     private(set) var imageGeneration: UInt64 = 0
     public private(set) var stations: [Station]
+    /// Every command of every station, lent to the stations; outlives reloads.
+    let commands = SharedCommandLedger()
     private var stationsByName: [String: Station]
     private var stationsByCommonAddress: [UInt16: [Station]]
     private var observers: [UInt64: (PointEvent) -> Void] = [:]
@@ -21,7 +23,7 @@ public final class Outstation {
     public init(points: PointTable, stations configurations: [StationConfiguration], now: LinkInstant, wallTime: Int64) {
         let image = ProcessImage(table: points, now: wallTime)
         self.image = image
-        stations = configurations.map { Station(configuration: $0, image: image, now: now) }
+        stations = configurations.map { [commands] in Station(configuration: $0, image: image, commands: commands, now: now) }
         (stationsByName, stationsByCommonAddress) = Self.index(stations)
     }
 
@@ -117,19 +119,21 @@ public final class Outstation {
         return taken
     }
 
-    /// Reports a finished command to its station. Updates of a successful command become return
-    /// information (COT 11): inline between ACTCON and ACTTERM for the commanding station, buffered for the others.
-    /// Returns the commanding station's actions (its answers, and the updates that were refused); the other
-    /// stations that took return information are among ``takeStationsWithNewEvents()``.
+    /// Reports a finished command to the ``CommandLedger``. Updates of a successful command go into the process
+    /// image as return information (COT 11): inline between ACTCON and ACTTERM for the master that asked, buffered
+    /// for the other stations (and for the commanding one when its master is gone or withdrew the command).
+    /// Returns the commanding station's actions (its answers, the updates that were refused) and the next command
+    /// to run on the point, which may be another station's; the other stations that took return information are
+    /// among ``takeStationsWithNewEvents()``.
     public func complete(_ request: CommandRequest, result: CommandResult, now: LinkInstant,
                          wallTime: Int64) -> [StationAction] {
-        guard let station = stationsByName[request.station] else { return [] }
+        // The station that sent the command may be gone (a reload removed it): the command still had its effect.
+        let station = stationsByName[request.station]
         var actions: [StationAction] = []
-        switch result {
-        case .failure:
-            station.completeCommand(request.id, succeeded: false, feedback: [], now: now)
-        case .success(let updates):
-            var feedback: [PointEvent] = []
+        var feedback: [PointEvent] = []
+        var succeeded = false
+        if case .success(let updates) = result {
+            succeeded = true
             for update in updates {
                 do {
                     guard let event = try image.apply(update, now: wallTime, cause: .returnInformationRemote) else { continue }
@@ -139,11 +143,23 @@ public final class Outstation {
                     actions.append(.feedbackRefused(request, reason: error.description))
                 }
             }
-            station.completeCommand(request.id, succeeded: true, feedback: feedback, now: now)
         }
-        station.finishStep(now: now, into: &actions)
+        let answer = commands.ledger.finish(request.id, succeeded: succeeded, now: now)
+        if let station {
+            actions += station.carryOut(answer, feedback: feedback)
+            station.finishStep(now: now, into: &actions)
+        } else {
+            for case .execute(let next) in answer { actions.append(.execute(next)) }
+        }
         return actions
     }
+
+    /// An id for a command that does not come from a station (the control socket's `exec`), unique among the
+    /// stations' command ids.
+    public func reserveCommandID() -> UInt64 { commands.ledger.reserveID() }
+
+    /// Every command from its activation to its last confirmation (for status and tests).
+    public var commandLedger: CommandLedger { commands.ledger }
 
     // MARK: Reload
 
@@ -194,7 +210,7 @@ public final class Outstation {
         var next: [Station] = []
         for configuration in configurations {
             guard let old = stationsByName[configuration.name] else {
-                next.append(Station(configuration: configuration, image: newImage, now: now))
+                next.append(Station(configuration: configuration, image: newImage, commands: commands, now: now))
                 report.stationsAdded.append(configuration.name)
                 continue
             }
@@ -210,7 +226,7 @@ public final class Outstation {
                 }
                 next.append(old)
             } else {
-                let replacement = Station(configuration: configuration, image: newImage, now: now)
+                let replacement = Station(configuration: configuration, image: newImage, commands: commands, now: now)
                 replacement.adoptEvents(of: old, indexMap: indexMap)
                 for connection in old.connections {
                     closes.append((old, connection.id, "station '\(old.name)' was reconfigured"))

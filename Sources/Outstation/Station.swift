@@ -44,19 +44,22 @@ public final class Station {
     var jobs = RingBuffer<InterrogationJob>()
     var preferEventsNext = true
     private var endOfInitializationSent = false
-    var commands: CommandState
+    /// The outstation's command ledger: this station's selections and commands are kept there, beside the
+    /// other stations', because a command point runs one command at a time whoever sends it.
+    let commands: SharedCommandLedger
     var periodicScans: [PeriodicScan]
     /// The deadline the owner was last asked to arm a timer for, until that timer fires.
     private var armedDeadline: LinkInstant?
     /// Set by the outstation while this station is on its list of stations with new events.
     var awaitsService = false
 
-    public init(configuration: StationConfiguration, image: ProcessImage, now: LinkInstant) {
+    /// Made by the ``Outstation`` only, with its one command ledger: a station with a ledger of its own would
+    /// give out command ids another station also uses.
+    init(configuration: StationConfiguration, image: ProcessImage, commands: SharedCommandLedger, now: LinkInstant) {
         self.configuration = configuration
+        self.commands = commands
         self.image = image
         self.eventBuffer = EventBuffer(capacity: configuration.eventBufferSize, overflowPolicy: configuration.overflowPolicy)
-        self.commands = CommandState()
-        self.commands.selectTimeout = configuration.selectTimeout
         self.periodicScans = PeriodicScan.plan(image: image, commonAddresses: configuration.commonAddresses, now: now)
     }
 
@@ -106,6 +109,8 @@ public final class Station {
         guard let session = sessions.removeValue(forKey: id) else { return }
         connectionOrder.removeAll { $0 == id }
         keepUnacknowledgedSpontaneous(of: session)
+        // Its selections are void; its commands run to their end, their return information buffered.
+        commands.ledger.connectionEnded(id, station: name)
         // A connection stopped by STOPDT can still hold frames its master never acknowledged, but only the
         // active one has a session's replies queued.
         guard activeConnection == id else { return }
@@ -114,7 +119,6 @@ public final class Station {
         initialization.removeAll()
         responses.removeAll()
         jobs.removeAll()
-        commands.connectionEnded()
     }
 
     /// Events (spontaneous, and return information of commands) are the station's data and outlive the
@@ -168,8 +172,9 @@ public final class Station {
 
     // MARK: Time
 
-    /// The timer armed by ``StationAction/armTimer(_:)`` fired: runs the link timers, the STARTDT timeout,
-    /// select expiry and periodic scans due at `now`.
+    /// The timer armed by ``StationAction/armTimer(_:)`` fired: runs the link timers, the STARTDT timeout and
+    /// periodic scans due at `now`. (Select expiry needs no timer: the command ledger checks it when an execute or
+    /// a deactivation comes.)
     public func timeout(now: LinkInstant) -> [StationAction] {
         armedDeadline = nil
         var actions: [StationAction] = []
@@ -181,7 +186,6 @@ public final class Station {
                 close(id, reason: .ended("no STARTDT act within \(timeout)"), into: &actions)
             }
         }
-        commands.expireSelections(now: now)
         for index in periodicScans.indices where periodicScans[index].due <= now {
             periodicScans[index].due = now + periodicScans[index].period
             guard activeConnection != nil else { continue }
@@ -204,7 +208,6 @@ public final class Station {
             consider(session.link.nextDeadline)
             if !session.hasStarted, let timeout = configuration.startTimeout { consider(session.openedAt + timeout) }
         }
-        consider(commands.nextDeadline)
         for scan in periodicScans { consider(scan.due) }
         return deadline
     }

@@ -18,11 +18,15 @@ public enum StationAction: Sendable {
     case armTimer(LinkInstant)
     /// Close the connection; the station has already forgotten it.
     case close(ConnectionID, reason: CloseReason)
-    /// Run a command through the command handler and report back with `Outstation.complete`.
+    /// A master's command was accepted (for the log); it runs when its ``execute(_:)`` comes, at once if its
+    /// point is free.
+    case commandAccepted(CommandRequest)
+    /// Run the command through the command handler now and report back with `Outstation.complete`, whose
+    /// actions may start the next command on the point.
     case execute(CommandRequest)
-    /// A deactivation (COT 8) withdrew a command handed out with `execute`: stop it if it still runs.
-    /// The station has already confirmed the deactivation and will not answer the command any more.
-    case cancel(station: String, commandID: UInt64)
+    /// A deactivation (COT 8) withdrew a command handed out with `execute`: stop it (cancel the task that runs it).
+    /// The station has already confirmed the deactivation; the command's result is still reported, unanswered.
+    case cancel(commandID: UInt64)
     /// Something an operator should see in the log.
     case notice(String)
     /// A master's request that was refused or malformed.
@@ -76,6 +80,7 @@ public struct RefusedRequest: Sendable, Equatable {
 
 /// A command accepted by a station and handed to a command handler.
 public struct CommandRequest: Sendable {
+    /// Unique in the daemon (see ``CommandLedger``): the handler, the log and the outstation know the command by it.
     public let id: UInt64
     public let station: String
     /// The listener the command came in on (empty for the control socket's `exec`).
@@ -116,14 +121,9 @@ public enum CommandResult: Sendable {
 
 /// Runs commands for the outstation; implementations must not block the caller.
 public protocol CommandHandler: Sendable {
+    /// A deactivation cancels the task that runs this: it should then stop the command and return soon, with
+    /// any result.
     func execute(_ request: CommandRequest) async -> CommandResult
-    /// Asks a running `execute` of the command `commandID` of `station` to stop (a deactivation);
-    /// it should then return soon, with any result. Must not block.
-    func cancel(station: String, commandID: UInt64)
-}
-
-extension CommandHandler {
-    public func cancel(station: String, commandID: UInt64) {}
 }
 
 /// The built-in handler: accepts every command and moves its feedback point to the commanded state.

@@ -10,7 +10,6 @@ final class OutstationRuntime {
     let eventLoop: EventLoop
     let logger: Logger
     let outstation: Outstation
-    let commandHandler: any CommandHandler
 
     private struct Connection {
         let channel: Channel
@@ -30,10 +29,9 @@ final class OutstationRuntime {
     private var flushScheduled = false
     /// The timer each station asked for with its last `.armTimer`.
     private var timers: [ObjectIdentifier: Scheduled<Void>] = [:]
-    /// Commands per command point in arrival order; the first of each is with the handler, the rest wait.
-    private var sequencer = CommandSequencer()
-    /// Commands for the handler; `OutstationServer.runCommands()` runs them.
-    private let commandSink: AsyncStream<CommandRequest>.Continuation
+    /// Commands to run and to stop, as the outstation's command ledger decides; `OutstationServer.runCommands()`
+    /// runs them.
+    private let commandSink: AsyncStream<CommandJob>.Continuation
 
     // Ingestion (see Ingestion.swift): producers' updates waiting for room, and what the drains keep.
     var ingestQueue = IngestQueue<(IngestOutcome) -> Void>()
@@ -50,12 +48,10 @@ final class OutstationRuntime {
     var requestLog = LimitedLogKind.limiter(.refusedRequest)
     var churnLog = LimitedLogKind.limiter(.connectionChurn)
 
-    init(eventLoop: EventLoop, logger: Logger, outstation: Outstation, commandHandler: any CommandHandler,
-         commandSink: AsyncStream<CommandRequest>.Continuation) {
+    init(eventLoop: EventLoop, logger: Logger, outstation: Outstation, commandSink: AsyncStream<CommandJob>.Continuation) {
         self.eventLoop = eventLoop
         self.logger = logger
         self.outstation = outstation
-        self.commandHandler = commandHandler
         self.commandSink = commandSink
     }
 
@@ -195,10 +191,16 @@ final class OutstationRuntime {
                 logger.warning("command feedback refused: \(reason)", metadata: [
                     "station": "\(request.station)", "peer": "\(request.peer)", "ca": "\(request.point.address.commonAddress)",
                     "ioa": "\(request.point.address.objectAddress)"])
+            case .commandAccepted(let request):
+                logger.info("command \(request.element.operatorText) on \(request.point.address)",
+                            metadata: ["station": "\(request.station)", "peer": "\(request.peer)",
+                                       "ca": "\(request.point.address.commonAddress)",
+                                       "ioa": "\(request.point.address.objectAddress)",
+                                       "type": "\(request.element.typeID.mnemonic)"])
             case .execute(let request):
-                run(request)
-            case .cancel(let name, let commandID):
-                cancel(station: name, commandID: commandID)
+                commandSink.yield(.run(request))
+            case .cancel(let commandID):
+                commandSink.yield(.cancel(commandID: commandID))
             case .notice(let message):
                 logger.notice("\(message)", metadata: fields)
             case .warning(let message):
@@ -261,26 +263,8 @@ final class OutstationRuntime {
         limitedLog(.refusedRequest, .warning, text, listener: listener, peer: peer, reason: cause, metadata: metadata)
     }
 
-    /// Queues the command behind those on the same point (they run one at a time, in arrival order).
-    private func run(_ request: CommandRequest) {
-        logger.info("command \(request.element.operatorText) on \(request.point.address)",
-                    metadata: ["station": "\(request.station)", "peer": "\(request.peer)",
-                               "ca": "\(request.point.address.commonAddress)", "ioa": "\(request.point.address.objectAddress)",
-                               "type": "\(request.element.typeID.mnemonic)"])
-        if let start = sequencer.arrived(request) { commandSink.yield(start) }
-    }
-
-    /// A deactivation: a waiting command is dropped, a running one is the handler's to stop.
-    private func cancel(station: String, commandID: UInt64) {
-        switch sequencer.withdraw(station: station, commandID: commandID) {
-        case .running: commandHandler.cancel(station: station, commandID: commandID)
-        case .dropped, .unknown: break
-        }
-    }
-
     /// Called on the event loop when the handler has finished `request`.
     func finish(_ request: CommandRequest, result: CommandResult) {
-        if let next = sequencer.finished(request) { commandSink.yield(next) }
         if case .failure(let reason) = result {
             // The command handler's audit line carries the outcome at notice; this is for tracing the runtime.
             logger.debug("command failed: \(reason)", metadata: [
@@ -291,6 +275,9 @@ final class OutstationRuntime {
                                           wallTime: SystemClock.wallMilliseconds())
         if let station = outstation.station(named: request.station) {
             perform(actions, station: station, peer: request.peer, listener: request.listener)
+        } else {
+            // A reload removed the station: nothing to answer, but the point's next command starts.
+            for case .execute(let next) in actions { commandSink.yield(.run(next)) }
         }
         // Return information went to the other stations serving the feedback point too.
         serviceAll()

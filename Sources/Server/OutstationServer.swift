@@ -10,35 +10,26 @@ public final class OutstationServer: Sendable {
     public let eventLoop: EventLoop
     private let state: NIOLoopBound<ServerState>
     private let commandHandler: any CommandHandler
-    private let commands: AsyncStream<CommandRequest>
-    private let commandSink: AsyncStream<CommandRequest>.Continuation
+    private let commands: AsyncStream<CommandJob>
+    private let commandSink: AsyncStream<CommandJob>.Continuation
 
     /// Must be called on `eventLoop`. Commands run only while `runCommands()` does.
     public init(eventLoop: EventLoop, logger: Logger, outstation: Outstation,
                 commandHandler: any CommandHandler = FeedbackCommandHandler()) {
         self.eventLoop = eventLoop
         self.commandHandler = commandHandler
-        (commands, commandSink) = AsyncStream.makeStream(of: CommandRequest.self)
-        let runtime = OutstationRuntime(eventLoop: eventLoop, logger: logger, outstation: outstation,
-                                        commandHandler: commandHandler, commandSink: commandSink)
+        (commands, commandSink) = AsyncStream.makeStream(of: CommandJob.self)
+        let runtime = OutstationRuntime(eventLoop: eventLoop, logger: logger, outstation: outstation, commandSink: commandSink)
         state = NIOLoopBound(ServerState(runtime: runtime), eventLoop: eventLoop)
         runtime.startQueueHealthReports()
     }
 
-    /// Runs the command handler for every command the stations accept, each in a child task of this call
-    /// (commands on one point one after the other). Returns after `stop()` once the running commands have
-    /// finished; cancelling it cancels them.
+    /// Runs the commands the outstation's command ledger starts and stops (see ``CommandTasks``). Returns after
+    /// `stop()` once the running commands have finished; cancelling it cancels them.
     public func runCommands() async {
-        let handler = commandHandler
-        let loop = eventLoop
-        let state = state
-        await withDiscardingTaskGroup { group in
-            for await request in commands {
-                group.addTask {
-                    let result = await handler.execute(request)
-                    loop.execute { state.value.runtime.finish(request, result: result) }
-                }
-            }
+        let (loop, state) = (eventLoop, state)
+        await CommandTasks.run(commands, on: commandHandler) { request, result in
+            loop.execute { state.value.runtime.finish(request, result: result) }
         }
     }
 

@@ -25,7 +25,8 @@ struct ControlExecTests {
     }
 
     static func plan(_ line: String) -> Result<ExecPlan, ControlRequestError>? {
-        ControlExec.parse(line, image: outstation().image)
+        let outstation = outstation()
+        return ControlExec.parse(line, image: outstation.image, newID: outstation.reserveCommandID)
     }
 
     @Test func selectBeforeOperateIsASelectThenAnExecuteWithTheStationsFeedback() throws {

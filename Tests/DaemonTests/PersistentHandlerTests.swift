@@ -81,6 +81,38 @@ struct PersistentHandlerTests {
         }
     }
 
+    @Test func theRequestIdIsTheCommandId() async throws {
+        let fixture = Fixture()
+        try await fixture.running {
+            #expect(await fixture.handler.perform(commandRequest(ioa: 10, id: 4_711)).succeeded)
+            #expect(await fixture.handler.perform(commandRequest(ioa: 10, id: 1 << 62)).succeeded)
+            let lines = try #require(fixture.scratch.read("requests")).split(separator: "\n")
+            let ids = try lines.map { line in
+                try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])["id"] as? Int
+            }
+            #expect(ids == [4_711, 1 << 62])
+        }
+    }
+
+    @Test func aSecondCommandUnderAnIdInFlightIsRefused() async throws {
+        let fixture = Fixture(timeout: .seconds(20))
+        try await fixture.running {
+            await withTaskGroup(of: Void.self) { group in
+                group.addTask {
+                    let outcome = await fixture.handler.perform(commandRequest(ioa: 13, id: 9))
+                    #expect(outcome.reason == "handler 'h' cancelled")
+                }
+                #expect(await eventually { fixture.scratch.read("requests") != nil })
+                let twin = await fixture.handler.perform(commandRequest(ioa: 10, id: 9))
+                #expect(twin.reason == "command id 9 is already with handler 'h'")
+                group.cancelAll()
+            }
+            // The first command is the one withdrawn; the twin never reached the coprocess.
+            #expect(await eventually { fixture.scratch.read("cancelled") == "9\n" })
+            #expect(fixture.scratch.read("requests")?.split(separator: "\n").count == 1)
+        }
+    }
+
     @Test func manyCommandsInFlight() async throws {
         let fixture = Fixture()
         try await fixture.running {
@@ -127,7 +159,8 @@ struct PersistentHandlerTests {
                 try? await Task.sleep(for: .milliseconds(200))
                 group.cancelAll()
             }
-            #expect(await eventually { fixture.scratch.read("cancelled") == "1\n" })
+            // The coprocess is told the command's own id.
+            #expect(await eventually { fixture.scratch.read("cancelled") == "5\n" })
         }
     }
 

@@ -19,7 +19,7 @@ private func harness(selectTimeout: Duration = .seconds(10)) throws -> (Harness,
 }
 
 private func cancellations(in actions: [StationAction]) -> [UInt64] {
-    actions.compactMap { if case .cancel(_, let commandID) = $0 { commandID } else { nil } }
+    actions.compactMap { if case .cancel(let commandID) = $0 { commandID } else { nil } }
 }
 
 @Suite("Command cancellation and select timeout")
@@ -60,39 +60,5 @@ struct CommandCancelTests {
         let execute = try command(.doubleCommand(DoubleCommand(state: .on)), ioa: 101).encoded()
         #expect(harness.commandRequests(in: harness.request(execute, on: id)).isEmpty)
         #expect(try harness.exchangeRaw(on: id) == [ASDU.confirmation(of: execute, cause: .activationConfirmation, negative: true)])
-    }
-}
-
-@Suite("Command sequencing per point")
-struct CommandSequencerTests {
-    private func request(_ ioa: UInt32, id: UInt64, station: String = "s1") -> CommandRequest {
-        CommandRequest(id: id, station: station, peer: "p", point: CommandPointDefinition(address: address(ioa), kind: .single),
-                       element: .singleCommand(SingleCommand(isOn: true)), isSelect: false, originator: 0, time: nil,
-                       suggestedFeedback: nil)
-    }
-
-    @Test func onePointRunsOneAtATimeInArrivalOrder() {
-        var sequencer = CommandSequencer()
-        #expect(sequencer.arrived(request(100, id: 1))?.id == 1)
-        #expect(sequencer.arrived(request(100, id: 2, station: "s2")) == nil)
-        #expect(sequencer.arrived(request(100, id: 3)) == nil)
-        // Another point is independent.
-        #expect(sequencer.arrived(request(101, id: 4))?.id == 4)
-        let next = sequencer.finished(request(100, id: 1))
-        #expect(next?.id == 2 && next?.station == "s2")
-        #expect(sequencer.finished(request(100, id: 2, station: "s2"))?.id == 3)
-        #expect(sequencer.finished(request(100, id: 3)) == nil)
-        #expect(sequencer.count == 1)
-    }
-
-    @Test func withdrawingRunningAndWaitingCommands() {
-        var sequencer = CommandSequencer()
-        _ = sequencer.arrived(request(100, id: 1))
-        _ = sequencer.arrived(request(100, id: 2))
-        _ = sequencer.arrived(request(100, id: 3))
-        #expect(sequencer.withdraw(station: "s1", commandID: 2) == .dropped)
-        #expect(sequencer.withdraw(station: "s1", commandID: 1) == .running)
-        #expect(sequencer.withdraw(station: "s9", commandID: 1) == .unknown)
-        #expect(sequencer.finished(request(100, id: 1))?.id == 3)
     }
 }

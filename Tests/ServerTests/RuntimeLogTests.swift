@@ -14,15 +14,14 @@ final class EmbeddedShell {
     let logs = LogRecorder()
     let outstation: Outstation
     let runtime: OutstationRuntime
-    private let commands: AsyncStream<CommandRequest>.Continuation
+    private let commands: AsyncStream<CommandJob>.Continuation
 
     init(points: [MonitorPointDefinition], stations: [StationConfiguration]) {
         outstation = Outstation(points: PointTable(monitorPoints: points), stations: stations,
                                 now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds())
-        let (_, sink) = AsyncStream.makeStream(of: CommandRequest.self)
+        let (_, sink) = AsyncStream.makeStream(of: CommandJob.self)
         commands = sink
-        runtime = OutstationRuntime(eventLoop: loop, logger: logs.logger, outstation: outstation,
-                                    commandHandler: FeedbackCommandHandler(), commandSink: sink)
+        runtime = OutstationRuntime(eventLoop: loop, logger: logs.logger, outstation: outstation, commandSink: sink)
     }
 
     /// A connection from `peer` to station `name`, active.
