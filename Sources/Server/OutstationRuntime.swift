@@ -22,11 +22,13 @@ final class OutstationRuntime {
 
     private var connections: [ConnectionID: Connection] = [:]
     private var nextConnectionID: UInt64 = 1
-    /// Connections written to during this turn of the event loop and not yet flushed. A `.send` is written at once
-    /// and flushed once per connection and turn: a master that floods (TESTFR act, S-frames) gets one step per
-    /// frame, and one flush per turn keeps that as cheap as one per read without waiting for `channelReadComplete`.
+    /// Connections written to while answering received frames and not yet flushed. A master that floods (TESTFR
+    /// act, S-frames) gets one step per frame; its answers are flushed once per read (`readComplete`) or, at the
+    /// latest, at the end of the loop's turn, so that no reply waits for `channelReadComplete`.
     private var unflushed: [ConnectionID] = []
     private var flushScheduled = false
+    /// Whether the actions being performed answer a received frame.
+    private var insideRead = false
     /// The timer each station asked for with its last `.armTimer`.
     private var timers: [ObjectIdentifier: Scheduled<Void>] = [:]
     /// Commands to run and to stop, as the outstation's command ledger decides; `OutstationServer.runCommands()`
@@ -131,12 +133,16 @@ final class OutstationRuntime {
         guard let connection = connections[id] else { return }
         let actions = connection.station.receive(frame.apci, asdu: frame.asdu, on: id, now: SystemClock.monotonicNow(),
                                                  wallTime: SystemClock.wallMilliseconds())
+        insideRead = true
+        defer { insideRead = false }
         perform(actions, station: connection.station, peer: connection.peer, listener: connection.listener)
     }
 
-    /// After a master's frames: its acknowledgements may have made room for waiting producers. Replies do not
-    /// wait for this: each frame's step sends them (and without it, the stall recheck still releases producers).
+    /// After a master's frames: flushes what they were answered with, and their acknowledgements may have made room
+    /// for waiting producers. Replies do not depend on this: the flush at the end of the turn sends them too
+    /// (and without it, the stall recheck still releases producers).
     func readComplete(on id: ConnectionID) {
+        flushOutgoing()
         drainIngest()
     }
 
@@ -180,7 +186,14 @@ final class OutstationRuntime {
             switch action {
             case .send(let id, let bytes):
                 guard let connection = connections[id] else { continue }
-                connection.channel.write(connection.channel.allocator.buffer(bytes: bytes), promise: nil)
+                let buffer = connection.channel.allocator.buffer(bytes: bytes)
+                guard insideRead else {
+                    // Events, timers and command results: the k window's round trip is the event path's limit,
+                    // so they go out at once.
+                    connection.channel.writeAndFlush(buffer, promise: nil)
+                    continue
+                }
+                connection.channel.write(buffer, promise: nil)
                 if !unflushed.contains(id) { unflushed.append(id) }
                 scheduleFlush()
             case .armTimer(let deadline):
