@@ -150,7 +150,11 @@ struct DaemonConfigReader {
                                                           example: "127.0.0.1:9104 or [::1]:9104") }
         fields.reportUnknownKeys(known: Self.metricsKeys, elsewhere: Self.misplaced(for: "metrics"))
         guard let listen else {
-            return fields.missing("listen", " (the metrics endpoint's address:port, e.g. listen = 127.0.0.1:9104)")
+            // A listen that did not parse has its own message.
+            if !fields.has("listen") {
+                fields.missing("listen", " (the metrics endpoint's address:port, e.g. listen = 127.0.0.1:9104)")
+            }
+            return
         }
         metrics = MetricsSettings(host: listen.0, port: listen.1, location: fields.location)
     }
