@@ -50,7 +50,7 @@ public enum MetricCatalog {
         Entry(name: "rtu104d_commands_total", kind: .counter, labels: stationLabels + ["type", "result"],
               help: "Commands by type and result (success, failed, refused)."),
         Entry(name: "rtu104d_command_duration_seconds", kind: .histogram, labels: stationLabels + ["type"],
-              help: "Time from a command's ACT to its last confirmation, for commands a handler ran."),
+              help: "Time from a command's ACT to its last confirmation, for commands that reached a handler."),
         Entry(name: "rtu104d_handler_restarts_total", kind: .counter, labels: ["handler"],
               help: "Restarts of a persistent handler's process."),
         Entry(name: "rtu104d_feeder_restarts_total", kind: .counter, labels: ["feeder"],

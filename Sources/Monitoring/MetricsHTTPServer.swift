@@ -100,7 +100,9 @@ private final class RequestBounds: ChannelDuplexHandler {
     init(limits: MetricsHTTPServer.Limits) { self.limits = limits }
 
     func channelActive(context: ChannelHandlerContext) {
-        arm(limits.idleTimeout, context: context)
+        // A new connection owes its first request within the request time: a client that connects and sends
+        // nothing must not hold one of the few connections for the idle time.
+        arm(limits.requestTimeout, context: context)
         context.fireChannelActive()
     }
 

@@ -98,7 +98,7 @@ public struct StationMeasurement: Sendable, Equatable {
         /// From the request to the ACTTERM queued for sending.
         case interrogation(InterrogationKind)
         /// From the ACT to the command's last confirmation (ACTTERM, or the ACTCON when none follows), for commands
-        /// a handler ran.
+        /// that reached a handler (the built-in feedback handler included); refused ones are not timed.
         case command(typeID: UInt8)
     }
 

@@ -127,3 +127,20 @@ struct MetricsHTTPServerTests {
         }
     }
 }
+
+@Suite("Metrics endpoint: silent clients")
+struct MetricsSilentClientTests {
+    /// A client that connects and never sends is let go at the request time, not the longer idle time, so that a
+    /// handful of them cannot keep the scraper out.
+    @Test func aConnectionThatSendsNothingIsClosedAtTheRequestTime() async throws {
+        var limits = MetricsHTTPServer.Limits()
+        limits.requestTimeout = .milliseconds(200)
+        limits.idleTimeout = .seconds(30)
+        try await withEndpoint(limits) { port in
+            let silent = try #require(LoopbackClient(port: port, timeout: .seconds(5)))
+            let started = ContinuousClock.now
+            #expect(silent.receive().closed)
+            #expect(ContinuousClock.now - started < .seconds(3))
+        }
+    }
+}
