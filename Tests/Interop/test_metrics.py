@@ -163,6 +163,9 @@ def test_text_exposition_parses_and_describes_the_daemon(daemon):
     extra = {(s.name, label) for s in metrics.samples for label in s.labels if label not in ALLOWED_LABELS}
     assert not extra, f"labels outside the bounded set: {sorted(extra)}"
 
+    listening = [line for line in daemon.log_text().splitlines() if "metrics endpoint listening" in line]
+    assert len(listening) == 1 and f"127.0.0.1:{daemon.ports['metrics']}" in listening[0], listening
+
     head_status, head_headers, head_body = http_get(daemon.ports["metrics"], method="HEAD")
     assert head_status == 200 and head_body == ""
     assert head_headers["Content-Type"] == headers["Content-Type"]
@@ -251,38 +254,47 @@ def assert_delta(before: Scrape, after: Scrape, name: str, expected: float, **la
                                f"after:\n{after.excerpt(name)}")
 
 
+def command(master: RawMaster, ioa: int, positive: bool, cause: int = iec104.COT_ACTCON) -> list[iec104.ASDU]:
+    """A direct single command on 48:`ioa`: every ASDU up to its ACTCON (and its ACTTERM when positive)."""
+    replies = master.request(iec104.single_command(48, ioa, True), timeout=10)
+    confirmation = replies[-1]
+    assert (confirmation.cause, confirmation.negative) == (cause, not positive), replies
+    if positive:
+        replies += master.until(lambda a: a.type_id == iec104.C_SC_NA_1 and a.cause == iec104.COT_ACTTERM, 5)
+    return replies
+
+
 def test_commands_move_command_and_negative_counters(daemon):
+    """Direct commands: 48:2003 (no handler) and 48:7201 (handler exits 0) succeed, 48:7301 (handler exits 3)
+    fails, 48:2002 (select required) and 48:2999 (no such point) are refused; a GI for CA 99 is refused too."""
     before = scrape(daemon)
     with RawMaster(daemon.port) as master:
         master.start_dt()
         master.collect(0.2)
-        # Direct execute on 48:2003: ACTCON, feedback 48:1003 (COT 11), ACTTERM.
-        done = master.request(iec104.single_command(48, 2003, True), until_cause=iec104.COT_ACTTERM)
-        assert [a.cause for a in done if a.type_id == iec104.C_SC_NA_1] == [iec104.COT_ACTCON, iec104.COT_ACTTERM]
-        assert not any(a.negative for a in done), done
-        # 48:2002 requires select-before-operate: a direct execute is refused with a negative ACTCON.
-        refused = master.request(iec104.single_command(48, 2002, True))
-        assert refused[-1].cause == iec104.COT_ACTCON and refused[-1].negative, refused
-        # No such command point: COT 47 (unknown IOA) with P/N.
-        unknown = master.request(iec104.single_command(48, 2999, True))
-        assert unknown[-1].cause == iec104.COT_UNKNOWN_IOA and unknown[-1].negative, unknown
-        # A GI for a CA the station does not serve: COT 46 with P/N.
+        received = command(master, 2003, True) + command(master, 7201, True) + command(master, 7301, False)
+        received += command(master, 2002, False) + command(master, 2999, False, cause=iec104.COT_UNKNOWN_IOA)
         unknown_ca = master.request(iec104.gi(99))
         assert unknown_ca[-1].cause == iec104.COT_UNKNOWN_CA and unknown_ca[-1].negative, unknown_ca
+        received += unknown_ca + master.collect(0.3)
+    on_wire = {cause: sum(1 for a in received if a.cause == cause) for cause in (7, 10, 11, 46, 47)}
+    negative = {cause: sum(1 for a in received if a.cause == cause and a.negative) for cause in (7, 46, 47)}
+    assert negative == {7: 2, 46: 1, 47: 1}, received
+    assert on_wire[10] == 2, received  # ACTTERM of the two successes
 
     def moved(after: Scrape) -> None:
         sc = dict(type="C_SC_NA_1", **SCADA)
-        assert_delta(before, after, "rtu104d_commands_total", 1, result="success", **sc)
-        assert_delta(before, after, "rtu104d_commands_total", 0, result="failed", **sc)
+        assert_delta(before, after, "rtu104d_commands_total", 2, result="success", **sc)
+        assert_delta(before, after, "rtu104d_commands_total", 1, result="failed", **sc)
         assert_delta(before, after, "rtu104d_commands_total", 2, result="refused", **sc)
-        assert_delta(before, after, "rtu104d_command_duration_seconds_count", 1, **sc)
-        assert_delta(before, after, "rtu104d_asdus_received_total", 3, **sc)
+        # Only the commands a handler ran are timed (the code's choice: 7201 and 7301).
+        assert_delta(before, after, "rtu104d_command_duration_seconds_count", 2, **sc)
+        assert_delta(before, after, "rtu104d_asdus_received_total", 5, **sc)
         assert_delta(before, after, "rtu104d_asdus_received_total", 1, type="C_IC_NA_1", **SCADA)
-        assert_delta(before, after, "rtu104d_asdus_sent_total", 1, cot="11", **SCADA)  # the feedback
-        assert_delta(before, after, "rtu104d_asdus_sent_total", 1, cot="10", **SCADA)  # ACTTERM of 2003 only
-        assert_delta(before, after, "rtu104d_negative_confirmations_total", 1, cot="7", **SCADA)
-        assert_delta(before, after, "rtu104d_negative_confirmations_total", 1, cot="47", **SCADA)
-        assert_delta(before, after, "rtu104d_negative_confirmations_total", 1, cot="46", **SCADA)
+        for cause in (7, 10, 11, 46, 47):
+            assert_delta(before, after, "rtu104d_asdus_sent_total", on_wire[cause], cot=str(cause), **SCADA)
+        for cause, count in negative.items():
+            assert_delta(before, after, "rtu104d_negative_confirmations_total", count, cot=str(cause), **SCADA)
+        assert_delta(before, after, "rtu104d_negative_confirmations_total", 4, **SCADA)
         assert_delta(before, after, "rtu104d_interrogations_total", 0, **SCADA)  # the refused GI started nothing
 
     after = settled(daemon, moved)
@@ -380,6 +392,10 @@ def test_reloads_are_counted_good_and_bad(daemon):
     good = wait_for_reloads(daemon, before, success=1, failure=0)
     reloaded_at = good.one("rtu104d_config_last_reload_success_timestamp_seconds")
     assert last_success < reloaded_at <= time.time() + 1
+    # The stations' counters survive a reload (a drop would read as a counter reset to Prometheus).
+    for name in ("rtu104d_connections_accepted_total", "rtu104d_asdus_sent_total", "rtu104d_events_dropped_total",
+                 "rtu104d_interrogations_total", "rtu104d_updates_applied_total"):
+        assert good.value(name) >= before.value(name) > 0, f"{name}: {before.value(name)} -> {good.value(name)}"
 
     daemon.config_path.write_text(original + "\n[station broken]\nlistener = nowhere\nno_such_key = 1\n")
     try:
