@@ -22,6 +22,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.5.0"),
         // The daemon's run, reload and stop as services in one ServiceGroup.
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        // Metrics: the swift-metrics API, exported in the Prometheus text format by swift-prometheus.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // The version of both executables, in one place, with the git commit the build came from.
@@ -69,6 +72,21 @@ let package = Package(
             dependencies: ["COpenSSL"],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
+        // The metrics endpoint: the stations' and the server's counters copied into swift-metrics at each scrape,
+        // rendered by swift-prometheus, served over HTTP/1.1 (NIOHTTP1) on a thread of its own.
+        .target(
+            name: "Monitoring",
+            dependencies: [
+                "IEC104", "Outstation", "Server",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
+        ),
         // libsystemd (sd_notify, watchdog, journal) through a module map and a shim header.
         .systemLibrary(
             name: "CSystemd",
@@ -79,7 +97,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "BuildInfo", "Config", "IEC104", "Outstation", "Server", "TLS", "CSystemd",
+                "BuildInfo", "Config", "IEC104", "Monitoring", "Outstation", "Server", "TLS", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -146,6 +164,15 @@ let package = Package(
             .product(name: "NIOEmbedded", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOTestUtils", package: "swift-nio"),
+        ]),
+        // The metrics endpoint: exposition, counter publishing, HTTP limits on loopback.
+        .testTarget(name: "MonitoringTests", dependencies: [
+            "Monitoring", "Server", "Outstation", "IEC104", "TestSupport",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         // sd_notify sequence and watchdog against the built rtu104d, journal field mapping.
         .testTarget(name: "SystemdTests", dependencies: [

@@ -7,3 +7,6 @@ public var rtu104VersionText: String {
     guard let commit = gitCommit else { return rtu104Version }
     return "\(rtu104Version) (commit \(commit))"
 }
+
+/// The git commit the build came from, if it was built from a checkout (for the metrics' build_info).
+public var rtu104Commit: String? { gitCommit }

@@ -90,6 +90,7 @@ public enum ConfigurationLoader {
                                                 stations: stations, stationSources: stationSources, points: points,
                                                 pointSources: pointSources, warnings: diagnostics.warnings,
                                                 handlers: reader.handlers, feeders: reader.feeders, commandBindings: bindings)
+        configuration.metrics = reader.metrics
         for draft in reader.stations {
             if let requirement = draft.certificateRequirement {
                 configuration.certificateRequirements[draft.configuration.name] = requirement

@@ -14,7 +14,10 @@ struct DaemonConfigReader {
     static let stationKeys = ["listener", "allow", "common_addresses", "k", "w", "t0", "t1", "t2", "t3",
                               "event_buffer", "event_overflow", "backpressure", "time_tags", "redundancy", "accept_c_ts_na",
                               "start_timeout", "invalid_time_until_sync", "select_timeout", "require_subject", "require_san"]
-    static let sectionKinds = ["daemon", "listener", "station", "handler", "feeder"]
+    static let metricsKeys = ["listen"]
+    static let sectionKinds = ["daemon", "listener", "station", "handler", "feeder", "metrics"]
+    /// Sections that stand once and take no name.
+    static let singleSections: Set<String> = ["daemon", "metrics"]
 
     /// A point table file named in `point_tables`.
     struct PointTableReference {
@@ -41,6 +44,7 @@ struct DaemonConfigReader {
     var stations: [StationDraft] = []
     var handlers: [HandlerConfiguration] = []
     var feeders: [FeederConfiguration] = []
+    var metrics: MetricsSettings?
     let configDirectory: String
 
     init(document: INIDocument, configDirectory: String, diagnostics: Diagnostics) {
@@ -50,13 +54,13 @@ struct DaemonConfigReader {
             guard Self.sectionKinds.contains(section.kind) else {
                 diagnostics.error(section.location, "unknown section [\(section.kind)\(section.name.map { " \($0)" } ?? "")]"
                                   + Suggestions.hint(for: section.kind, in: Self.sectionKinds)
-                                  + "; sections are [daemon], [listener NAME], [station NAME], [handler NAME] and [feeder NAME]")
+                                  + "; sections are [daemon], [listener NAME], [station NAME], [handler NAME], [feeder NAME] and [metrics]")
                 continue
             }
-            if section.kind == "daemon", let name = section.name {
-                diagnostics.error(section.location, "[daemon] takes no name; remove '\(name)'")
+            if Self.singleSections.contains(section.kind), let name = section.name {
+                diagnostics.error(section.location, "[\(section.kind)] takes no name; remove '\(name)'")
             }
-            if section.kind != "daemon" {
+            if !Self.singleSections.contains(section.kind) {
                 guard let name = section.name, !name.isEmpty else {
                     diagnostics.error(section.location, "[\(section.kind)] needs a name, e.g. [\(section.kind) main]")
                     continue
@@ -79,6 +83,7 @@ struct DaemonConfigReader {
             case "listener": readListener(fields, name: section.name!)
             case "handler": readHandler(fields, name: section.name!)
             case "feeder": readFeeder(fields, name: section.name!)
+            case "metrics": readMetrics(fields)
             default: readStation(fields, name: section.name!)
             }
         }
@@ -140,10 +145,24 @@ struct DaemonConfigReader {
                                 location: fields.location)
     }
 
+    private mutating func readMetrics(_ fields: FieldReader) {
+        let listen = fields.read("listen") { Self.parseBind($0, defaultPort: MetricsSettings.defaultPort,
+                                                          example: "127.0.0.1:9104 or [::1]:9104") }
+        fields.reportUnknownKeys(known: Self.metricsKeys, elsewhere: Self.misplaced(for: "metrics"))
+        guard let listen else {
+            // A listen that did not parse has its own message.
+            if !fields.has("listen") {
+                fields.missing("listen", " (the metrics endpoint's address:port, e.g. listen = 127.0.0.1:9104)")
+            }
+            return
+        }
+        metrics = MetricsSettings(host: listen.0, port: listen.1, location: fields.location)
+    }
+
     private mutating func readListener(_ fields: FieldReader, name: String) {
         var host = ListenerConfiguration.defaultHost
         var port = ListenerConfiguration.defaultPort
-        if let bind = fields.read("bind", Self.parseBind) { (host, port) = bind }
+        if let bind = fields.read("bind", { Self.parseBind($0) }) { (host, port) = bind }
         let policy = fields.keyword("link_errors", [("close", FrameErrorPolicy.close), ("discard", .discard)])
         let maxConnections = fields.int("max_connections", in: 1...65535)
         let maxPerAddress = fields.int("max_connections_per_address", in: 1...65535)
@@ -235,9 +254,10 @@ struct DaemonConfigReader {
     }
 
     /// `host:port`, `[v6]:port`, or an address alone (port 2404).
-    static func parseBind(_ value: ConfigValue) -> Result<(String, Int), ValueError> {
+    static func parseBind(_ value: ConfigValue, defaultPort: Int = ListenerConfiguration.defaultPort,
+                          example: String = "0.0.0.0:2404 or [::]:2404") -> Result<(String, Int), ValueError> {
         let text = String((value.scalarText ?? "").trimmed)
-        let usage = "write address:port, e.g. 0.0.0.0:2404 or [::]:2404"
+        let usage = "write address:port, e.g. \(example)"
         var host = text
         var portText: Substring?
         if text.hasPrefix("[") {
@@ -266,7 +286,7 @@ struct DaemonConfigReader {
             let validName = host.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }
             if looksNumeric || !validName { return .failure(ValueError("'\(host)' is neither an IP address nor a host name; \(usage)")) }
         }
-        var port = ListenerConfiguration.defaultPort
+        var port = defaultPort
         if let portText {
             guard let number = Int(portText), (1...65535).contains(number) else {
                 return .failure(ValueError("port '\(portText)' is not a number in 1…65535"))
@@ -349,11 +369,11 @@ struct DaemonConfigReader {
     static func misplaced(for kind: String) -> [String: String] {
         var result: [String: String] = [:]
         let sections = [("daemon", daemonKeys), ("listener", listenerKeys), ("station", stationKeys),
-                        ("handler", handlerKeys), ("feeder", feederKeys)]
+                        ("handler", handlerKeys), ("feeder", feederKeys), ("metrics", metricsKeys)]
         let own = Set(sections.first { $0.0 == kind }?.1 ?? [])
         for (other, keys) in sections where other != kind {
             for key in keys where result[key] == nil && !own.contains(key) {
-                result[key] = "'\(key)' belongs in a [\(other)\(other == "daemon" ? "" : " NAME")] section, not in a [\(kind)] section"
+                result[key] = "'\(key)' belongs in a [\(other)\(singleSections.contains(other) ? "" : " NAME")] section, not in a [\(kind)] section"
             }
         }
         return result

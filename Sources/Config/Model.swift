@@ -7,6 +7,23 @@ public enum LogLevel: String, CaseIterable, Hashable, Sendable {
     case trace, debug, info, notice, warning, error, critical
 }
 
+/// The `[metrics]` section: where the Prometheus endpoint listens.
+public struct MetricsSettings: Hashable, Sendable {
+    public static let defaultPort = 9104
+    public var host: String
+    public var port: Int
+    public var location: SourceLocation
+
+    public init(host: String, port: Int, location: SourceLocation = SourceLocation(file: "", line: 0)) {
+        self.host = host
+        self.port = port
+        self.location = location
+    }
+
+    /// `127.0.0.1:9104`, `[::1]:9104`.
+    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
 /// The `[daemon]` section.
 public struct DaemonSettings: Hashable, Sendable {
     /// The point table files, resolved against the config file's directory, in the order given.
@@ -173,6 +190,8 @@ public struct DaemonConfiguration: Sendable {
     public var commandBindings: [PointAddress: CommandBinding]
     /// Stations that also require something of the master's TLS certificate, by station name.
     public var certificateRequirements: [String: CertificateRequirement] = [:]
+    /// The `[metrics]` section; nil (no endpoint) when it is absent.
+    public var metrics: MetricsSettings?
 
     public init(configPath: String, daemon: DaemonSettings, listeners: [ListenerConfiguration],
                 stations: [StationConfiguration], stationSources: [String: SourceLocation] = [:],

@@ -10,6 +10,7 @@ public func renderSummary(_ config: DaemonConfiguration) -> String {
     let daemon = config.daemon
     lines.append("  point tables: " + daemon.pointTables.joined(separator: ", "))
     lines.append("  state: \(daemon.stateDirectory)  runtime: \(daemon.runtimeDirectory)  log level: \(daemon.logLevel.rawValue)")
+    if let metrics = config.metrics { lines.append("  metrics: http://\(metrics.address)/metrics") }
     lines.append("")
     for listener in config.listeners {
         lines.append("listener \(listener.name): \(listener.bindDescription), link errors \(listener.errorPolicy.rawValue), "

@@ -23,12 +23,21 @@ public final class DaemonRecord: Sendable {
     /// When the daemon started, in milliseconds since 1970 (UTC).
     public let started: Int64
     public let configPath: String
-    private let reload = Mutex<Reload?>(nil)
+    private struct Reloads {
+        var last: Reload?
+        var succeeded: UInt64 = 0
+        var failed: UInt64 = 0
+        /// The last successful load; the start counts.
+        var lastSuccess: Int64
+    }
+
+    private let reloads: Mutex<Reloads>
 
     /// `pid` defaults to this process's.
     public init(pid: Int32? = nil, started: Int64, configPath: String) {
         self.pid = pid ?? getpid()
         self.started = started
+        reloads = Mutex(Reloads(lastSuccess: started))
         // Relative to the directory the daemon started in, which an operator reading the status may not know.
         self.configPath = configPath.hasPrefix("/") ? configPath
             : URL(fileURLWithPath: configPath, relativeTo: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
@@ -36,16 +45,31 @@ public final class DaemonRecord: Sendable {
     }
 
     /// The last reload since the start, nil before the first.
-    public var lastReload: Reload? { reload.withLock { $0 } }
+    public var lastReload: Reload? { reloads.withLock { $0.last } }
+
+    /// Reloads since the start by outcome, and when the configuration was last loaded successfully (ms since 1970).
+    public var reloadCounts: (succeeded: UInt64, failed: UInt64, lastSuccess: Int64) {
+        reloads.withLock { ($0.succeeded, $0.failed, $0.lastSuccess) }
+    }
 
     public func record(_ outcome: Reload) {
-        reload.withLock { $0 = outcome }
+        reloads.withLock { reloads in
+            reloads.last = outcome
+            if outcome.succeeded {
+                reloads.succeeded += 1
+                reloads.lastSuccess = outcome.time
+            } else {
+                reloads.failed += 1
+            }
+        }
     }
 
     /// The `daemon` object of the status reply: `pid`, `started` and `last_reload.time` as ISO 8601 UTC,
     /// `config` as given on the command line (made absolute), `last_reload` null before the first reload.
     public var statusObject: [String: Any] {
-        var object: [String: Any] = ["pid": Int(pid), "started": Self.isoTime(started), "config": configPath]
+        let counts = reloadCounts
+        var object: [String: Any] = ["pid": Int(pid), "started": Self.isoTime(started), "config": configPath,
+                                     "reloads": ["ok": Int(counts.succeeded), "failed": Int(counts.failed)]]
         if let last = lastReload {
             object["last_reload"] = ["time": Self.isoTime(last.time), "ok": last.succeeded, "message": last.message]
         } else {

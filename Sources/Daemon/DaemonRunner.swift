@@ -3,6 +3,7 @@ public import Logging
 import NIOCore
 import NIOPosix
 import Outstation
+import Monitoring
 import Server
 import ServiceLifecycle
 import Synchronization
@@ -40,15 +41,18 @@ public enum DaemonRunner {
         ChildProcess.ignoreBrokenPipes()
         let serverBox = ServerBox()
         // Feeders and handlers wait here while the masters' queues are full (back-pressure).
-        let apply: UpdateSink = { updates in
-            guard let server = serverBox.server, !updates.isEmpty else { return }
-            do {
-                _ = try await server.ingest(updates).get()
-            } catch {
-                logger.warning("point update refused: \(error)")
+        func apply(from source: UpdateSource) -> UpdateSink {
+            { updates in
+                guard let server = serverBox.server, !updates.isEmpty else { return }
+                do {
+                    _ = try await server.ingest(updates, source: source).get()
+                } catch {
+                    logger.warning("point update refused: \(error)")
+                }
             }
         }
-        let processes = HostProcesses(configuration: configuration, logger: logger, apply: apply)
+        let processes = HostProcesses(configuration: configuration, logger: logger, feederUpdates: apply(from: .feeder),
+                                      handlerUpdates: apply(from: .handler))
         configuration.dropPointTable()
         let server = try await eventLoop.submit {
             OutstationServer(eventLoop: eventLoop, logger: logger, outstation: outstation.value, commandHandler: processes)
@@ -56,11 +60,15 @@ public enum DaemonRunner {
         serverBox.server = server
         let stateStore = StateStore(directory: configuration.daemon.stateDirectory)
         await restoreState(from: stateStore, into: server, logger: logger)
+        let metricsEndpoint: MetricsHTTPServer?
         do {
             let listeners = try TLSSetup.listenerSettings(configuration)
             TLSSetup.reportCertificates(listeners, logger: logger)
             try await server.start(listeners: listeners).get()
+            metricsEndpoint = try await DaemonMetrics.start(configuration.metrics, server: server, processes: processes,
+                                                            record: record, logger: logger)
         } catch {
+            try? await server.stop().get()
             try? await group.shutdownGracefully()
             lifecycle.advance(to: .stopped)
             throw error
@@ -76,6 +84,7 @@ public enum DaemonRunner {
                                                    settings: controlSettings, server: server,
                                                    reloader: reloader, logger: logger)
         } catch {
+            await metricsEndpoint?.stop()
             try? await server.stop().get()
             try? await group.shutdownGracefully()
             lifecycle.advance(to: .stopped)
@@ -102,9 +111,12 @@ public enum DaemonRunner {
         // Listed in start order; a graceful shutdown stops them in reverse, one after the other: STOPPING=1, no
         // more reloads, the control socket closes, the state is saved, the server closes its listeners and
         // connections and cancels running commands, and last the coprocesses and feeders get SIGTERM (then SIGKILL).
-        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: HostProcessesService(processes: processes), serviceName: "handlers and feeders"),
             .init(service: ProtocolServerService(server: server), serviceName: "IEC 104 server"),
+        ]
+        if let metricsEndpoint { services.append(.init(service: MetricsService(endpoint: metricsEndpoint), serviceName: "metrics endpoint")) }
+        services += [
             .init(service: StateSaveService(store: stateStore, server: server, logger: logger), serviceName: "state saving"),
             .init(service: control, serviceName: "control socket"),
             .init(service: CertificateExpiryService(server: server, logger: logger), serviceName: "certificate expiry check"),

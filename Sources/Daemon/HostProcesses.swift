@@ -42,11 +42,20 @@ public final class HostProcesses: CommandHandler {
     private let launches: AsyncStream<@Sendable () async -> Void>.Continuation
     private let launched: AsyncStream<@Sendable () async -> Void>
     private let logger: Logger
-    private let apply: UpdateSink
+    /// Where feeders' updates go, and handlers' (unsolicited and spawn handlers' lines).
+    private let feederUpdates: UpdateSink
+    private let handlerUpdates: UpdateSink
 
-    public init(configuration: DaemonConfiguration, logger: Logger, apply: @escaping UpdateSink) {
+    /// `apply` takes every producer's updates.
+    public convenience init(configuration: DaemonConfiguration, logger: Logger, apply: @escaping UpdateSink) {
+        self.init(configuration: configuration, logger: logger, feederUpdates: apply, handlerUpdates: apply)
+    }
+
+    public init(configuration: DaemonConfiguration, logger: Logger, feederUpdates: @escaping UpdateSink,
+                handlerUpdates: @escaping UpdateSink) {
         self.logger = logger
-        self.apply = apply
+        self.feederUpdates = feederUpdates
+        self.handlerUpdates = handlerUpdates
         let kinds = PointKindIndex(configuration.points)
         parser = UpdateParser(kinds: kinds)
         (launched, launches) = AsyncStream.makeStream()
@@ -128,7 +137,7 @@ public final class HostProcesses: CommandHandler {
                     changes.feeders[configured.name] = .kept
                     continue
                 }
-                let feeder = Feeder(configuration: configured, kinds: kinds, logger: logger, apply: apply)
+                let feeder = Feeder(configuration: configured, kinds: kinds, logger: logger, apply: feederUpdates)
                 let process = launch(after: old?.process) { await feeder.run() }
                 if let previous = old?.process { retired.append(previous) }
                 feeders[configured.name] = FeederEntry(feeder: feeder, process: process)
@@ -168,7 +177,20 @@ public final class HostProcesses: CommandHandler {
     }
 
     private func makeRunner(_ handler: HandlerConfiguration, slots: ProcessSlots) -> CommandDispatcher.Runner {
-        CommandDispatcher.Runner(handler, parser: parser, slots: slots, logger: logger, apply: apply)
+        CommandDispatcher.Runner(handler, parser: parser, slots: slots, logger: logger, apply: handlerUpdates)
+    }
+
+    /// Restarts of each persistent handler and feeder in force: its starts after the first. A process a reload
+    /// replaced starts from zero again.
+    public func restartCounts() -> (handlers: [String: UInt64], feeders: [String: UInt64]) {
+        state.withLock { state in
+            var handlers: [String: UInt64] = [:]
+            for (name, entry) in state.handlers {
+                if case .persistent(let handler) = entry.runner { handlers[name] = UInt64(max(handler.starts - 1, 0)) }
+            }
+            let feeders = state.feeders.mapValues { UInt64(max($0.feeder.starts - 1, 0)) }
+            return (handlers, feeders)
+        }
     }
 
     /// Starts `body` in a task of its own once `previous` (the process it replaces) has exited.

@@ -44,6 +44,8 @@ public struct LinkStateMachine: Sendable {
     public private(set) var sendSequence: UInt16 = 0
     /// V(R): the send sequence number expected in the next received I-frame.
     public private(set) var receiveSequence: UInt16 = 0
+    /// TESTFR act frames sent because t3 ran out (idle probes), for the owner's counters.
+    public private(set) var testFramesSent: UInt64 = 0
 
     private var unacknowledged: UnacknowledgedFrames
     private var receivedSinceAcknowledgement = 0
@@ -249,6 +251,7 @@ public struct LinkStateMachine: Sendable {
         }
         if pendingConfirmation == nil, lastReception + parameters.t3 <= now {
             sendUnnumbered(.testFRActivation)
+            testFramesSent += 1
             pendingConfirmation = (.testFrame, now)
         }
         return nil

@@ -66,4 +66,7 @@ public enum CommandAction: Sendable {
     case returnInformation(station: String, connection: ConnectionID?)
     /// Something an operator should see in the log.
     case notice(station: String, String)
+    /// The handler's result was answered (or found nobody to answer): the command of `station` is over, for the
+    /// counters and the duration since its activation.
+    case finished(station: String, typeID: UInt8, outcome: CommandOutcome, activatedAt: LinkInstant)
 }

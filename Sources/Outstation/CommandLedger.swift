@@ -28,6 +28,7 @@ public struct CommandLedger: Sendable {
         let connection: ConnectionID
         let requestASDU: ASDURequest
         let selectTimeout: Duration
+        let activatedAt: LinkInstant
         var phase: Phase
         /// False once the connection the command came in on has ended: its answers have nowhere to go.
         var connectionOpen = true
@@ -89,7 +90,7 @@ public struct CommandLedger: Sendable {
         queues[address, default: []].append(id)
         let startsNow = queues[address]?.count == 1
         entries[id] = Entry(request: request, connection: command.connection, requestASDU: command.request,
-                            selectTimeout: command.selectTimeout, phase: startsNow ? .running : .waiting)
+                            selectTimeout: command.selectTimeout, activatedAt: now, phase: startsNow ? .running : .waiting)
         return startsNow ? [.accepted(request), .execute(request)] : [.accepted(request)]
     }
 
@@ -149,24 +150,27 @@ public struct CommandLedger: Sendable {
 
     private mutating func answer(_ entry: Entry, succeeded: Bool, now: LinkInstant) -> [CommandAction] {
         let request = entry.request
+        let finished = CommandAction.finished(station: request.station, typeID: entry.requestASDU.header.rawTypeID,
+                                              outcome: succeeded ? .success : .failed, activatedAt: entry.activatedAt)
         guard entry.phase != .withdrawn, entry.connectionOpen else {
             // Nobody waits for an answer, but the point's new state is data every master must see.
-            return succeeded ? [.returnInformation(station: request.station, connection: nil)] : []
+            return succeeded ? [.returnInformation(station: request.station, connection: nil), finished] : [finished]
         }
         func confirmation(_ cause: Cause, negative: Bool = false) -> CommandAction {
             .confirm(CommandConfirmation(station: request.station, connection: entry.connection, request: entry.requestASDU,
                                          cause: cause, negative: negative))
         }
-        guard succeeded else { return [confirmation(.activationConfirmation, negative: true)] }
+        guard succeeded else { return [confirmation(.activationConfirmation, negative: true), finished] }
         if request.isSelect {
             selections[SelectionKey(station: request.station, address: request.point.address)] =
                 Selection(identity: request.element.commandIdentity, connection: entry.connection,
                           expires: now + entry.selectTimeout)
-            return [confirmation(.activationConfirmation)]
+            return [confirmation(.activationConfirmation), finished]
         }
         var actions = [confirmation(.activationConfirmation),
                        .returnInformation(station: request.station, connection: entry.connection)]
         if request.point.sendsTermination { actions.append(confirmation(.activationTermination)) }
+        actions.append(finished)
         return actions
     }
 

@@ -20,6 +20,8 @@ struct InterrogationJob {
     let request: ASDURequest?
     let originator: UInt8
     let replyCause: Cause
+    /// When the request came, for the interrogation's duration; nil for a periodic scan.
+    let startedAt: LinkInstant?
     private var remainingCommonAddresses: [UInt16]
     private var phase: Phase = .confirm
     private let fixedIndices: [Int32]?
@@ -49,9 +51,10 @@ struct InterrogationJob {
         }
     }
 
-    init(kind: Kind, request: ASDURequest, replyCause: Cause, commonAddresses: [UInt16]) {
+    init(kind: Kind, request: ASDURequest, replyCause: Cause, commonAddresses: [UInt16], startedAt: LinkInstant) {
         self.kind = kind
         self.request = request
+        self.startedAt = startedAt
         self.originator = request.header.cause.originator
         self.replyCause = replyCause
         self.remainingCommonAddresses = commonAddresses
@@ -62,6 +65,7 @@ struct InterrogationJob {
     init(periodicScan indices: [Int32], cause: Cause, commonAddress: UInt16, image: ProcessImage) {
         self.kind = .periodic(cause)
         self.request = nil
+        self.startedAt = nil
         self.originator = 0
         self.replyCause = cause
         self.remainingCommonAddresses = [commonAddress]
@@ -69,6 +73,15 @@ struct InterrogationJob {
         self.scope = Scope(commonAddress: commonAddress, indices: indices, image: image)
         self.phase = .data
         self.remainingCommonAddresses = []
+    }
+
+    /// The kind of interrogation it answers, as counted and measured; nil for a periodic scan.
+    var measuredKind: InterrogationKind? {
+        switch kind {
+        case .interrogation(let group): group == nil ? .station : .group
+        case .counterRead, .counterFreeze: .counter
+        case .periodic: nil
+        }
     }
 
     var isDone: Bool {

@@ -146,7 +146,7 @@ public final class Outstation {
         }
         let answer = commands.ledger.finish(request.id, succeeded: succeeded, now: now)
         if let station {
-            actions += station.carryOut(answer, feedback: feedback)
+            actions += station.carryOut(answer, feedback: feedback, now: now)
             station.finishStep(now: now, into: &actions)
         } else {
             for case .execute(let next) in answer { actions.append(.execute(next)) }

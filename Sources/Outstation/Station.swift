@@ -42,6 +42,8 @@ public final class Station {
     /// Confirmations and replies of the active session, sent before events and interrogations.
     var responses = RingBuffer<[UInt8]>()
     var jobs = RingBuffer<InterrogationJob>()
+    /// Interrogations whose ACTTERM was queued in this step, reported as measurements when the step ends.
+    var finishedInterrogations: [(kind: InterrogationKind, startedAt: LinkInstant)] = []
     var preferEventsNext = true
     private var endOfInitializationSent = false
     /// The outstation's command ledger: this station's selections and commands are kept there, beside the
@@ -137,6 +139,7 @@ public final class Station {
     public func receive(_ apci: APCI, asdu: [UInt8], on id: ConnectionID, now: LinkInstant, wallTime: Int64) -> [StationAction] {
         guard let session = sessions[id] else { return [] }
         var actions: [StationAction] = []
+        if case .unnumbered(.testFRActivation) = apci { statistics.testFramesReceived += 1 }
         switch session.link.receive(apci, now: now) {
         case .handled:
             break
@@ -180,7 +183,11 @@ public final class Station {
         var actions: [StationAction] = []
         for id in connectionOrder {
             guard let session = sessions[id] else { continue }
-            if let error = session.link.handleTimeout(now: now) {
+            let probesBefore = session.link.testFramesSent
+            let error = session.link.handleTimeout(now: now)
+            statistics.testFramesSent += session.link.testFramesSent - probesBefore
+            if let error {
+                if case .timeout = error { statistics.t1Timeouts += 1 }
                 close(id, reason: .ended(error.description), into: &actions)
             } else if !session.hasStarted, let timeout = configuration.startTimeout, session.openedAt + timeout <= now {
                 close(id, reason: .ended("no STARTDT act within \(timeout)"), into: &actions)
@@ -225,6 +232,13 @@ public final class Station {
     /// `.send`, and a timer is asked for if the next deadline moved earlier than the armed one.
     func finishStep(now: LinkInstant, into actions: inout [StationAction]) {
         fillWindow(now: now)
+        if !finishedInterrogations.isEmpty {
+            for (kind, startedAt) in finishedInterrogations {
+                actions.append(.measured(StationMeasurement(station: name, listener: configuration.listener,
+                                                            subject: .interrogation(kind), duration: now.duration(since: startedAt))))
+            }
+            finishedInterrogations.removeAll()
+        }
         for id in connectionOrder {
             guard let session = sessions[id], !session.link.output.isEmpty else { continue }
             actions.append(.send(id, session.link.takeOutput()))

@@ -38,6 +38,8 @@ public enum StationAction: Sendable {
     case clockSynchronized(offsetMilliseconds: Int64)
     /// An update a successful command's handler returned for its feedback was not applied; the reason is for the log.
     case feedbackRefused(CommandRequest, reason: String)
+    /// An interrogation or a command finished; how long it took, for the owner's histograms.
+    case measured(StationMeasurement)
 }
 
 /// Why a station gives up a connection; each is logged its own way.
@@ -134,16 +136,4 @@ public struct FeedbackCommandHandler: CommandHandler {
         guard !request.isSelect, let feedback = request.suggestedFeedback else { return .success(updates: []) }
         return .success(updates: [feedback])
     }
-}
-
-/// Counters a station keeps for status reports.
-public struct StationStatistics: Hashable, Sendable {
-    public var connectionsAccepted: UInt64 = 0
-    public var connectionsReplaced: UInt64 = 0
-    public var eventsSent: UInt64 = 0
-    public var asdusSent: UInt64 = 0
-    public var commandsReceived: UInt64 = 0
-    public var commandsFailed: UInt64 = 0
-    public var negativeConfirmations: UInt64 = 0
-    public var interrogations: UInt64 = 0
 }

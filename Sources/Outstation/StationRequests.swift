@@ -12,6 +12,7 @@ extension Station {
             return [.warning("ignored an ASDU of \(bytes.count) octets, shorter than its header")]
         }
         let header = request.header
+        statistics.asdusReceivedByType.values[Int(header.rawTypeID)] &+= 1
         guard let typeID = header.typeID, isHandled(typeID) else {
             return refuse(request, cause: .unknownTypeID, because: "type identification \(header.rawTypeID) is not supported")
         }
@@ -42,9 +43,9 @@ extension Station {
         }
         switch object.element {
         case .interrogation(let qualifier):
-            return interrogate(qualifier, request: request, commonAddresses: commonAddresses)
+            return interrogate(qualifier, request: request, commonAddresses: commonAddresses, now: now)
         case .counterInterrogation(let qualifier):
-            return interrogateCounters(qualifier, request: request, commonAddresses: commonAddresses)
+            return interrogateCounters(qualifier, request: request, commonAddresses: commonAddresses, now: now)
         case .read:
             return read(PointAddress(commonAddress: asdu.commonAddress, objectAddress: object.address), request: request)
         case .clockSynchronization(let time):
@@ -99,7 +100,6 @@ extension Station {
     /// Mirrors the request with `cause` and P/N set (COT 44–47).
     func refuse(_ request: ASDURequest, cause: Cause, because reason: String) -> [StationAction] {
         respond(request.reply(cause: cause, negative: true))
-        count { $0.negativeConfirmations += 1 }
         return [.refused(Self.refusal(request, cause: cause, reason: reason))]
     }
 
@@ -117,7 +117,7 @@ extension Station {
     // MARK: Interrogations and read
 
     private func interrogate(_ qualifier: InterrogationQualifier, request: ASDURequest,
-                             commonAddresses: [UInt16]) -> [StationAction] {
+                             commonAddresses: [UInt16], now: LinkInstant) -> [StationAction] {
         if request.header.cause.cause == .deactivation {
             let cancelled = cancelJob(typeID: .C_IC_NA_1, commonAddress: request.header.commonAddress)
             respond(request.reply(cause: .deactivationConfirmation, negative: !cancelled))
@@ -127,22 +127,23 @@ extension Station {
             return refuseActivation(request, because: "interrogation qualifier \(qualifier.rawValue)")
         }
         let job = InterrogationJob(kind: .interrogation(group: qualifier.group), request: request, replyCause: replyCause,
-                                   commonAddresses: commonAddresses)
+                                   commonAddresses: commonAddresses, startedAt: now)
         guard startJob(job) else { return refuseActivation(request, because: "too many interrogations queued") }
-        count { $0.interrogations += 1 }
+        count { $0.countInterrogation(qualifier.group == nil ? .station : .group) }
         return []
     }
 
     private func interrogateCounters(_ qualifier: CounterInterrogationQualifier, request: ASDURequest,
-                                     commonAddresses: [UInt16]) -> [StationAction] {
+                                     commonAddresses: [UInt16], now: LinkInstant) -> [StationAction] {
         guard (1...5).contains(qualifier.request) else {
             return refuseActivation(request, because: "counter interrogation request \(qualifier.request)")
         }
         let kind: InterrogationJob.Kind = qualifier.freeze == .read ? .counterRead(group: qualifier.group) : .counterFreeze(qualifier)
         let replyCause = qualifier.group.map(Cause.requestedByCounterGroup) ?? .requestedByGeneralCounter
-        let job = InterrogationJob(kind: kind, request: request, replyCause: replyCause, commonAddresses: commonAddresses)
+        let job = InterrogationJob(kind: kind, request: request, replyCause: replyCause, commonAddresses: commonAddresses,
+                                   startedAt: now)
         guard startJob(job) else { return refuseActivation(request, because: "too many interrogations queued") }
-        count { $0.interrogations += 1 }
+        count { $0.countInterrogation(.counter) }
         return []
     }
 

@@ -8,7 +8,10 @@ extension Station {
         guard let id = activeConnection, let session = sessions[id] else { return }
         while session.link.canSend, let asdu = nextASDU() {
             session.link.send(asdu: asdu, now: now)
-            statistics.asdusSent += 1
+            statistics.countSent(asdu)
+        }
+        if !session.link.canSend, session.link.dataTransfer == .started, hasPendingTransmission {
+            statistics.windowFull += 1
         }
     }
 
@@ -29,7 +32,9 @@ extension Station {
         preferEventsNext = true
         while let outcome = jobs.updateFirst({ $0.next(image: image) }) {
             if let asdu = outcome { return asdu }
-            jobs.removeFirst()
+            if let finished = jobs.removeFirst(), let kind = finished.measuredKind, let startedAt = finished.startedAt {
+                finishedInterrogations.append((kind, startedAt))
+            }
         }
         return eventsWaiting ? nextEventASDU() : nil
     }

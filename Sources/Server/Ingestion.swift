@@ -21,6 +21,8 @@ public struct IngestStatistics: Sendable, Equatable {
     public var heldNanoseconds: UInt64 = 0
     /// How often producers started to wait, since start.
     public var holds: UInt64 = 0
+
+    public init() {}
 }
 
 /// The ingestion stage of the event path: producers (control socket, feeders, handlers) → process image →
@@ -31,10 +33,13 @@ extension OutstationRuntime {
     static let ingestBudget = 4096
 
     /// Queues validated updates; `completion` runs on the event loop once all of them are applied.
-    func ingest(_ updates: [PointUpdate], completion: @escaping (IngestOutcome) -> Void) {
+    func ingest(_ updates: [PointUpdate], source: UpdateSource, completion: @escaping (IngestOutcome) -> Void) {
         eventLoop.preconditionInEventLoop()
         guard !ingestStopped else { return completion(.abandoned) }
-        ingestQueue.submit(updates, token: completion)
+        ingestQueue.submit(updates, token: { [self] outcome in
+            if case .applied = outcome { serverStatistics.updatesApplied[source, default: 0] += UInt64(updates.count) }
+            completion(outcome)
+        })
         drainIngest()
     }
 

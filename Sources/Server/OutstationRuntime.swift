@@ -38,6 +38,9 @@ final class OutstationRuntime {
     // Ingestion (see Ingestion.swift): producers' updates waiting for room, and what the drains keep.
     var ingestQueue = IngestQueue<(IngestOutcome) -> Void>()
     var ingestStatistics = IngestStatistics()
+    var serverStatistics = ServerStatistics()
+    /// Hears the interrogation and command durations the stations measure (the metrics endpoint's histograms).
+    var measurementSink: ((StationMeasurement) -> Void)?
     var draining = false
     var continuationScheduled = false
     var ingestStopped = false
@@ -220,6 +223,8 @@ final class OutstationRuntime {
                 logger.warning("\(message)", metadata: fields)
             case .refused(let refusal):
                 logRefused(refusal, fields: fields, peer: peer ?? "unknown", listener: listener ?? "")
+            case .measured(let measurement):
+                measurementSink?(measurement)
             case .clockSynchronized(let offset):
                 logger.info("clock synchronisation: master time is \(offset) ms ahead of system time",
                             metadata: fields.merging(["type": "C_CS_NA_1"]) { $1 })

@@ -67,7 +67,7 @@ public final class OutstationServer: Sendable {
     /// Applies point updates all or nothing, as soon as the stations whose masters keep up have room for them
     /// (back-pressure: the future completes later when they are full). Fails with a `PointUpdateError`
     /// if an update names an unknown point or the wrong kind; then nothing is applied.
-    public func ingest(_ updates: [PointUpdate]) -> EventLoopFuture<IngestOutcome> {
+    public func ingest(_ updates: [PointUpdate], source: UpdateSource = .control) -> EventLoopFuture<IngestOutcome> {
         eventLoop.flatSubmit { [state, eventLoop] in
             let runtime = state.value.runtime
             do {
@@ -76,15 +76,16 @@ public final class OutstationServer: Sendable {
                 return eventLoop.makeFailedFuture(error)
             }
             let promise = eventLoop.makePromise(of: IngestOutcome.self)
-            runtime.ingest(updates) { promise.succeed($0) }
+            runtime.ingest(updates, source: source) { promise.succeed($0) }
             return promise.futureResult
         }
     }
 
     /// The same for a caller already on ``eventLoop`` (the control socket) with updates that
     /// `Outstation.validate` accepted: `completion` runs on the loop, at once when there is room.
-    public func ingestOnLoop(validated updates: [PointUpdate], completion: @escaping (IngestOutcome) -> Void) {
-        state.value.runtime.ingest(updates, completion: completion)
+    public func ingestOnLoop(validated updates: [PointUpdate], source: UpdateSource = .control,
+                             completion: @escaping (IngestOutcome) -> Void) {
+        state.value.runtime.ingest(updates, source: source, completion: completion)
     }
 
     /// The outstation, for a caller already on ``eventLoop``.
@@ -191,6 +192,19 @@ public final class OutstationServer: Sendable {
     }
 
     /// Runs `body` on the event loop with the outstation, for status reports.
+    /// Every counter of the stations and the server, read in one step on the event loop.
+    public func counters() -> EventLoopFuture<ServerCounters> {
+        eventLoop.submit { [state] in state.value.runtime.counters() }
+    }
+
+    /// The same, for a caller already on ``eventLoop`` (the control socket's status).
+    public var countersOnLoop: ServerCounters { state.value.runtime.counters() }
+
+    /// Hears every interrogation and command duration the stations measure; set once, before masters connect.
+    public func onMeasurement(_ sink: @escaping @Sendable (StationMeasurement) -> Void) -> EventLoopFuture<Void> {
+        eventLoop.submit { [state] in state.value.runtime.measurementSink = sink }
+    }
+
     public func inspect<T: Sendable>(_ body: @escaping @Sendable (Outstation) -> T) -> EventLoopFuture<T> {
         eventLoop.submit { [state] in body(state.value.runtime.outstation) }
     }
@@ -258,6 +272,7 @@ final class ServerState {
                 let remote = channel.remoteAddress
                 let peerText = remote?.ipAddress ?? "unknown"
                 guard let peer = remote.flatMap(IPAddress.init), let station = admission.station(for: peer) else {
+                    runtime.serverStatistics.countRefusal(.notAdmitted, listener: settings.name)
                     server.logRefusal("refused connection: no station admits this address", listener: settings.name,
                                       peer: peerText, reason: "no station admits this address",
                                       metadata: ["peer": "\(peerText)", "listener": "\(settings.name)"],
@@ -266,7 +281,8 @@ final class ServerState {
                 }
                 // A replacing connection from the same address is still counted, so a flood from one
                 // address cannot starve the others.
-                func refuse(_ holder: String, limit: Int) -> EventLoopFuture<Void> {
+                func refuse(_ holder: String, limit: Int, counted refusal: ConnectionRefusal) -> EventLoopFuture<Void> {
+                    runtime.serverStatistics.countRefusal(refusal, listener: settings.name)
                     let reason = "\(holder) at its connection limit"
                     server.logRefusal("refused connection: \(reason)", listener: settings.name, peer: peerText, reason: reason,
                                       metadata: ["peer": "\(peerText)", "listener": "\(settings.name)", "limit": "\(limit)"],
@@ -274,10 +290,10 @@ final class ServerState {
                     return channel.close()
                 }
                 guard runtime.connectionCount(listener: settings.name, peer: peerText) < settings.maxConnectionsPerAddress else {
-                    return refuse("address", limit: settings.maxConnectionsPerAddress)
+                    return refuse("address", limit: settings.maxConnectionsPerAddress, counted: .addressLimit)
                 }
                 guard runtime.connectionCount(listener: settings.name) < settings.maxConnections else {
-                    return refuse("listener", limit: settings.maxConnections)
+                    return refuse("listener", limit: settings.maxConnections, counted: .listenerLimit)
                 }
                 do {
                     if let tls = settings.tls {

@@ -18,11 +18,14 @@ extension ServerState {
             onEvent: { event in
                 switch event {
                 case .established(let identity):
+                    server.value.runtime.serverStatistics.countHandshake(succeeded: true, listener: listener)
                     var details = metadata
                     details["subject"] = "\(identity.subject ?? "none")"
                     details["tls"] = "\(identity.protocolVersion) \(identity.cipher)\(identity.resumed ? " resumed" : "")"
                     logger.info("TLS connection established", metadata: details)
                 case .refused(let error):
+                    server.value.runtime.serverStatistics.countHandshake(succeeded: false, listener: listener)
+                    server.value.runtime.serverStatistics.countRefusal(.tls, listener: listener)
                     var details = metadata
                     details["reason"] = "\(Self.reason(error))"
                     if let subject = Self.subject(error) { details["subject"] = "\(subject)" }

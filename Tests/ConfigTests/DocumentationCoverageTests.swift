@@ -21,6 +21,7 @@ import Testing
         Section(heading: "[station NAME]", keys: DaemonConfigReader.stationKeys),
         Section(heading: "[handler NAME]", keys: DaemonConfigReader.handlerKeys),
         Section(heading: "[feeder NAME]", keys: DaemonConfigReader.feederKeys),
+        Section(heading: "[metrics]", keys: DaemonConfigReader.metricsKeys),
         Section(heading: "Monitor point keys", keys: PointTableReader.commonKeys + PointTableReader.monitorKeys),
         Section(heading: "Command point keys", keys: PointTableReader.commonKeys + PointTableReader.commandKeys),
     ]
@@ -34,7 +35,7 @@ import Testing
         let markdown = Set(Markdown(try Self.read("docs/configuration.md")).headings)
         let roff = Set(Roff(try Self.read("docs/man/rtu104d.conf.5")).headings)
         for kind in DaemonConfigReader.sectionKinds {
-            let heading = kind == "daemon" ? "[daemon]" : "[\(kind) NAME]"
+            let heading = DaemonConfigReader.singleSections.contains(kind) ? "[\(kind)]" : "[\(kind) NAME]"
             #expect(markdown.contains(heading), "docs/configuration.md has no heading \(heading)")
             #expect(roff.contains(heading), "rtu104d.conf(5) has no .SH or .SS \(heading)")
         }

@@ -49,8 +49,9 @@ private enum Step: Equatable {
     case notice(String)
 }
 
+/// The protocol answers only: `.finished` (counters and durations) has tests of its own.
 private func steps(_ actions: [CommandAction]) -> [Step] {
-    actions.map { action in
+    actions.compactMap { action -> Step? in
         switch action {
         case .accepted(let request): .accepted(request.id, station: request.station)
         case .execute(let request): .execute(request.id, station: request.station)
@@ -61,6 +62,7 @@ private func steps(_ actions: [CommandAction]) -> [Step] {
         case .refuse(_, let reason): .refuse(reason)
         case .returnInformation(let station, let connection): .returnInformation(station: station, connection: connection)
         case .notice(_, let text): .notice(text)
+        case .finished: nil
         }
     }
 }
@@ -329,7 +331,24 @@ struct CommandLedgerCancellationTests {
         #expect(steps(ledger.finish(running, succeeded: true, now: start))
                 == [.returnInformation(station: "s1", connection: nil), .execute(waiting, station: "s1")])
         #expect(steps(ledger.finish(waiting, succeeded: true, now: start)) == [.returnInformation(station: "s1", connection: nil)])
-        #expect(ledger.finish(failing, succeeded: false, now: start).isEmpty, "a failure has no one to tell")
+        let failed = ledger.finish(failing, succeeded: false, now: start)
+        #expect(steps(failed).isEmpty, "a failure has no one to tell")
+        #expect(failed.count == 1, "but it is still counted as finished")
+    }
+
+    @Test func aFinishedCommandIsReportedWithItsOutcomeAndActivationTime() throws {
+        var ledger = CommandLedger()
+        let succeeding = try acceptedID(ledger.activate(received(single(true), ioa: 100), now: start))
+        let failing = try acceptedID(ledger.activate(received(single(true), ioa: 103), now: start + .milliseconds(5)))
+        func finished(_ actions: [CommandAction]) -> [(CommandOutcome, LinkInstant, UInt8)] {
+            actions.compactMap { if case .finished(_, let type, let outcome, let at) = $0 { (outcome, at, type) } else { nil } }
+        }
+        let success = finished(ledger.finish(succeeding, succeeded: true, now: start + .milliseconds(30)))
+        #expect(success.map(\.0) == [.success] && success.map(\.1) == [start])
+        #expect(success.map(\.2) == [TypeID.C_SC_NA_1.rawValue])
+        let failure = finished(ledger.finish(failing, succeeded: false, now: start + .milliseconds(30)))
+        #expect(failure.map(\.0) == [.failed] && failure.map(\.1) == [start + .milliseconds(5)])
+        #expect(finished(ledger.finish(failing, succeeded: true, now: start)).isEmpty, "an id finishes once")
     }
 
     @Test func aConnectionEndVoidsItsSelectionsOnly() throws {
