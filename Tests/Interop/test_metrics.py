@@ -650,6 +650,65 @@ def test_connection_limit_closes_the_seventeenth_and_a_gi_completes(daemon):
     settled(daemon, lambda m: None)  # served again once the held connections are gone
 
 
+def test_silent_connections_are_let_go_within_the_request_limit(daemon):
+    """16 connections that never send a byte take every slot; a request must arrive within 10 s, so they are
+    closed by then and a scrape is served again (not only after the 30 s keep-alive idle limit)."""
+    held = [connect(daemon.ports["metrics"]) for _ in range(16)]
+    opened = time.monotonic()
+    try:
+        time.sleep(0.5)
+        served_after = None
+        while time.monotonic() - opened < 14:
+            try:
+                if http_get(daemon.ports["metrics"])[0] == 200:
+                    served_after = time.monotonic() - opened
+                    break
+            except OSError:
+                pass
+            time.sleep(0.5)
+        assert served_after is not None, "16 silent connections still kept every scrape out 14 s after they opened"
+        assert served_after > 5, f"a scrape was served {served_after:.1f} s after 16 connections took every slot"
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_concurrent_scrapes_see_counters_that_never_go_back(daemon):
+    """Four scrapers at once while GIs run: every scraper sees the station's counters only grow (a snapshot
+    published out of order would read as a counter reset), and the last scrape has every GI."""
+    before = scrape(daemon)
+    stop = threading.Event()
+    seen: list[list[tuple[float, float]]] = [[] for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def scraper(index: int) -> None:
+        try:
+            while not stop.is_set():
+                metrics = scrape(daemon)
+                seen[index].append((metrics.value("rtu104d_interrogations_total", **SCADA),
+                                    metrics.value("rtu104d_asdus_sent_total", **SCADA)))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=scraper, args=(index,), daemon=True) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        with RawMaster(daemon.port) as master:
+            master.start_dt()
+            for _ in range(10):
+                master.request(iec104.gi(47), until_cause=iec104.COT_ACTTERM)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+    assert not errors, errors
+    for values in seen:
+        assert len(values) >= 2
+        assert all(a[0] <= b[0] and a[1] <= b[1] for a, b in zip(values, values[1:])), values
+    settled(daemon, lambda after: assert_delta(before, after, "rtu104d_interrogations_total", 10, kind="station", **SCADA))
+
+
 # MARK: one source of truth
 
 def test_rtu104ctl_status_and_metrics_agree(daemon):
@@ -713,6 +772,28 @@ def test_bad_listen_is_a_config_error_naming_file_and_line(tmp_path):
         text = bad.stdout + bad.stderr
         line = next(n for n, l in enumerate((tmp_path / "rtu104d.conf").read_text().splitlines(), 1) if l.startswith("listen"))
         assert re.search(rf"rtu104d\.conf:{line}: \[metrics\] (key ')?listen", text), text
+
+
+def test_ipv6_endpoint_and_the_check_summary(tmp_path):
+    """listen = [::1]:PORT serves over IPv6; `rtu104d --check` names the endpoint."""
+    port = free_port()
+    daemon = configured_daemon(tmp_path, "metrics", ("main",), port_metrics=str(port),
+                               edit=lambda text: text.replace(f"listen = 127.0.0.1:{port}", f"listen = [::1]:{port}"))
+    assert f"listen = [::1]:{port}" in daemon.config_path.read_text()
+    check = subprocess.run([str(BINARY), "--check", "--config", str(daemon.config_path)], capture_output=True,
+                           text=True, timeout=10)
+    assert check.returncode == 0 and f"[::1]:{port}" in check.stdout, check.stdout + check.stderr
+    daemon.start()
+    try:
+        with urllib.request.urlopen(f"http://[::1]:{port}/metrics", timeout=HTTP_TIMEOUT) as response:
+            metrics = Scrape(response.read().decode())
+        assert metrics.one("rtu104d_station_connections", **SCADA) == 0
+        with pytest.raises(OSError):
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        listening = [line for line in daemon.log_text().splitlines() if "metrics endpoint listening" in line]
+        assert len(listening) == 1 and f"[::1]:{port}" in listening[0], listening
+    finally:
+        daemon.stop()
 
 
 def test_bind_failure_is_a_start_error_naming_the_address(tmp_path):
