@@ -151,10 +151,30 @@ def test_text_exposition_parses_and_describes_the_daemon(daemon):
         assert metrics.families[name].type == "gauge", name
         for station in (SCADA, SMALL):
             metrics.one(name, **station)
-    for name in ("rtu104d_events_sent", "rtu104d_connections_accepted", "rtu104d_interrogations", "rtu104d_commands",
-                 "rtu104d_config_reload", "rtu104d_asdus_sent", "rtu104d_asdus_received"):
-        if name in metrics.families:  # a labelled counter may be absent until it first moves
+    # The stations' own counters are there from the start, 0 until they move.
+    for name in ("rtu104d_events_sent", "rtu104d_events_dropped", "rtu104d_connections_accepted",
+                 "rtu104d_connections_replaced", "rtu104d_link_t1_timeouts", "rtu104d_link_window_full"):
+        assert metrics.families[name].type == "counter", name
+        for station in (SCADA, SMALL):
+            metrics.one(f"{name}_total", **station)
+    for station in (SCADA, SMALL):
+        for kind in ("station", "group", "counter"):
+            metrics.one("rtu104d_interrogations_total", kind=kind, **station)
+        for direction in ("sent", "received"):
+            metrics.one("rtu104d_link_testfr_total", direction=direction, **station)
+    for result in ("success", "failure"):
+        metrics.one("rtu104d_config_reload_total", result=result)
+    for source in ("control", "feeder", "handler"):
+        metrics.one("rtu104d_updates_applied_total", source=source)
+    # Series by cause, type or result appear when they first move.
+    for name in ("rtu104d_commands", "rtu104d_asdus_sent", "rtu104d_asdus_received",
+                 "rtu104d_negative_confirmations", "rtu104d_connections_refused"):
+        if name in metrics.families:
             assert metrics.families[name].type == "counter", name
+    # Every family has its help line.
+    helped = set(re.findall(r"^# HELP (\S+) \S", body, re.M))
+    typed = set(re.findall(r"^# TYPE (\S+) ", body, re.M))
+    assert typed and typed == helped, sorted(typed ^ helped)
     for name in ("rtu104d_interrogation_duration_seconds", "rtu104d_command_duration_seconds"):
         if name in metrics.families:
             assert metrics.families[name].type == "histogram", name
