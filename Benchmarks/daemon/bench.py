@@ -31,13 +31,15 @@ import subprocess
 import sys
 import time
 
+import metrics_cost
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(os.path.dirname(HERE))
 
 started = []  # Popen objects of every process we started
 
 # every part, in the order they run; `startup` (startup.py, minutes of 1M-point loads) only when asked for
-PARTS = ("gi", "c104", "events", "overload", "fanout", "masters", "refusals", "connect")
+PARTS = ("gi", "c104", "events", "overload", "fanout", "masters", "refusals", "connect", "metrics")
 
 # rates tried above 100k/s while every rate is lossless (the bisection then narrows the ceiling down)
 LADDER = (150000, 200000, 300000, 400000, 600000, 800000, 1000000, 1200000, 1600000, 2000000)
@@ -147,12 +149,13 @@ class Bench:
                     time.sleep(0.005)
         return proc, time.monotonic() - t0
 
-    def start_daemon(self, n, port, name, event_buffer=10000, binary=None, stations=1, tag="rtu104d"):
+    def start_daemon(self, n, port, name, event_buffer=10000, binary=None, stations=1, tag="rtu104d", metrics_port=0):
         # one folder per binary and station count: each daemon keeps its own state file
         directory = os.path.join(self.work, f"n{n}" + ("" if tag == "rtu104d" else f"-{tag}") +
                                  ("" if stations == 1 else f"-{stations}st"))
         subprocess.run([sys.executable, os.path.join(HERE, "gen_config.py"), directory, str(n), str(port),
-                        "--event-buffer", str(event_buffer), "--stations", str(stations)], check=True)
+                        "--event-buffer", str(event_buffer), "--stations", str(stations),
+                        "--metrics-port", str(metrics_port)], check=True)
         proc, load_s = self.start([binary or self.daemon, "--config", os.path.join(directory, "rtu104d.conf")], name,
                                   port=port, timeout=300)
         # the control socket is bound after the listener; wait for it as well
@@ -1093,6 +1096,11 @@ class Bench:
             self.log(f"connect+STARTDT {server:<11} {self.describe_connect(line)}")
         if s["startup"]:
             self.log(f"start-up (startup.py): {json.dumps(s['startup'])[:300]}")
+        for key, row in s.get("metrics", {}).items():
+            if key.startswith("gi"):
+                self.log(f"metrics {key}: off {row['off']:,.0f} obj/s, on {row['on']:,.0f} obj/s, on/off {row['ratio']:.3f}")
+            else:
+                self.log(f"metrics {key}: {row['lossless']}/{row['runs']} runs lossless, daemon CPU {row['cpu']:.0f}%")
         self.log(f"\nresults appended to {os.path.relpath(self.results_path, ROOT)}; logs in "
                  f"{os.path.relpath(self.logs, ROOT)}")
 
@@ -1133,6 +1141,10 @@ def main() -> int:
     parser.add_argument("--masters", type=int, default=4, help="fan-out: masters, one station each (127.0.0.1..N)")
     parser.add_argument("--connects", type=int, default=1000)
     parser.add_argument("--perf", action="store_true", help="perf record -g the daemon during a 100k/s events run")
+    parser.add_argument("--metrics-rates", type=lambda s: [int(x) for x in s.split(",")], default=[100000, 300000],
+                        help="metrics part: event rates run with the endpoint off and on")
+    parser.add_argument("--metrics-scrape", type=float, default=1.0,
+                        help="metrics part: seconds between scrapes while the endpoint is on")
     parser.add_argument("--results", default=os.path.join(ROOT, ".build", "bench", "daemon-results.jsonl"))
     args = parser.parse_args()
     parts = args.parts.split(",")
@@ -1171,6 +1183,8 @@ def main() -> int:
             bench.connect()
         if "startup" in parts:
             bench.startup()
+        if "metrics" in parts:
+            metrics_cost.run(bench)
     except Exception as error:  # report, still print what was measured, still stop everything
         bench.log(f"FAIL: {type(error).__name__}: {error}")
         status = 1

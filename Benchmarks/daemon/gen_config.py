@@ -67,6 +67,7 @@ def main() -> int:
                         help="stations on the listener; more than 1: station I allows 127.0.0.I only")
     parser.add_argument("--masters", type=int, default=0,
                         help="M stations, each with its own CA, N points and one allowed address 127.1.x.y")
+    parser.add_argument("--metrics-port", type=int, default=0, help="serve [metrics] on 127.0.0.1:PORT (0: no endpoint)")
     args = parser.parse_args()
     if args.ca is None:
         args.ca = 1 if args.masters else 47
@@ -104,6 +105,11 @@ log_level = {args.log_level}
 [listener bench]
 bind = 127.0.0.1:{args.port}
 max_connections = {len(stations) + 16 if args.masters else 32}
+""")
+        if args.metrics_port:
+            conf.write(f"""
+[metrics]
+listen = 127.0.0.1:{args.metrics_port}
 """)
         for name, allow, ca in stations:
             conf.write(f"""

@@ -89,8 +89,10 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         let server = self.server
         let answer = ControlService.answer(line, outstation: server.outstationOnLoop, wallTime: SystemClock.wallMilliseconds()) {
             let inputs = server.statusInputsOnLoop
-            return ControlService.StatusInputs(listeners: inputs.listeners, tls: inputs.tls, ingest: server.ingestStatisticsOnLoop,
-                                               daemon: reloader.record)
+            var status = ControlService.StatusInputs(listeners: inputs.listeners, tls: inputs.tls,
+                                                     ingest: server.ingestStatisticsOnLoop, daemon: reloader.record)
+            status.server = server.countersOnLoop.server
+            return status
         }
         switch answer {
         case .reply(let text):

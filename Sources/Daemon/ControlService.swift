@@ -31,6 +31,8 @@ public enum ControlService {
         public var ingest: IngestStatistics?
         /// The daemon's pid, start, configuration file and last reload (the reply's `daemon` object).
         public var daemon: DaemonRecord?
+        /// Refusals at accept, TLS handshakes and updates by producer: the counters the metrics endpoint shows.
+        public var server: ServerStatistics?
 
         public init(listeners: [ListenerSettings] = [], tls: [ConnectionID: ConnectionTLS] = [:], ingest: IngestStatistics? = nil,
                     daemon: DaemonRecord? = nil) {
@@ -86,6 +88,7 @@ public enum ControlService {
             if !inputs.listeners.isEmpty { reply["listeners"] = inputs.listeners.map { describe($0, wallTime: wallTime) } }
             if let ingest = inputs.ingest { reply["ingest"] = describe(ingest) }
             if let daemon = inputs.daemon { reply["daemon"] = daemon.statusObject }
+            if let server = inputs.server { reply["server"] = describe(server) }
             return .reply(render(reply))
         }
     }
@@ -111,6 +114,18 @@ public enum ControlService {
     }
 
     public static func errorReply(_ message: String) -> String { render(["ok": false, "error": message]) }
+
+    /// The server's own counters, keyed as the metrics' labels are.
+    static func describe(_ server: ServerStatistics) -> [String: Any] {
+        var refused: [String: [String: Int]] = [:]
+        for (key, count) in server.refusals { refused[key.listener, default: [:]][key.detail.rawValue] = Int(count) }
+        var handshakes: [String: [String: Int]] = [:]
+        for (key, count) in server.tlsHandshakes {
+            handshakes[key.listener, default: [:]][key.detail ? "success" : "failure"] = Int(count)
+        }
+        let updates = Dictionary(uniqueKeysWithValues: UpdateSource.allCases.map { ($0.rawValue, Int(server.updatesApplied[$0] ?? 0)) })
+        return ["connections_refused": refused, "tls_handshakes": handshakes, "updates_applied_by_source": updates]
+    }
 
     static func describe(_ ingest: IngestStatistics) -> [String: Any] {
         ["waiting_updates": ingest.waitingUpdates, "updates_applied": Int(ingest.updatesApplied),
@@ -194,8 +209,29 @@ public enum ControlService {
             "interrogations": Int(statistics.interrogations),
             "connections_accepted": Int(statistics.connectionsAccepted),
             "connections_replaced": Int(statistics.connectionsReplaced),
+            "asdus_sent_by_cot": codes(statistics.asdusSentByCause) { String($0) },
+            "asdus_received_by_type": codes(statistics.asdusReceivedByType) { TypeID(rawValue: UInt8($0))?.mnemonic ?? String($0) },
+            "negative_confirmations_by_cot": codes(statistics.negativeConfirmationsByCause) { String($0) },
+            "interrogations_by_kind": ["station": Int(statistics.stationInterrogations), "group": Int(statistics.groupInterrogations),
+                                       "counter": Int(statistics.counterInterrogations)],
+            "commands_by_result": commandOutcomes(statistics.commandOutcomes),
+            "link": ["t1_timeouts": Int(statistics.t1Timeouts), "window_full": Int(statistics.windowFull),
+                     "testfr_sent": Int(statistics.testFramesSent), "testfr_received": Int(statistics.testFramesReceived)],
             "clock_offset_ms": station.clockOffsetMilliseconds.map { Int($0) as Any } ?? NSNull(),
         ]
+    }
+
+    private static func codes(_ counts: CodeCounts, name: (Int) -> String) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: counts.nonZero.map { (name($0.code), Int($0.count)) })
+    }
+
+    /// `{"C_SC_NA_1": {"success": 3, "refused": 1}}`.
+    private static func commandOutcomes(_ outcomes: [CommandOutcomeKey: UInt64]) -> [String: [String: Int]] {
+        var result: [String: [String: Int]] = [:]
+        for (key, count) in outcomes {
+            result[TypeID(rawValue: key.typeID)?.mnemonic ?? String(key.typeID), default: [:]][key.outcome.rawValue] = Int(count)
+        }
+        return result
     }
 
     private static func qualityName(_ flag: String) -> String {

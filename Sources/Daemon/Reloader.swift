@@ -28,6 +28,9 @@ public actor Reloader {
     /// The daemon's state: a reload runs only while it serves, and one that ends after the stop began keeps quiet.
     private let lifecycle: DaemonLifecycle?
 
+    /// The metrics endpoint's address as bound at start (a reload does not move it).
+    private let metricsInForce: String?
+
     public init(configuration: DaemonConfiguration, overrides: DaemonOverrides, server: OutstationServer,
                 processes: HostProcesses? = nil, controlSettings: ControlSocketSettings? = nil, logger: Logger,
                 record: DaemonRecord? = nil, lifecycle: DaemonLifecycle? = nil) {
@@ -41,6 +44,7 @@ public actor Reloader {
         self.logger = logger
         self.configuration = configuration
         self.configuration.dropPointTable()
+        metricsInForce = configuration.metrics.map(\.address)
     }
 
     /// Tells systemd about every reload from now on (RELOADING=1 … READY=1, STATUS=).
@@ -77,6 +81,12 @@ public actor Reloader {
                 configuration.dropPointTable()
                 controlSettings?.errorLimit = loaded.daemon.controlErrorLimit
                 let processChanges = processes?.reconfigure(loaded)
+                let metrics = loaded.metrics.map(\.address)
+                if metrics != metricsInForce {
+                    let text = "reload: [metrics] changed to \(metrics.map { "listen = \($0)" } ?? "no endpoint"); the endpoint "
+                        + "stays \(metricsInForce.map { "on \($0)" } ?? "off") until rtu104d is restarted"
+                    logger.warning("\(text)")
+                }
                 outcome = ReloadResult(succeeded: true, message: "configuration reloaded: \(report.summary)"
                                        + (processChanges.map { "; \($0.summary)" } ?? ""))
             } catch {

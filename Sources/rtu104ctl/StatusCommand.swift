@@ -21,6 +21,7 @@ struct StatusCommand: ParsableCommand {
                 + (reply["stations"] as? [[String: Any]] ?? []).map(Self.describe).joined()
                 + (reply["listeners"] as? [[String: Any]] ?? []).map(Self.describeListener).joined()
                 + ((reply["ingest"] as? [String: Any]).map(Self.describeIngest) ?? "")
+                + ((reply["server"] as? [String: Any]).map(Self.describeRefusals) ?? "")
         }
     }
 
@@ -78,6 +79,18 @@ struct StatusCommand: ParsableCommand {
         return text + "\n"
     }
 
+    /// `connections refused: main 12 (not_admitted 10, address_limit 2)`, or nothing when none was.
+    static func describeRefusals(_ server: [String: Any]) -> String {
+        let refused = server["connections_refused"] as? [String: [String: Int]] ?? [:]
+        guard !refused.isEmpty else { return "" }
+        let parts = refused.keys.sorted().map { listener -> String in
+            let reasons = refused[listener] ?? [:]
+            let total = reasons.values.reduce(0, +)
+            return "\(listener) \(total) (" + reasons.keys.sorted().map { "\($0) \(reasons[$0] ?? 0)" }.joined(separator: ", ") + ")"
+        }
+        return "connections refused: " + parts.joined(separator: "; ") + "\n"
+    }
+
     /// "90s", "30min", "1h", "7d", "1.5s".
     static func shortDuration(seconds: Double) -> String {
         guard seconds == seconds.rounded(), seconds >= 1 else { return "\(seconds)s" }
@@ -122,6 +135,10 @@ struct StatusCommand: ParsableCommand {
             + "  dropped \(number("dropped_events"))  sent \(number("events_sent"))\n"
         text += "  commands \(number("commands"))  failed \(number("commands_failed"))"
             + "  interrogations \(number("interrogations"))  negative confirmations \(number("negative_confirmations"))\n"
+        if let link = station["link"] as? [String: Int] {
+            text += "  link: t1 timeouts \(link["t1_timeouts"] ?? 0)  window full \(link["window_full"] ?? 0)"
+                + "  TESTFR sent \(link["testfr_sent"] ?? 0) received \(link["testfr_received"] ?? 0)\n"
+        }
         if let offset = station["clock_offset_ms"] as? Int {
             text += "  master clock \(offset) ms ahead of system time\n"
         }

@@ -20,11 +20,14 @@ final class DaemonFixture: Sendable {
     let reload: AsyncStream<UnixSignal>.Continuation
 
     var configPath: String { scratch.path + "/rtu.conf" }
+    /// The IEC 104 listener's port.
+    let port: Int
     var sent: [String] { notifications.all }
 
-    init() async throws {
-        let port = freeLoopbackPort()
-        Self.writeConfig(scratch.path + "/rtu.conf", port: port)
+    /// `extra`: sections appended to the configuration (`[metrics]`, say).
+    init(extra: String = "") async throws {
+        port = freeLoopbackPort()
+        Self.writeConfig(scratch.path + "/rtu.conf", port: port, extra: extra)
         try #"{ "points": [ { "ca": 1, "ioa": 100, "name": "p", "type": "single", "value": false } ] }"#
             .write(toFile: scratch.path + "/points.json", atomically: true, encoding: .utf8)
         let configuration = try ConfigurationLoader.load(configPath: scratch.path + "/rtu.conf", overrides: DaemonOverrides()).get()
@@ -42,7 +45,7 @@ final class DaemonFixture: Sendable {
                                               notifier: notifier)
     }
 
-    static func writeConfig(_ path: String, port: Int, commonAddresses: String = "1") {
+    static func writeConfig(_ path: String, port: Int, commonAddresses: String = "1", extra: String = "") {
         try! """
             [daemon]
             point_tables = points.json
@@ -56,6 +59,8 @@ final class DaemonFixture: Sendable {
             listener = main
             allow = any
             common_addresses = \(commonAddresses)
+
+            \(extra)
             """.write(toFile: path, atomically: true, encoding: .utf8)
     }
 
