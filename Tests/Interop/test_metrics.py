@@ -692,6 +692,7 @@ def test_silent_connections_are_let_go_within_the_request_limit(daemon):
     finally:
         for sock in held:
             sock.close()
+        settled(daemon, lambda m: None)  # the slots are free again before the next test scrapes
 
 
 def test_concurrent_scrapes_see_counters_that_never_go_back(daemon):
