@@ -527,6 +527,24 @@ def test_wrong_path_and_wrong_method(daemon):
     scrape(daemon)
 
 
+def test_keep_alive_connection_serves_several_scrapes(daemon):
+    """HTTP/1.1 keep-alive: one connection, three scrapes, each a fresh copy of the counters."""
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", daemon.ports["metrics"], timeout=HTTP_TIMEOUT)
+    try:
+        values = []
+        for _ in range(3):
+            connection.request("GET", "/metrics")
+            response = connection.getresponse()
+            assert response.status == 200 and response.getheader("connection") == "keep-alive"
+            values.append(Scrape(response.read().decode()).one("rtu104d_connections_accepted_total", **SCADA))
+            raw_gi(daemon.port)
+        assert values[1] == values[0] + 1 and values[2] == values[1] + 1, values
+    finally:
+        connection.close()
+
+
 def test_huge_header_gets_431_or_close(daemon):
     big = b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nX-Filler: " + b"a" * 64 * 1024 + b"\r\n\r\n"
     closed, got = exchange(daemon.ports["metrics"], big)
