@@ -45,7 +45,11 @@ SMALL = {"listener": "main", "station": "small"}
 
 @pytest.fixture(scope="module")
 def daemon(daemon_factory):
-    return daemon_factory("metrics", ("main", "metrics"))
+    instance = daemon_factory("metrics", ("main", "metrics"))
+    # The start-up probe of the IEC 104 port (conftest) is one connection to scada: let it come and go first.
+    settled(instance, lambda m: (assert_value(m, "rtu104d_connections_accepted_total", 1, **SCADA),
+                                 assert_value(m, "rtu104d_station_connections", 0, **SCADA)))
+    return instance
 
 
 # MARK: scraping
