@@ -154,7 +154,7 @@ def events(bench):
 
 
 def run(bench):
-    bench.log(f"\n== 9. Metrics endpoint off and on (same binary; scraped every {bench.args.metrics_scrape:g} s while "
+    bench.log(f"\n== 7. Metrics endpoint off and on (same binary; scraped every {bench.args.metrics_scrape:g} s while "
               f"on; the two daemons take turns run by run)")
     gi(bench)
     events(bench)
