@@ -85,17 +85,8 @@ struct DaemonMetricsTests {
     }
 
     @Test func anEndpointThatCannotListenStopsTheStartNamingItsAddress() async throws {
-        let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let (holder, taken) = heldLoopbackPort()
         defer { close(holder) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(holder, $0, length) == 0 && getsockname(holder, $0, &length) == 0 }
-        }
-        listen(holder, 1)
-        let taken = Int(UInt16(bigEndian: address.sin_port))
         await #expect {
             _ = try await DaemonFixture(extra: "[metrics]\nlisten = 127.0.0.1:\(taken)")
         } throws: { error in
