@@ -6,6 +6,7 @@ The certificates are throw-away ones from scripts/make-certs (the session's `cer
 
 from __future__ import annotations
 
+import calendar
 import os
 import shlex
 import shutil
@@ -15,6 +16,7 @@ import ssl
 import subprocess
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,7 +31,7 @@ from iec104 import RawMaster
 pytestmark = pytest.mark.skipif(not (shutil.which("socat") and shutil.which("gnutls-cli") and shutil.which("openssl")),
                                 reason="needs socat, gnutls-cli (gnutls-bin) and openssl (make deps installs them)")
 
-LISTENERS = ("main", "plain", "pinned", "strict")
+LISTENERS = ("main", "plain", "pinned", "strict", "metrics")
 
 
 def fingerprint(certs: Path, name: str) -> str:
@@ -232,6 +234,46 @@ def test_client_without_certificate_is_refused(daemon, certs):
         master.send_raw(iec104.STARTDT_ACT)
         assert master.wait_closed(5.0)
     wait_for_log(daemon, "peer did not return a certificate")
+
+
+def test_tls_handshakes_and_expiry_in_metrics(daemon, certs):
+    """A handshake that succeeds and one refused for want of a client certificate move the TLS counters and the
+    refusal counter of their listener; the expiry gauge is the listener certificate's notAfter."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def scrape() -> dict[tuple, float]:
+        with urllib.request.urlopen(f"http://127.0.0.1:{daemon.ports['metrics']}/metrics", timeout=5) as reply:
+            text = reply.read().decode()
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(text) for s in family.samples}
+
+    def value(metrics, name, **labels):
+        return metrics.get((name, tuple(sorted(labels.items()))), 0.0)
+
+    before = scrape()
+    with gnutls(certs, daemon.ports["main"]) as tunnel, tunnel.master() as master:
+        master.start_dt()
+    with s_client(certs, daemon.ports["main"], client=None) as tunnel, tunnel.master(timeout=2.0) as master:
+        master.send_raw(iec104.STARTDT_ACT)
+        assert master.wait_closed(5.0)
+    deadline = time.monotonic() + 5
+    while True:
+        after = scrape()
+        moved = (value(after, "rtu104d_tls_handshakes_total", listener="main", result="success")
+                 - value(before, "rtu104d_tls_handshakes_total", listener="main", result="success") >= 1
+                 and value(after, "rtu104d_tls_handshakes_total", listener="main", result="failure")
+                 - value(before, "rtu104d_tls_handshakes_total", listener="main", result="failure") >= 1)
+        if moved or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert moved, (before, after)
+    assert (value(after, "rtu104d_connections_refused_total", listener="main", reason="tls")
+            - value(before, "rtu104d_connections_refused_total", listener="main", reason="tls")) >= 1
+    end_date = subprocess.run(["openssl", "x509", "-noout", "-enddate", "-in", str(certs / "server.pem")],
+                              capture_output=True, text=True, check=True).stdout.strip().split("=", 1)[1]
+    not_after = calendar.timegm(time.strptime(end_date.replace(" GMT", ""), "%b %d %H:%M:%S %Y"))
+    assert value(after, "rtu104d_tls_certificate_expiry_timestamp_seconds", listener="main") == not_after
+    assert value(after, "rtu104d_tls_certificate_expiry_timestamp_seconds", listener="plain") == 0, "no TLS there"
 
 
 def test_certificate_not_on_the_allow_list_is_refused(daemon, certs):
