@@ -210,7 +210,7 @@ public enum ControlService {
             "connections_accepted": Int(statistics.connectionsAccepted),
             "connections_replaced": Int(statistics.connectionsReplaced),
             "asdus_sent_by_cot": codes(statistics.asdusSentByCause) { String($0) },
-            "asdus_received_by_type": codes(statistics.asdusReceivedByType) { TypeID(rawValue: UInt8($0))?.mnemonic ?? String($0) },
+            "asdus_received_by_type": codes(statistics.asdusReceivedByType) { TypeID.name(of: UInt8($0)) },
             "negative_confirmations_by_cot": codes(statistics.negativeConfirmationsByCause) { String($0) },
             "interrogations_by_kind": ["station": Int(statistics.stationInterrogations), "group": Int(statistics.groupInterrogations),
                                        "counter": Int(statistics.counterInterrogations)],
@@ -229,7 +229,7 @@ public enum ControlService {
     private static func commandOutcomes(_ outcomes: [CommandOutcomeKey: UInt64]) -> [String: [String: Int]] {
         var result: [String: [String: Int]] = [:]
         for (key, count) in outcomes {
-            result[TypeID(rawValue: key.typeID)?.mnemonic ?? String(key.typeID), default: [:]][key.outcome.rawValue] = Int(count)
+            result[TypeID.name(of: key.typeID), default: [:]][key.outcome.rawValue] = Int(count)
         }
         return result
     }

@@ -164,6 +164,12 @@ public enum TypeID: UInt8, CaseIterable, Hashable, Sendable {
         }
     }
 
+    /// A type identification as operators and metrics name it: the mnemonic of one the standard defines, else
+    /// its number (`C_SC_NA_1`, `255`).
+    public static func name(of rawValue: UInt8) -> String {
+        TypeID(rawValue: rawValue)?.mnemonic ?? String(rawValue)
+    }
+
     /// The standard's mnemonic, e.g. `M_SP_NA_1`.
     ///
     /// Spelled out: `String(describing: self)` would call ``description``, which calls this.

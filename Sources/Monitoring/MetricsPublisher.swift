@@ -100,7 +100,7 @@ public final class MetricsPublisher: Sendable {
                             labels: [measurement.listener, measurement.station, kind.rawValue])
         case .command(let typeID):
             key = SeriesKey(name: "rtu104d_command_duration_seconds",
-                            labels: [measurement.listener, measurement.station, Self.typeLabel(typeID)])
+                            labels: [measurement.listener, measurement.station, TypeID.name(of: typeID)])
         }
         let timer = state.withLock { state in
             if let timer = state.timers[key] { return timer }
@@ -116,10 +116,6 @@ public final class MetricsPublisher: Sendable {
         Array(zip(MetricCatalog.byName[key.name]?.labels ?? [], key.labels))
     }
 
-    /// `C_SC_NA_1` for a type the standard defines, else its number.
-    static func typeLabel(_ raw: UInt8) -> String {
-        TypeID(rawValue: raw)?.mnemonic ?? String(raw)
-    }
 
     static func samples(of snapshot: MetricsSnapshot) -> (counters: [Sample], gauges: [Sample]) {
         var counters: [Sample] = []
@@ -156,7 +152,7 @@ public final class MetricsPublisher: Sendable {
                 counter("rtu104d_asdus_sent_total", labels + [String(cause)], count)
             }
             for (type, count) in statistics.asdusReceivedByType.nonZero {
-                counter("rtu104d_asdus_received_total", labels + [typeLabel(UInt8(type))], count)
+                counter("rtu104d_asdus_received_total", labels + [TypeID.name(of: UInt8(type))], count)
             }
             for (cause, count) in statistics.negativeConfirmationsByCause.nonZero {
                 counter("rtu104d_negative_confirmations_total", labels + [String(cause)], count)
@@ -165,7 +161,7 @@ public final class MetricsPublisher: Sendable {
             counter("rtu104d_interrogations_total", labels + ["group"], statistics.groupInterrogations)
             counter("rtu104d_interrogations_total", labels + ["counter"], statistics.counterInterrogations)
             for (key, count) in statistics.commandOutcomes {
-                counter("rtu104d_commands_total", labels + [typeLabel(key.typeID), key.outcome.rawValue], count)
+                counter("rtu104d_commands_total", labels + [TypeID.name(of: key.typeID), key.outcome.rawValue], count)
             }
             counter("rtu104d_link_t1_timeouts_total", labels, statistics.t1Timeouts)
             counter("rtu104d_link_window_full_total", labels, statistics.windowFull)
