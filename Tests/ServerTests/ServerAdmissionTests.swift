@@ -37,10 +37,12 @@ struct ServerAdmissionTests {
         }
     }
 
-    /// A master that never sends STARTDT act is closed at the station's start timeout, by the runtime's timer.
+    /// A master that never sends STARTDT act is closed at the station's start timeout, by the runtime's timer;
+    /// another station's master is not. (That STARTDT stops the timer is the session's, tested without a clock in
+    /// SessionTests; here station b's timeout is long so that a loaded machine cannot close it before its STARTDT.)
     @Test func aSilentMasterIsClosedAtTheStartTimeout() async throws {
         let stations = [try station("a", filter: "127.0.0.1", startTimeout: .milliseconds(300)),
-                        try station("b", filter: "127.0.0.2", startTimeout: .milliseconds(300))]
+                        try station("b", filter: "127.0.0.2", startTimeout: .seconds(30))]
         try await ServerFixture.with(points: Self.points, stations: stations) { fixture in
             let silent = try await fixture.master(from: "127.0.0.1")
             let started = try await fixture.master(from: "127.0.0.2")
@@ -127,9 +129,11 @@ struct ServerAdmissionTests {
     }
 
     /// The link timers run on the server's loop: an idle link is tested with TESTFR act after t3, and a master
-    /// that does not confirm it is closed after t1.
+    /// that does not confirm it is closed after t1. t1 is long enough for the master to acknowledge the end of
+    /// initialisation on a loaded machine (the exact timer arithmetic is the link state machine's, tested without
+    /// a clock); the bounds here only say which timer fired.
     @Test func anIdleLinkIsTestedAndAnUnansweredTestCloses() async throws {
-        let parameters = try APCIParameters(t1: .milliseconds(600), t2: .milliseconds(300), t3: .milliseconds(300))
+        let parameters = try APCIParameters(t1: .seconds(4), t2: .milliseconds(300), t3: .milliseconds(300))
         let stations = [try station("a", filter: "127.0.0.1", parameters: parameters)]
         try await ServerFixture.with(points: Self.points, stations: stations) { fixture in
             // End of initialisation is acknowledged (else t1 closes the link for it); then the link is idle.
@@ -139,8 +143,8 @@ struct ServerAdmissionTests {
             let tested = ContinuousClock.now - idle
             #expect(await eventually { master.inbox.isClosed })
             let closed = ContinuousClock.now - idle
-            #expect(tested >= .milliseconds(250) && tested < .seconds(2), "TESTFR act after \(tested)")
-            #expect(closed >= .milliseconds(800) && closed < .seconds(3), "closed after \(closed)")
+            #expect(tested >= .milliseconds(250) && tested < .seconds(4), "TESTFR act after \(tested)")
+            #expect(closed >= tested + .milliseconds(3900) && closed < .seconds(20), "closed after \(closed)")
             let closing = fixture.logs.all.filter { $0.level == .warning && $0.message.hasPrefix("closing connection: ") }
             #expect(closing.count == 1 && closing.first?.metadata["peer"] == "127.0.0.1", "\(closing.map(\.message))")
         }

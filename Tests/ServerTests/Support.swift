@@ -10,8 +10,9 @@ import Testing
 
 // MARK: Waiting
 
-/// Polls `condition` until it holds or `timeout` passes; every wait in this target is bounded.
-func eventually(_ timeout: Duration = .seconds(3), _ condition: () -> Bool) async -> Bool {
+/// Polls `condition` until it holds or `timeout` passes; every wait in this target is bounded. The bound is
+/// generous because it only costs time when a test fails, and a loaded CI machine can stall a loop for seconds.
+func eventually(_ timeout: Duration = .seconds(15), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
         if condition() { return true }
