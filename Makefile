@@ -6,7 +6,7 @@ DESTDIR      ?=
 BUILD_DIR    := .build
 BIN_DIR       = $(BUILD_DIR)/$(CONFIG)
 # gnutls-bin and socat: the TLS interop tests speak IEC 104 through gnutls-cli and openssl s_client.
-SYSTEM_PACKAGES := libssl-dev libsystemd-dev pkg-config gnutls-bin socat
+SYSTEM_PACKAGES := libssl-dev libsystemd-dev libsqlite3-dev pkg-config gnutls-bin socat
 FUZZ_SECONDS ?= 60
 PYTHON       ?= python3
 INTEROP_VENV := $(BUILD_DIR)/interop-venv

@@ -25,6 +25,8 @@ let package = Package(
         // Metrics: the swift-metrics API, exported in the Prometheus text format by swift-prometheus.
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // The event journal: SQLite (system libsqlite3) in WAL mode.
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // The version of both executables, in one place, with the git commit the build came from.
@@ -87,6 +89,17 @@ let package = Package(
             ],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
         ),
+        // The persistent event journal: what the stations' journal outbox asks for, written to SQLite by GRDB on a
+        // thread of its own in group commits, and read back at start.
+        .target(
+            name: "EventJournal",
+            dependencies: [
+                "IEC104", "Outstation",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]
+        ),
         // libsystemd (sd_notify, watchdog, journal) through a module map and a shim header.
         .systemLibrary(
             name: "CSystemd",
@@ -97,7 +110,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "BuildInfo", "Config", "IEC104", "Monitoring", "Outstation", "Server", "TLS", "CSystemd",
+                "BuildInfo", "Config", "EventJournal", "IEC104", "Monitoring", "Outstation", "Server", "TLS", "CSystemd",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOExtras", package: "swift-nio-extras"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -146,6 +159,8 @@ let package = Package(
         // The controlling station's core on a manual clock, and its socket layer on loopback.
         .testTarget(name: "MasterTests", dependencies: ["Master", "IEC104", "TLS"]),
         .testTarget(name: "OutstationTests", dependencies: ["Outstation", "TestSupport"]),
+        .testTarget(name: "EventJournalTests", dependencies: ["EventJournal", "Outstation", "IEC104", "TestSupport",
+                                                              .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "TLS", "TestSupport"]),
         // The TLS core: sessions over memory BIOs, contexts, rekeying, without NIO.
         .testTarget(name: "TLSTests", dependencies: ["TLS", "Config", "TestSupport"]),

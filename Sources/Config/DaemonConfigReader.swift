@@ -6,14 +6,15 @@ import TLS
 struct DaemonConfigReader {
     static let daemonKeys = ["point_tables", "state_directory", "runtime_directory", "log_level", "command_max_age",
                              "max_handler_processes", "select_timeout", "control_socket", "control_socket_mode",
-                             "control_socket_group", "control_error_limit"]
+                             "control_socket_group", "control_error_limit", "event_journal_sync"]
     static let listenerKeys = ["bind", "link_errors", "max_connections", "max_connections_per_address"] + tlsKeys
     static let tlsKeys = ["tls", "tls_certificate", "tls_private_key", "tls_ca", "tls_crl", "tls_require_client_cert",
                           "tls_allowed_fingerprints", "tls_min_version", "tls_ciphers", "tls_ciphersuites", "tls_groups",
                           "tls_session_resumption", "tls_handshake_timeout", "tls_renegotiation_interval"]
     static let stationKeys = ["listener", "allow", "common_addresses", "k", "w", "t0", "t1", "t2", "t3",
                               "event_buffer", "event_overflow", "backpressure", "time_tags", "redundancy", "accept_c_ts_na",
-                              "start_timeout", "invalid_time_until_sync", "select_timeout", "require_subject", "require_san"]
+                              "start_timeout", "invalid_time_until_sync", "select_timeout", "require_subject", "require_san",
+                              "event_journal"]
     static let metricsKeys = ["listen"]
     static let sectionKinds = ["daemon", "listener", "station", "handler", "feeder", "metrics"]
     /// Sections that stand once and take no name.
@@ -130,6 +131,7 @@ struct DaemonConfigReader {
         }
         let controlSocketGroup = fields.string("control_socket_group")
         let controlErrorLimit = fields.int("control_error_limit", in: 0...1_000_000_000)
+        let journalSync = fields.keyword("event_journal_sync", EventJournalSync.allCases.map { ($0.rawValue, $0) })
         fields.reportUnknownKeys(known: Self.daemonKeys, elsewhere: Self.misplaced(for: "daemon"))
         daemon = DaemonSettings(pointTables: pointTables.map(\.path),
                                 stateDirectory: state ?? DaemonSettings.defaultStateDirectory,
@@ -143,6 +145,7 @@ struct DaemonConfigReader {
                                 controlSocketGroup: controlSocketGroup,
                                 controlErrorLimit: controlErrorLimit ?? DaemonSettings.defaultControlErrorLimit,
                                 location: fields.location)
+        daemon?.eventJournalSync = journalSync ?? .full
     }
 
     private mutating func readMetrics(_ fields: FieldReader) {
@@ -336,6 +339,7 @@ struct DaemonConfigReader {
         let buffer = fields.int("event_buffer", in: 1...10_000_000)
         let overflow = fields.keyword("event_overflow", EventOverflowPolicy.allCases.map { ($0.rawValue, $0) })
         let backpressure = fields.bool("backpressure")
+        let journal = fields.bool("event_journal")
         let timeTags = fields.keyword("time_tags", TimeTagPolicy.allCases.map { ($0.rawValue, $0) })
         let redundancy = fields.int("redundancy", in: 1...64)
         let acceptTest = fields.bool("accept_c_ts_na")
@@ -357,7 +361,8 @@ struct DaemonConfigReader {
             parameters: parameters, eventBufferSize: buffer ?? 10_000, overflowPolicy: overflow ?? .dropOldest,
             timeTags: timeTags ?? .perPoint, redundancy: redundancy ?? 1, acceptTestCommandWithoutTime: acceptTest ?? false,
             startTimeout: startTimeout.flatMap { $0 == .zero ? nil : $0 }, invalidTimeUntilSynchronized: invalidTime ?? false,
-            selectTimeout: selectTimeout ?? DaemonSettings.defaultSelectTimeout, backpressure: backpressure ?? true)
+            selectTimeout: selectTimeout ?? DaemonSettings.defaultSelectTimeout, backpressure: backpressure ?? true,
+            eventJournal: journal ?? false)
         stations.append(StationDraft(configuration: configuration, location: fields.location, listenerGiven: listener != nil,
                                      commonAddressesGiven: commonAddresses != nil, selectTimeoutGiven: selectTimeout != nil,
                                      certificateRequirement: requireSubject == nil && requireSAN == nil ? nil

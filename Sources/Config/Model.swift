@@ -46,6 +46,8 @@ public struct DaemonSettings: Hashable, Sendable {
     public var controlSocketGroup: String?
     /// A control socket client whose requests fail this many times in a row is disconnected (0: never).
     public var controlErrorLimit: Int
+    /// How the event journal syncs its commits (`event_journal_sync`), for the stations with `event_journal`.
+    public var eventJournalSync: EventJournalSync = .full
     public var location: SourceLocation
 
     public static let defaultControlSocketMode: UInt32 = 0o660

@@ -60,6 +60,7 @@ public enum DaemonRunner {
         serverBox.server = server
         let stateStore = StateStore(directory: configuration.daemon.stateDirectory)
         await restoreState(from: stateStore, into: server, logger: logger)
+        let journal = await EventJournalSetup.attach(configuration, to: server, logger: logger)
         let metricsEndpoint: MetricsHTTPServer?
         do {
             let listeners = try TLSSetup.listenerSettings(configuration)
@@ -111,7 +112,12 @@ public enum DaemonRunner {
         // Listed in start order; a graceful shutdown stops them in reverse, one after the other: STOPPING=1, no
         // more reloads, the control socket closes, the state is saved, the server closes its listeners and
         // connections and cancels running commands, and last the coprocesses and feeders get SIGTERM (then SIGKILL).
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if let journal {
+            services.append(.init(service: EventJournalService(writer: journal, server: server, logger: logger),
+                                  serviceName: "event journal"))
+        }
+        services += [
             .init(service: HostProcessesService(processes: processes), serviceName: "handlers and feeders"),
             .init(service: ProtocolServerService(server: server), serviceName: "IEC 104 server"),
         ]

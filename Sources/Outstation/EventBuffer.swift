@@ -36,24 +36,30 @@ public struct EventBuffer: Sendable {
     /// then the newest event of the lowest class goes and the new one is kept.
     @discardableResult
     public mutating func append(_ event: PointEvent) -> Bool {
+        appendReportingDrop(event) == nil
+    }
+
+    /// As ``append(_:)``, returning the event the overflow policy gave up (a queued one or `event` itself).
+    mutating func appendReportingDrop(_ event: PointEvent) -> PointEvent? {
         let incoming = event.priority.queueIndex
         guard count >= capacity else {
             queues[incoming].append(event)
-            return true
+            return nil
         }
         droppedCount += 1
         // The buffer is full and capacity is at least 1, so some class is queued.
         let lowest = queues.lastIndex { !$0.isEmpty } ?? incoming
+        let dropped: PointEvent?
         switch overflowPolicy {
         case .dropOldest:
-            guard lowest >= incoming else { return false }
-            queues[lowest].removeFirst()
+            guard lowest >= incoming else { return event }
+            dropped = queues[lowest].removeFirst()
         case .dropNewest:
-            guard lowest > incoming else { return false }
-            queues[lowest].removeLast()
+            guard lowest > incoming else { return event }
+            dropped = queues[lowest].removeLast()
         }
         queues[incoming].append(event)
-        return false
+        return dropped
     }
 
     @discardableResult
@@ -62,18 +68,21 @@ public struct EventBuffer: Sendable {
         return nil
     }
 
-    mutating func removeAll() {
-        for index in queues.indices { queues[index].removeAll() }
+    /// Empties the buffer; `removed` hears each event, oldest of the highest class first.
+    mutating func removeAll(_ removed: (PointEvent) -> Void = { _ in }) {
+        for index in queues.indices {
+            while let event = queues[index].removeFirst() { removed(event) }
+        }
     }
 
     /// Rewrites every buffered event, keeping the order within each class; nil drops it (without counting
     /// it as overflow). An event may change class (its point's priority changed on reload): a point's
     /// events all move together, so they stay in order.
-    mutating func remap(_ transform: (PointEvent) -> PointEvent?) {
+    mutating func remap(_ transform: (PointEvent) -> PointEvent?, dropped: (PointEvent) -> Void = { _ in }) {
         var kept = queues.map { RingBuffer<PointEvent>(initialCapacity: max($0.count, 1)) }
         for index in queues.indices {
             while let event = queues[index].removeFirst() {
-                if let moved = transform(event) { kept[moved.priority.queueIndex].append(moved) }
+                if let moved = transform(event) { kept[moved.priority.queueIndex].append(moved) } else { dropped(event) }
             }
         }
         queues = kept

@@ -11,6 +11,8 @@ public final class Outstation {
     public private(set) var stations: [Station]
     /// Every command of every station, lent to the stations; outlives reloads.
     let commands = SharedCommandLedger()
+    /// What the journaling stations (`event_journal`) did to their events, for the owner to write to disk.
+    public let journalOutbox = JournalOutbox()
     private var stationsByName: [String: Station]
     private var stationsByCommonAddress: [UInt16: [Station]]
     private var observers: [UInt64: (PointEvent) -> Void] = [:]
@@ -23,7 +25,9 @@ public final class Outstation {
     public init(points: PointTable, stations configurations: [StationConfiguration], now: LinkInstant, wallTime: Int64) {
         let image = ProcessImage(table: points, now: wallTime)
         self.image = image
-        stations = configurations.map { [commands] in Station(configuration: $0, image: image, commands: commands, now: now) }
+        stations = configurations.map { [commands, journalOutbox] in
+            Station(configuration: $0, image: image, commands: commands, journal: journalOutbox, now: now)
+        }
         (stationsByName, stationsByCommonAddress) = Self.index(stations)
     }
 
@@ -70,6 +74,45 @@ public final class Outstation {
         }
         return events
     }
+
+    /// Puts back the events the journal kept at the last stop (oldest first per station), ahead of anything new.
+    /// Events of stations that no longer journal, or of points no longer configured for their station, leave
+    /// the journal.
+    public func restoreJournal(_ events: [JournaledEvent]) -> JournalRestoreReport {
+        var report = JournalRestoreReport()
+        var foreign: Set<String> = []
+        for event in events {
+            guard let station = stationsByName[event.station], station.journal != nil else {
+                foreign.insert(event.station)
+                report.otherStations += 1
+                continue
+            }
+            guard let index = image.index(of: event.address), image.kind(at: event.address) == event.value.kind,
+                  station.configuration.commonAddresses.contains(event.address.commonAddress) else {
+                station.nextJournalSequence = max(station.nextJournalSequence, event.sequence + 1)
+                station.forgetJournaled([event.sequence])
+                report.unknownPoints += 1
+                continue
+            }
+            var restored = PointEvent(pointIndex: index, value: event.value, quality: event.quality, time: event.time,
+                                      cause: event.cause, priority: image.record(at: index).priority)
+            restored.journalSequence = event.sequence
+            if station.restore(restored) {
+                report.restored[station.name, default: 0] += 1
+            } else {
+                report.overflowed += 1
+            }
+            if !station.awaitsService {
+                station.awaitsService = true
+                stationsWithNewEvents.append(station)
+            }
+        }
+        for name in foreign.sorted() { journalOutbox.record(.removeStation(name)) }
+        return report
+    }
+
+    /// Whether any station journals its events.
+    public var journalsEvents: Bool { stations.contains { $0.journal != nil } }
 
     /// How many updates producers may apply now before a station whose master keeps up is full
     /// (`Int.max` when no station holds them back). See ``Station/producerRoom(now:)``.
@@ -198,6 +241,7 @@ public final class Outstation {
                              wallTime: Int64) -> (report: ReconfigurationReport, actions: [StationAction]) {
         var report = ReconfigurationReport()
         var closes: [(station: Station, id: ConnectionID, reason: String)] = []
+        var adoptions: [(replacement: Station, old: Station)] = []
         report.pointsAdded = added.count
         report.pointsRemoved = image.count - indexMap.count
         report.pointsChanged = pointsChanged
@@ -210,7 +254,8 @@ public final class Outstation {
         var next: [Station] = []
         for configuration in configurations {
             guard let old = stationsByName[configuration.name] else {
-                next.append(Station(configuration: configuration, image: newImage, commands: commands, now: now))
+                next.append(Station(configuration: configuration, image: newImage, commands: commands,
+                                    journal: journalOutbox, now: now))
                 report.stationsAdded.append(configuration.name)
                 continue
             }
@@ -226,8 +271,9 @@ public final class Outstation {
                 }
                 next.append(old)
             } else {
-                let replacement = Station(configuration: configuration, image: newImage, commands: commands, now: now)
-                replacement.adoptEvents(of: old, indexMap: indexMap)
+                let replacement = Station(configuration: configuration, image: newImage, commands: commands,
+                                          journal: journalOutbox, now: now)
+                adoptions.append((replacement, old))
                 for connection in old.connections {
                     closes.append((old, connection.id, "station '\(old.name)' was reconfigured"))
                 }
@@ -241,6 +287,7 @@ public final class Outstation {
                 closes.append((old, connection.id, "station '\(old.name)' was removed"))
             }
             report.stationsRemoved.append(old.name)
+            if old.journal != nil { journalOutbox.record(.removeStation(old.name)) }
         }
         // A changed filter drops the masters the station no longer admits.
         for station in next where report.stationsRefiltered.contains(station.name) {
@@ -266,6 +313,8 @@ public final class Outstation {
         }
         var actions: [StationAction] = []
         for close in closes { close.station.close(close.id, reason: .reconfigured(close.reason), into: &actions) }
+        // After the closes, so that what the old sessions left unacknowledged goes to the replacement too.
+        for (replacement, old) in adoptions { replacement.adoptEvents(of: old, indexMap: indexMap) }
         return (report, actions)
     }
 }

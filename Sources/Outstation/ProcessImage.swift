@@ -52,6 +52,8 @@ public struct PointEvent: Sendable {
     public var cause: Cause
     /// The point's class, carried so that queueing an event needs no look-up in the process image.
     public var priority: EventPriority
+    /// The station's journal sequence number once a journaling station queued it; 0 otherwise.
+    public var journalSequence: Int64 = 0
 
     /// `priority` nil takes the default of the value's kind.
     init(pointIndex: Int32, value: PointValue, quality: QualityDescriptor, time: Int64, cause: Cause,

@@ -21,6 +21,9 @@ public final class Station {
         let peer: String
         let openedAt: LinkInstant
         var hasStarted = false
+        /// For a journaling station: the journal sequence numbers each unacknowledged I-frame carries, oldest
+        /// first, one entry per frame the link holds (empty for frames that are not events).
+        var journalInFlight = RingBuffer<[Int64]>()
 
         init(link: LinkStateMachine, peer: String, openedAt: LinkInstant) {
             self.link = link
@@ -38,7 +41,7 @@ public final class Station {
     /// End of initialization, one per common address, sent before anything else of the first session.
     var initialization = RingBuffer<[UInt8]>()
     /// Spontaneous ASDUs sent on a connection that closed before they were acknowledged.
-    var resendQueue = RingBuffer<[UInt8]>()
+    var resendQueue = RingBuffer<ResendFrame>()
     /// Confirmations and replies of the active session, sent before events and interrogations.
     var responses = RingBuffer<[UInt8]>()
     var jobs = RingBuffer<InterrogationJob>()
@@ -54,12 +57,20 @@ public final class Station {
     private var armedDeadline: LinkInstant?
     /// Set by the outstation while this station is on its list of stations with new events.
     var awaitsService = false
+    /// The outstation's journal outbox, when this station journals its events (`event_journal`): every event it
+    /// accepts is recorded there, and removed when its master acknowledged it or the buffer gave it up.
+    let journal: JournalOutbox?
+    var nextJournalSequence: Int64 = 1
+    /// The journal sequence numbers of the ASDU `nextASDU` returned last.
+    var outgoingJournalSequences: [Int64] = []
 
     /// Made by the ``Outstation`` only, with its one command ledger: a station with a ledger of its own would
     /// give out command ids another station also uses.
-    init(configuration: StationConfiguration, image: ProcessImage, commands: SharedCommandLedger, now: LinkInstant) {
+    init(configuration: StationConfiguration, image: ProcessImage, commands: SharedCommandLedger,
+         journal: JournalOutbox? = nil, now: LinkInstant) {
         self.configuration = configuration
         self.commands = commands
+        self.journal = configuration.eventJournal ? journal : nil
         self.image = image
         self.eventBuffer = EventBuffer(capacity: configuration.eventBufferSize, overflowPolicy: configuration.overflowPolicy)
         self.periodicScans = PeriodicScan.plan(image: image, commonAddresses: configuration.commonAddresses, now: now)
@@ -126,11 +137,36 @@ public final class Station {
     /// Events (spontaneous, and return information of commands) are the station's data and outlive the
     /// connection; confirmations and interrogation replies belong to the session that asked.
     private func keepUnacknowledgedSpontaneous(of session: Session) {
-        let unacknowledged = session.link.unacknowledgedASDUs.filter {
-            guard let cause = (try? ASDUHeader(decoding: $0))?.cause.cause else { return false }
-            return cause == .spontaneous || cause == .returnInformationRemote
+        let asdus = session.link.unacknowledgedASDUs
+        var inFlight: [[Int64]] = []
+        while let sequences = session.journalInFlight.removeFirst() { inFlight.append(sequences) }
+        // The link holds the newest frames; the in-flight list ends with the same ones.
+        let offset = inFlight.count - asdus.count
+        var kept: [ResendFrame] = []
+        for (position, asdu) in asdus.enumerated() {
+            let sequences = offset + position >= 0 ? inFlight[offset + position] : []
+            let cause = (try? ASDUHeader(decoding: asdu))?.cause.cause
+            if cause == .spontaneous || cause == .returnInformationRemote {
+                kept.append(ResendFrame(asdu: asdu, journalSequences: sequences))
+            } else {
+                forgetJournaled(sequences)
+            }
         }
-        resendQueue.prepend(contentsOf: unacknowledged)
+        resendQueue.prepend(contentsOf: kept)
+    }
+
+    /// What the master acknowledged (N(R)) leaves the journal.
+    func settleAcknowledged(_ session: Session) {
+        guard journal != nil else { return }
+        while session.journalInFlight.count > session.link.unacknowledgedCount,
+              let done = session.journalInFlight.removeFirst() {
+            forgetJournaled(done)
+        }
+    }
+
+    func forgetJournaled(_ sequences: [Int64]) {
+        guard let journal else { return }
+        for sequence in sequences { journal.record(.remove(station: name, sequence: sequence)) }
     }
 
     // MARK: Receiving
@@ -140,7 +176,9 @@ public final class Station {
         guard let session = sessions[id] else { return [] }
         var actions: [StationAction] = []
         if case .unnumbered(.testFRActivation) = apci { statistics.testFramesReceived += 1 }
-        switch session.link.receive(apci, now: now) {
+        let reception = session.link.receive(apci, now: now)
+        settleAcknowledged(session)
+        switch reception {
         case .handled:
             break
         case .close(let error):

@@ -54,13 +54,16 @@ public struct StationConfiguration: Hashable, Sendable {
     /// Whether producers wait for this station's master while it keeps up (instead of the station's
     /// event buffer overflowing); see ``Station/producerRoom(now:)``.
     public var backpressure: Bool
+    /// Whether every event this station accepts is kept in the persistent journal until its master acknowledged
+    /// it, so that a restart re-sends what was never confirmed (`event_journal`).
+    public var eventJournal: Bool
 
     public init(name: String, listener: String, filter: AddressFilter, commonAddresses: [UInt16],
                 parameters: APCIParameters = .standard, eventBufferSize: Int = 10_000,
                 overflowPolicy: EventOverflowPolicy = .dropOldest, timeTags: TimeTagPolicy = .perPoint,
                 redundancy: Int = 1, acceptTestCommandWithoutTime: Bool = false, startTimeout: Duration? = nil,
                 invalidTimeUntilSynchronized: Bool = false, selectTimeout: Duration = .seconds(10),
-                backpressure: Bool = true) {
+                backpressure: Bool = true, eventJournal: Bool = false) {
         self.name = name
         self.listener = listener
         self.filter = filter
@@ -75,6 +78,7 @@ public struct StationConfiguration: Hashable, Sendable {
         self.invalidTimeUntilSynchronized = invalidTimeUntilSynchronized
         self.selectTimeout = selectTimeout
         self.backpressure = backpressure
+        self.eventJournal = eventJournal
     }
 
     public func serves(_ commonAddress: UInt16) -> Bool {

@@ -8,6 +8,10 @@ extension Station {
         guard let id = activeConnection, let session = sessions[id] else { return }
         while session.link.canSend, let asdu = nextASDU() {
             session.link.send(asdu: asdu, now: now)
+            if journal != nil {
+                session.journalInFlight.append(outgoingJournalSequences)
+                outgoingJournalSequences = []
+            }
             statistics.countSent(asdu)
         }
         if !session.link.canSend, session.link.dataTransfer == .started, hasPendingTransmission {
@@ -22,7 +26,10 @@ extension Station {
 
     private func nextASDU() -> [UInt8]? {
         if let endOfInitialization = initialization.removeFirst() { return endOfInitialization }
-        if let resend = resendQueue.removeFirst() { return resend }
+        if let resend = resendQueue.removeFirst() {
+            if journal != nil { outgoingJournalSequences = resend.journalSequences }
+            return resend.asdu
+        }
         if let response = responses.removeFirst() { return response }
         let eventsWaiting = !eventBuffer.isEmpty
         if eventsWaiting, preferEventsNext || jobs.isEmpty {
@@ -53,6 +60,7 @@ extension Station {
             guard event.cause == first.cause, record.commonAddress == commonAddress, record.kind == point.kind,
                   configuration.timeTags.timeTagged(pointSetting: record.timeTaggedEvents) == timeTagged else { break }
             eventBuffer.removeFirst()
+            if journal != nil { outgoingJournalSequences.append(event.journalSequence) }
             let time = timeTagged ? CP56Time2a(unixMilliseconds: event.time, isInvalid: invalidTime) : nil
             builder.append(address: record.objectAddress, element: event.value.element(quality: event.quality, time: time))
         }
@@ -62,7 +70,32 @@ extension Station {
 
     /// Queues an event for this station's masters (called for every station serving its common address).
     public func enqueue(_ event: PointEvent) {
-        eventBuffer.append(event)
+        guard let journal else {
+            eventBuffer.append(event)
+            return
+        }
+        var event = event
+        event.journalSequence = nextJournalSequence
+        nextJournalSequence += 1
+        journal.record(.append(journaled(event)))
+        if let dropped = eventBuffer.appendReportingDrop(event) {
+            journal.record(.remove(station: name, sequence: dropped.journalSequence))
+        }
+    }
+
+    /// Puts back an event the journal kept at the last stop, under its own sequence number.
+    func restore(_ event: PointEvent) -> Bool {
+        nextJournalSequence = max(nextJournalSequence, event.journalSequence + 1)
+        guard let dropped = eventBuffer.appendReportingDrop(event) else { return true }
+        forgetJournaled([dropped.journalSequence])
+        return false
+    }
+
+    func journaled(_ event: PointEvent) -> JournaledEvent {
+        let record = image.record(at: event.pointIndex)
+        return JournaledEvent(station: name, sequence: event.journalSequence,
+                              address: PointAddress(commonAddress: record.commonAddress, objectAddress: record.objectAddress),
+                              value: event.value, quality: event.quality, time: event.time, cause: event.cause)
     }
 
     /// Queues a reply of the active session ahead of events.
@@ -86,7 +119,9 @@ extension Station {
         return cancelled
     }
 
-    func eventBufferDiscardAll() { eventBuffer.removeAll() }
+    func eventBufferDiscardAll() {
+        eventBuffer.removeAll { forgetJournaled([$0.journalSequence]) }
+    }
 
     /// One event in an ASDU of its own, with the station's time tag policy.
     func encodeSingleEvent(_ event: PointEvent) -> [UInt8] {
@@ -98,4 +133,10 @@ extension Station {
                         address: definition.address.objectAddress, element: event.value.element(quality: event.quality, time: time))
         return (try? asdu.encoded()) ?? []
     }
+}
+
+/// An ASDU to send again, with the journal sequence numbers of the events it carries.
+struct ResendFrame {
+    let asdu: [UInt8]
+    let journalSequences: [Int64]
 }

@@ -49,6 +49,9 @@ extension OutstationRuntime {
         draining = true
         var budget = Self.ingestBudget
         var applied = 0
+        // With a journal, an update counts as accepted once its events are on disk: the answers wait for the commit.
+        let journaling = journalWriter != nil && outstation.journalsEvents
+        var accepted: [() -> Void] = []
         let wallTime = SystemClock.wallMilliseconds()
         while !ingestQueue.isEmpty, budget > 0 {
             let room = outstation.producerRoom(now: SystemClock.monotonicNow())
@@ -56,7 +59,13 @@ extension OutstationRuntime {
             budget -= progress.applied
             applied += progress.applied
             // An answer may let its producer submit again; that goes on in this loop.
-            for finished in progress.finished { finished.token(.applied(events: finished.events)) }
+            for finished in progress.finished {
+                if journaling {
+                    accepted.append { finished.token(.applied(events: finished.events)) }
+                } else {
+                    finished.token(.applied(events: finished.events))
+                }
+            }
             if progress.applied == 0, progress.finished.isEmpty {
                 // No room: a station whose master keeps up is full. Send what it has; its acknowledgements
                 // (or its stall deadline) bring the next drain.
@@ -67,6 +76,7 @@ extension OutstationRuntime {
         draining = false
         ingestStatistics.updatesApplied += UInt64(applied)
         for station in outstation.takeStationsWithNewEvents() { service(station) }
+        if !accepted.isEmpty { flushJournal(then: accepted) }
         noteHolding(ingestQueue.isEmpty ? nil : budget > 0)
         if !ingestQueue.isEmpty {
             if budget <= 0 { continueIngestNextTurn() } else { armStallRecheck() }

@@ -51,6 +51,10 @@ final class OutstationRuntime {
     var queueHealthTask: RepeatedTask?
     // Rate limits on lines a master can cause at will (LimitedLog.swift).
     var requestLog = LimitedLogKind.limiter(.refusedRequest)
+    // The event journal (JournalFlushing.swift): nil when no station journals or no journal could be opened.
+    var journalWriter: (any EventJournalWriting)?
+    var journalFlushScheduled = false
+    var journalFailures = 0
     var churnLog = LimitedLogKind.limiter(.connectionChurn)
 
     init(eventLoop: EventLoop, logger: Logger, outstation: Outstation, commandSink: AsyncStream<CommandJob>.Continuation) {
@@ -230,6 +234,7 @@ final class OutstationRuntime {
                             metadata: fields.merging(["type": "C_CS_NA_1"]) { $1 })
             }
         }
+        noteJournal()
     }
 
     private func scheduleFlush() {

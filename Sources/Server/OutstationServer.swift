@@ -59,6 +59,34 @@ public final class OutstationServer: Sendable {
         }
     }
 
+    /// Starts journaling: `events` (what the journal kept at the last stop) go back into their stations ahead of
+    /// anything new, and from now on what journaling stations accept is written by `writer`.
+    public func attachJournal(_ writer: any EventJournalWriting,
+                              restoring events: [JournaledEvent]) -> EventLoopFuture<JournalRestoreReport> {
+        eventLoop.submit { [state] in
+            let runtime = state.value.runtime
+            runtime.journalWriter = writer
+            let report = runtime.outstation.restoreJournal(events)
+            for station in runtime.outstation.takeStationsWithNewEvents() { runtime.service(station) }
+            runtime.flushJournal(then: [])
+            return report
+        }
+    }
+
+    /// Completes once everything the stations recorded so far is written to the journal (at shutdown).
+    public func syncJournal() -> EventLoopFuture<Void> {
+        eventLoop.flatSubmit { [state, eventLoop] in
+            let promise = eventLoop.makePromise(of: Void.self)
+            state.value.runtime.flushJournal(then: [{ promise.succeed() }])
+            return promise.futureResult
+        }
+    }
+
+    /// Whether a journal writer is attached (for a reload that turns `event_journal` on).
+    public func hasJournal() -> EventLoopFuture<Bool> {
+        eventLoop.submit { [state] in state.value.runtime.journalWriter != nil }
+    }
+
     /// The port each listener is bound to (useful with port 0).
     public func boundPorts() -> EventLoopFuture<[String: Int]> {
         eventLoop.submit { [state] in state.value.listenerChannels.compactMapValues { $0.localAddress?.port } }
