@@ -31,6 +31,7 @@ import subprocess
 import sys
 import time
 
+import journal_cost
 import metrics_cost
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -39,7 +40,7 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 started = []  # Popen objects of every process we started
 
 # every part, in the order they run; `startup` (startup.py, minutes of 1M-point loads) only when asked for
-PARTS = ("gi", "c104", "events", "overload", "fanout", "masters", "refusals", "connect", "metrics")
+PARTS = ("gi", "c104", "events", "overload", "fanout", "masters", "refusals", "connect", "metrics", "journal")
 
 # rates tried above 100k/s while every rate is lossless (the bisection then narrows the ceiling down)
 LADDER = (150000, 200000, 300000, 400000, 600000, 800000, 1000000, 1200000, 1600000, 2000000)
@@ -149,13 +150,14 @@ class Bench:
                     time.sleep(0.005)
         return proc, time.monotonic() - t0
 
-    def start_daemon(self, n, port, name, event_buffer=10000, binary=None, stations=1, tag="rtu104d", metrics_port=0):
+    def start_daemon(self, n, port, name, event_buffer=10000, binary=None, stations=1, tag="rtu104d", metrics_port=0,
+                     event_journal="off"):
         # one folder per binary and station count: each daemon keeps its own state file
         directory = os.path.join(self.work, f"n{n}" + ("" if tag == "rtu104d" else f"-{tag}") +
                                  ("" if stations == 1 else f"-{stations}st"))
         subprocess.run([sys.executable, os.path.join(HERE, "gen_config.py"), directory, str(n), str(port),
                         "--event-buffer", str(event_buffer), "--stations", str(stations),
-                        "--metrics-port", str(metrics_port)], check=True)
+                        "--metrics-port", str(metrics_port), "--event-journal", event_journal], check=True)
         proc, load_s = self.start([binary or self.daemon, "--config", os.path.join(directory, "rtu104d.conf")], name,
                                   port=port, timeout=300)
         # the control socket is bound after the listener; wait for it as well
@@ -1101,6 +1103,12 @@ class Bench:
                 self.log(f"metrics {key}: off {row['off']:,.0f} obj/s, on {row['on']:,.0f} obj/s, on/off {row['ratio']:.3f}")
             else:
                 self.log(f"metrics {key}: {row['lossless']}/{row['runs']} runs lossless, daemon CPU {row['cpu']:.0f}%")
+        for key, row in s.get("journal", {}).items():
+            if key.startswith("ceiling"):
+                self.log(f"journal {key}: lossless up to {row['ceiling']:,}/s")
+            else:
+                self.log(f"journal {key}: {row['lossless']}/{row['runs']} runs lossless, received "
+                         f"{row['received']:,.0f}/s, daemon CPU {row['cpu']:.0f}%")
         self.log(f"\nresults appended to {os.path.relpath(self.results_path, ROOT)}; logs in "
                  f"{os.path.relpath(self.logs, ROOT)}")
 
@@ -1141,6 +1149,9 @@ def main() -> int:
     parser.add_argument("--masters", type=int, default=4, help="fan-out: masters, one station each (127.0.0.1..N)")
     parser.add_argument("--connects", type=int, default=1000)
     parser.add_argument("--perf", action="store_true", help="perf record -g the daemon during a 100k/s events run")
+    parser.add_argument("--journal-rates", type=lambda s: [int(x) for x in s.split(",")],
+                        default=[50000, 100000, 200000, 400000, 800000],
+                        help="part journal: offered event rates, each run with the journal off, sync normal and full")
     parser.add_argument("--metrics-rates", type=lambda s: [int(x) for x in s.split(",")], default=[100000, 300000],
                         help="metrics part: event rates run with the endpoint off and on")
     parser.add_argument("--metrics-scrape", type=float, default=1.0,
@@ -1185,6 +1196,8 @@ def main() -> int:
             bench.startup()
         if "metrics" in parts:
             metrics_cost.run(bench)
+        if "journal" in parts:
+            journal_cost.run(bench)
     except Exception as error:  # report, still print what was measured, still stop everything
         bench.log(f"FAIL: {type(error).__name__}: {error}")
         status = 1

@@ -68,6 +68,8 @@ def main() -> int:
     parser.add_argument("--masters", type=int, default=0,
                         help="M stations, each with its own CA, N points and one allowed address 127.1.x.y")
     parser.add_argument("--metrics-port", type=int, default=0, help="serve [metrics] on 127.0.0.1:PORT (0: no endpoint)")
+    parser.add_argument("--event-journal", choices=("off", "normal", "full"), default="off",
+                        help="event_journal = on for every station, with event_journal_sync = this (default off)")
     args = parser.parse_args()
     if args.ca is None:
         args.ca = 1 if args.masters else 47
@@ -101,6 +103,7 @@ point_tables = points.json
 state_directory = state
 runtime_directory = run
 log_level = {args.log_level}
+event_journal_sync = {args.event_journal if args.event_journal != "off" else "full"}
 
 [listener bench]
 bind = 127.0.0.1:{args.port}
@@ -122,6 +125,7 @@ w = 8
 event_buffer = {args.event_buffer}
 event_overflow = drop-oldest
 time_tags = per-point
+event_journal = {"on" if args.event_journal != "off" else "off"}
 """)
     return 0
 

@@ -88,6 +88,7 @@ public enum ControlService {
             if !inputs.listeners.isEmpty { reply["listeners"] = inputs.listeners.map { describe($0, wallTime: wallTime) } }
             if let ingest = inputs.ingest { reply["ingest"] = describe(ingest) }
             if let daemon = inputs.daemon { reply["daemon"] = daemon.statusObject }
+            if let journal = inputs.daemon?.journalStatusObject { reply["event_journal"] = journal }
             if let server = inputs.server { reply["server"] = describe(server) }
             return .reply(render(reply))
         }

@@ -45,6 +45,11 @@ enum DaemonMetrics {
             let restarts = processes.restartCounts()
             daemon.handlerRestarts = restarts.handlers
             daemon.feederRestarts = restarts.feeders
+            if let journal = record.journalFigures {
+                daemon.journalEvents = journal.statistics.kept
+                daemon.journalCommits = journal.statistics.commits
+                daemon.journalFailedCommits = journal.statistics.failedCommits
+            }
             for listener in listeners {
                 if let certificate = listener.tls?.context.certificate {
                     daemon.certificateExpiry[listener.name] = Double(certificate.notAfter)

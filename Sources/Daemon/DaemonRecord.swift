@@ -1,3 +1,4 @@
+public import EventJournal
 import Foundation
 import Synchronization
 
@@ -32,6 +33,27 @@ public final class DaemonRecord: Sendable {
     }
 
     private let reloads: Mutex<Reloads>
+    /// The event journal's writer once the daemon opened one (stations with `event_journal`).
+    private let journal = Mutex<EventJournalWriter?>(nil)
+
+    public func attach(journal writer: EventJournalWriter) { journal.withLock { $0 = writer } }
+
+    /// The journal's figures, nil while no journal is open.
+    public var journalFigures: (path: String, sync: String, statistics: EventJournalStatistics)? {
+        guard let writer = journal.withLock({ $0 }) else { return nil }
+        return (writer.store.path, writer.store.synchronous.rawValue, writer.statistics)
+    }
+
+    /// The `event_journal` object of the status reply, nil while no journal is open.
+    public var journalStatusObject: [String: Any]? {
+        guard let figures = journalFigures else { return nil }
+        var object: [String: Any] = ["path": figures.path, "sync": figures.sync,
+                                     "events_kept": figures.statistics.kept,
+                                     "commits": Int(figures.statistics.commits),
+                                     "failed_commits": Int(figures.statistics.failedCommits)]
+        if let failure = figures.statistics.lastFailure { object["last_failure"] = failure }
+        return object
+    }
 
     /// `pid` defaults to this process's.
     public init(pid: Int32? = nil, started: Int64, configPath: String) {

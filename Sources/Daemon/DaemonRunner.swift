@@ -61,6 +61,7 @@ public enum DaemonRunner {
         let stateStore = StateStore(directory: configuration.daemon.stateDirectory)
         await restoreState(from: stateStore, into: server, logger: logger)
         let journal = await EventJournalSetup.attach(configuration, to: server, logger: logger)
+        if let journal { record.attach(journal: journal) }
         let metricsEndpoint: MetricsHTTPServer?
         do {
             let listeners = try TLSSetup.listenerSettings(configuration)

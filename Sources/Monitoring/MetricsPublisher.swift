@@ -134,6 +134,11 @@ public final class MetricsPublisher: Sendable {
         gauge("rtu104d_config_last_reload_success_timestamp_seconds", [], daemon.lastReloadSuccess)
         for (name, restarts) in daemon.handlerRestarts { counter("rtu104d_handler_restarts_total", [name], restarts) }
         for (name, restarts) in daemon.feederRestarts { counter("rtu104d_feeder_restarts_total", [name], restarts) }
+        if let kept = daemon.journalEvents {
+            gauge("rtu104d_event_journal_events", [], Double(kept))
+            counter("rtu104d_event_journal_commits_total", ["ok"], daemon.journalCommits)
+            counter("rtu104d_event_journal_commits_total", ["failed"], daemon.journalFailedCommits)
+        }
         for (listener, expiry) in daemon.certificateExpiry {
             gauge("rtu104d_tls_certificate_expiry_timestamp_seconds", [listener], expiry)
         }

@@ -15,6 +15,10 @@ public struct DaemonFigures: Sendable {
     public var feederRestarts: [String: UInt64] = [:]
     /// notAfter of each TLS listener's certificate, Unix time in seconds, by listener.
     public var certificateExpiry: [String: Double] = [:]
+    /// The event journal, when one is open: events it holds, commits by result.
+    public var journalEvents: Int?
+    public var journalCommits: UInt64 = 0
+    public var journalFailedCommits: UInt64 = 0
 
     public init(version: String, commit: String, startTime: Double) {
         self.version = version

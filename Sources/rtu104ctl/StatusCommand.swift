@@ -22,7 +22,20 @@ struct StatusCommand: ParsableCommand {
                 + (reply["listeners"] as? [[String: Any]] ?? []).map(Self.describeListener).joined()
                 + ((reply["ingest"] as? [String: Any]).map(Self.describeIngest) ?? "")
                 + ((reply["server"] as? [String: Any]).map(Self.describeRefusals) ?? "")
+                + ((reply["event_journal"] as? [String: Any]).map(Self.describeJournal) ?? "")
         }
+    }
+
+    /// `event journal /var/lib/rtu104d/events.db (sync full): 12 events kept, 345 commits` and, when commits
+    /// failed, how many and the last reason.
+    static func describeJournal(_ journal: [String: Any]) -> String {
+        var text = "event journal \(journal["path"] as? String ?? "?") (sync \(journal["sync"] as? String ?? "?")): "
+            + "\(journal["events_kept"] as? Int ?? 0) events kept, \(journal["commits"] as? Int ?? 0) commits"
+        if let failed = journal["failed_commits"] as? Int, failed > 0 {
+            text += ", \(failed) FAILED"
+            if let reason = journal["last_failure"] as? String { text += " (last: \(reason))" }
+        }
+        return text + "\n"
     }
 
     /// `daemon pid 4242  started 2026-12-04T18:00:00.000Z  config /etc/rtu104d/rtu104d.conf` and the last reload:

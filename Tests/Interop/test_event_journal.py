@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 import random
 import signal
+import subprocess
 import threading
 import time
 
 import pytest
 
 import iec104
-from conftest import configured_daemon
+from conftest import BINARY, configured_daemon
 from iec104 import LinkClosed, RawMaster
 from robust import Control
 
@@ -217,6 +218,14 @@ def test_a_stop_and_start_resend_what_no_master_took(tmp_path):
         for _, ioa in POINTS:
             assert values[ioa] == [float(n) for n in range(1, 501)], f"IOA {ioa}: {values[ioa][:10]}…"
         assert "1500 events kept at the last stop will be sent again (journaled: 1500)" in daemon.log_text()
+        with Control(daemon.control_socket) as control:
+            journal = control.request({"op": "status"})["event_journal"]
+        assert journal["path"] == str(daemon.state_directory / "events.db") and journal["sync"] == "full"
+        assert journal["events_kept"] == 0 and journal["commits"] >= 1 and journal["failed_commits"] == 0, journal
+        status = subprocess.run([str(BINARY.parent / "rtu104ctl"), "status", "--socket", str(daemon.control_socket)],
+                                capture_output=True, text=True, timeout=10)
+        assert f"event journal {daemon.state_directory / 'events.db'} (sync full): 0 events kept" in status.stdout, \
+            status.stdout + status.stderr
         # Acknowledged now: a second restart has nothing to send.
         daemon.stop()
         daemon.start()

@@ -68,6 +68,20 @@ struct MetricsPublisherTests {
         #expect(scraped[#"rtu104d_feeder_restarts_total{feeder="sine"}"#] == 2)
         #expect(scraped[#"rtu104d_tls_certificate_expiry_timestamp_seconds{listener="secure"}"#] == 1_800_000_000)
         #expect(scraped[#"rtu104d_config_reload_total{result="failure"}"#] == 0)
+        #expect(scraped["rtu104d_event_journal_events"] == nil, "no journal, no journal series")
+    }
+
+    @Test func theEventJournalIsExportedWhileOneIsOpen() {
+        let publisher = MetricsPublisher()
+        var figures = snapshot(stations: [station()])
+        figures.daemon.journalEvents = 120
+        figures.daemon.journalCommits = 45
+        figures.daemon.journalFailedCommits = 2
+        publisher.publish(figures)
+        let scraped = values(publisher)
+        #expect(scraped["rtu104d_event_journal_events"] == 120)
+        #expect(scraped[#"rtu104d_event_journal_commits_total{result="ok"}"#] == 45)
+        #expect(scraped[#"rtu104d_event_journal_commits_total{result="failed"}"#] == 2)
     }
 
     @Test func aLaterScrapeAddsWhatWasCountedMeanwhileAndAResetStartsAgain() {
@@ -136,12 +150,14 @@ struct MetricsPublisherTests {
         var server = ServerStatistics()
         server.countRefusal(.addressLimit, listener: "main")
         server.countHandshake(succeeded: true, listener: "main")
-        publisher.publish(snapshot(stations: [station {
+        var figures = snapshot(stations: [station {
             $0.asdusSentByCause.values[3] = 1
             $0.asdusReceivedByType.values[100] = 1
             $0.negativeConfirmationsByCause.values[44] = 1
             $0.commandOutcomes[CommandOutcomeKey(typeID: 45, outcome: .refused)] = 1
-        }], server: server))
+        }], server: server)
+        figures.daemon.journalEvents = 0
+        publisher.publish(figures)
         publisher.record(StationMeasurement(station: "scada", listener: "main", subject: .interrogation(.group), duration: .zero))
         publisher.record(StationMeasurement(station: "scada", listener: "main", subject: .command(typeID: 45), duration: .zero))
         var families: [String: String] = [:]

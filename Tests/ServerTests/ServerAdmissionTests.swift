@@ -144,7 +144,8 @@ struct ServerAdmissionTests {
             #expect(await eventually { master.inbox.isClosed })
             let closed = ContinuousClock.now - idle
             #expect(tested >= .milliseconds(250) && tested < .seconds(4), "TESTFR act after \(tested)")
-            #expect(closed >= tested + .milliseconds(3900) && closed < .seconds(20), "closed after \(closed)")
+            // t3 then t1 from the acknowledgement just before `idle`; when the test saw the TESTFR can lag.
+            #expect(closed >= .milliseconds(4000) && closed < .seconds(20), "closed after \(closed)")
             let closing = fixture.logs.all.filter { $0.level == .warning && $0.message.hasPrefix("closing connection: ") }
             #expect(closing.count == 1 && closing.first?.metadata["peer"] == "127.0.0.1", "\(closing.map(\.message))")
         }

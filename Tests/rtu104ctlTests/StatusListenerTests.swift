@@ -69,6 +69,15 @@ struct StatusListenerTests {
                 == "updates applied 9000  waiting 250  producers held 3 times, 1.25 s in all\n")
     }
 
+    @Test func eventJournalFigures() {
+        #expect(StatusCommand.describeJournal(["path": "/var/lib/rtu104d/events.db", "sync": "full", "events_kept": 12,
+                                               "commits": 345, "failed_commits": 0])
+                == "event journal /var/lib/rtu104d/events.db (sync full): 12 events kept, 345 commits\n")
+        #expect(StatusCommand.describeJournal(["path": "/x/events.db", "sync": "normal", "events_kept": 0, "commits": 3,
+                                               "failed_commits": 2, "last_failure": "database or disk is full"])
+                == "event journal /x/events.db (sync normal): 0 events kept, 3 commits, 2 FAILED (last: database or disk is full)\n")
+    }
+
     @Test("durations", arguments: [(90.0, "90s"), (1800, "30min"), (3600, "1h"), (5400, "90min"), (604_800, "7d"), (1.5, "1.5s")])
     func durations(seconds: Double, text: String) {
         #expect(StatusCommand.shortDuration(seconds: seconds) == text)
