@@ -96,6 +96,7 @@ let package = Package(
             dependencies: [
                 "IEC104", "Outstation",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]

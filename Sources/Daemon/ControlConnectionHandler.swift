@@ -8,6 +8,8 @@ import Server
 /// Back-pressure: a `set` is answered once its updates are in the process image, which waits while a station
 /// whose master keeps up is full; meanwhile, and while the client does not take its replies, nothing more is
 /// read from it, so its writes block instead of the daemon buffering (or dropping) what it sent.
+/// With an event journal a `set` is answered once its events are on disk too; the lines behind it are read and
+/// answered meanwhile (their updates apply after it), and their replies wait for its reply to keep the order.
 final class ControlConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
@@ -23,8 +25,15 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     private var lines = CircularBuffer<String>(initialCapacity: 64)
     /// Replies due, written together when the current lines are done.
     private var replies = ""
-    /// A `set` waiting for room: the lines behind it wait too, so that replies keep their order.
+    /// A `set` waiting for room: the lines behind it wait too, so that updates apply in order.
     private var waitingForRoom = false
+    /// Which `set` that is (see `nextSet`): an earlier one's late answer does not end the wait.
+    private var waitingSet: UInt64 = 0
+    private var nextSet: UInt64 = 0
+    /// Replies behind a `set` whose answer waits for the journal, in request order; nil until it comes.
+    private var heldReplies = CircularBuffer<String?>()
+    /// The position, counted since the connection opened, of `heldReplies.first`.
+    private var firstHeldPosition = 0
     private var answering = false
     private var reading = true
     private var consecutiveErrors = 0
@@ -97,23 +106,30 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         switch answer {
         case .reply(let text):
             succeeded()
-            replies += text + "\n"
+            reply(text + "\n")
         case .error(let text):
-            replies += text + "\n"
+            reply(text + "\n")
             failed(context: context)
         case .ingest(let updates):
             succeeded()
             waitingForRoom = true
+            nextSet += 1
+            let set = nextSet
+            waitingSet = set
+            let position = holdReply()
             let handler = NIOLoopBound(self, eventLoop: context.eventLoop)
             let contextBox = NIOLoopBound(context, eventLoop: context.eventLoop)
             // `answer` has checked the updates against the points.
-            server.ingestOnLoop(validated: updates) { outcome in
-                handler.value.ingested(updates.count, outcome: outcome, context: contextBox.value)
-            }
+            server.ingestOnLoop(validated: updates, applied: {
+                handler.value.applied(set, context: contextBox.value)
+            }, completion: { outcome in
+                handler.value.ingested(updates.count, outcome: outcome, set: set, position: position,
+                                       context: contextBox.value)
+            })
         case .watch(let confirmation):
             succeeded()
             if watchToken == nil { subscribe(channel: context.channel) }
-            replies += confirmation + "\n"
+            reply(confirmation + "\n")
         case .reload:
             succeeded()
             // A reload's reply follows the replies already due; later requests do not wait for it.
@@ -126,7 +142,7 @@ final class ControlConnectionHandler: ChannelInboundHandler {
                                                                   : ["ok": false, "error": outcome.message]) + "\n",
                           on: channel)
             }
-            if !queued { replies += Self.stoppingReply }
+            if !queued { reply(Self.stoppingReply) }
         case .exec(let plan):
             succeeded()
             // Like a reload: the handler runs off the loop, its reply follows those already due.
@@ -139,18 +155,46 @@ final class ControlConnectionHandler: ChannelInboundHandler {
                 let reply = await ControlExec.run(plan, handler: handler, server: server, logger: logger)
                 Self.send(reply + "\n", on: channel)
             }
-            if !queued { replies += Self.stoppingReply }
+            if !queued { reply(Self.stoppingReply) }
         }
     }
 
     /// The reply to a reload or `exec` that arrives once the daemon has begun to stop.
     static let stoppingReply = ControlService.errorReply("not done: rtu104d is stopping") + "\n"
 
-    private func ingested(_ count: Int, outcome: IngestOutcome, context: ChannelHandlerContext) {
+    /// A reply due now: after the held ones, if any.
+    private func reply(_ text: String) {
+        if heldReplies.isEmpty { replies += text } else { heldReplies.append(text) }
+    }
+
+    /// Keeps a place for a reply that comes later; returns it.
+    private func holdReply() -> Int {
+        heldReplies.append(nil)
+        return firstHeldPosition + heldReplies.count - 1
+    }
+
+    /// Fills a kept place and releases the replies that no longer wait.
+    private func fill(_ position: Int, with text: String) {
+        heldReplies[heldReplies.index(heldReplies.startIndex, offsetBy: position - firstHeldPosition)] = text
+        while let first = heldReplies.first, let text = first {
+            replies += text
+            heldReplies.removeFirst()
+            firstHeldPosition += 1
+        }
+    }
+
+    /// The set's updates are applied: the lines behind it may go on (its reply waits for the journal).
+    private func applied(_ set: UInt64, context: ChannelHandlerContext) {
+        guard set == waitingSet, waitingForRoom else { return }
         waitingForRoom = false
+        if !answering { answerLines(context: context) }
+    }
+
+    private func ingested(_ count: Int, outcome: IngestOutcome, set: UInt64, position: Int, context: ChannelHandlerContext) {
+        if set == waitingSet { waitingForRoom = false }
         switch outcome {
-        case .applied(let events): replies += ControlService.setReply(updated: count, events: events) + "\n"
-        case .abandoned: replies += ControlService.errorReply("not applied: rtu104d is stopping") + "\n"
+        case .applied(let events): fill(position, with: ControlService.setReply(updated: count, events: events) + "\n")
+        case .abandoned: fill(position, with: ControlService.errorReply("not applied: rtu104d is stopping") + "\n")
         }
         // Called from within `answerLines` when there was room at once; otherwise resume here.
         if !answering { answerLines(context: context) }

@@ -1,12 +1,18 @@
 import Dispatch
+import Foundation
 public import Outstation
 import Synchronization
 
-/// Writes the stations' journal operations on a thread of its own, in group commits: whatever arrives while a
-/// commit is on its way goes into the next one, so the number of commits (and syncs) per second stays bounded by
-/// the disk, not by the event rate, and the event loop never waits for the disk.
+/// Writes the stations' journal operations on a thread of its own, in group commits: a commit takes whatever
+/// arrived within `commitWindow` of the first operation waiting (or `maximumBatch` operations, if sooner), and
+/// whatever arrives while it is on its way goes into the next one. So the number of commits (and syncs) per
+/// second stays bounded — by the window and by the disk — not by the event rate, and the event loop never
+/// waits for the disk. (Without the window, an event loop that hands over a few events per turn makes a
+/// transaction of a few rows each time: measured at 20,000 events/s, 50 % of a core for SQLite's per-commit work.)
 public final class EventJournalWriter: EventJournalWriting {
     public let store: EventJournalStore
+    public let commitWindow: Duration
+    public let maximumBatch: Int
     private let queue = DispatchQueue(label: "rtu104d.event-journal")
     private let pending = Mutex(Pending())
 
@@ -14,17 +20,22 @@ public final class EventJournalWriter: EventJournalWriting {
         var operations: [JournalOperation] = []
         var completions: [@Sendable (JournalWriteFailure?) -> Void] = []
         var drainScheduled = false
+        var firstWaitingSince: ContinuousClock.Instant?
         var statistics = EventJournalStatistics()
     }
 
     /// `keptAtStart`: the events the journal held when it was opened (for the count of events kept).
-    public init(store: EventJournalStore, keptAtStart: Int = 0) {
+    public init(store: EventJournalStore, keptAtStart: Int = 0, commitWindow: Duration = .milliseconds(2),
+                maximumBatch: Int = 8192) {
         self.store = store
+        self.commitWindow = commitWindow
+        self.maximumBatch = maximumBatch
         pending.withLock { $0.statistics.kept = keptAtStart }
     }
 
     public func submit(_ operations: [JournalOperation], completion: @escaping @Sendable (JournalWriteFailure?) -> Void) {
         let schedule = pending.withLock { state -> Bool in
+            if state.firstWaitingSince == nil { state.firstWaitingSince = .now }
             state.operations.append(contentsOf: operations)
             state.completions.append(completion)
             defer { state.drainScheduled = true }
@@ -36,6 +47,11 @@ public final class EventJournalWriter: EventJournalWriting {
     /// Commits batches until nothing waits.
     private func drain() {
         while true {
+            let (since, waiting) = pending.withLock { ($0.firstWaitingSince, $0.operations.count) }
+            if let since, waiting < maximumBatch, since + commitWindow > .now {
+                let (seconds, attoseconds) = (since + commitWindow - .now).components
+                Thread.sleep(forTimeInterval: Double(seconds) + Double(attoseconds) / 1e18)
+            }
             let batch = pending.withLock { state -> (operations: [JournalOperation], completions: [@Sendable (JournalWriteFailure?) -> Void])? in
                 guard !state.completions.isEmpty else {
                     state.drainScheduled = false
@@ -44,6 +60,7 @@ public final class EventJournalWriter: EventJournalWriting {
                 defer {
                     state.operations = []
                     state.completions = []
+                    state.firstWaitingSince = nil
                 }
                 return (state.operations, state.completions)
             }

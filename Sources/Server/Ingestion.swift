@@ -11,6 +11,14 @@ public enum IngestOutcome: Sendable, Equatable {
     case abandoned
 }
 
+/// A producer waiting on its batch: `applied` runs once the batch is in the process image and the stations'
+/// queues (the producer may go on), `completion` once it is accepted — with an event journal, once its events
+/// are on disk; without one, at the same moment.
+struct IngestWaiter {
+    let applied: (() -> Void)?
+    let completion: (IngestOutcome) -> Void
+}
+
 /// What the runtime reports of its ingestion for status and the log.
 public struct IngestStatistics: Sendable, Equatable {
     /// Updates waiting for room in the stations' queues now.
@@ -32,14 +40,16 @@ extension OutstationRuntime {
     /// Updates applied at most per drain; the rest goes on in a later turn of the event loop, after I/O.
     static let ingestBudget = 4096
 
-    /// Queues validated updates; `completion` runs on the event loop once all of them are applied.
-    func ingest(_ updates: [PointUpdate], source: UpdateSource, completion: @escaping (IngestOutcome) -> Void) {
+    /// Queues validated updates; `completion` runs on the event loop once all of them are accepted (see
+    /// ``IngestWaiter``), `applied` (if given) as soon as they are applied, which may be earlier.
+    func ingest(_ updates: [PointUpdate], source: UpdateSource, applied: (() -> Void)? = nil,
+                completion: @escaping (IngestOutcome) -> Void) {
         eventLoop.preconditionInEventLoop()
         guard !ingestStopped else { return completion(.abandoned) }
-        ingestQueue.submit(updates, token: { [self] outcome in
+        ingestQueue.submit(updates, token: IngestWaiter(applied: applied, completion: { [self] outcome in
             if case .applied = outcome { serverStatistics.updatesApplied[source, default: 0] += UInt64(updates.count) }
             completion(outcome)
-        })
+        }))
         drainIngest()
     }
 
@@ -61,9 +71,10 @@ extension OutstationRuntime {
             // An answer may let its producer submit again; that goes on in this loop.
             for finished in progress.finished {
                 if journaling {
-                    accepted.append { finished.token(.applied(events: finished.events)) }
+                    finished.token.applied?()
+                    accepted.append { finished.token.completion(.applied(events: finished.events)) }
                 } else {
-                    finished.token(.applied(events: finished.events))
+                    finished.token.completion(.applied(events: finished.events))
                 }
             }
             if progress.applied == 0, progress.finished.isEmpty {
@@ -164,6 +175,6 @@ extension OutstationRuntime {
         ingestStopped = true
         stallRecheck?.task.cancel()
         stallRecheck = nil
-        for waiting in ingestQueue.removeAll() { waiting(.abandoned) }
+        for waiting in ingestQueue.removeAll() { waiting.completion(.abandoned) }
     }
 }

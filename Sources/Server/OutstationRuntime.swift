@@ -36,7 +36,7 @@ final class OutstationRuntime {
     private let commandSink: AsyncStream<CommandJob>.Continuation
 
     // Ingestion (see Ingestion.swift): producers' updates waiting for room, and what the drains keep.
-    var ingestQueue = IngestQueue<(IngestOutcome) -> Void>()
+    var ingestQueue = IngestQueue<IngestWaiter>()
     var ingestStatistics = IngestStatistics()
     var serverStatistics = ServerStatistics()
     /// Hears the interrogation and command durations the stations measure (the metrics endpoint's histograms).

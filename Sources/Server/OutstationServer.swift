@@ -111,9 +111,11 @@ public final class OutstationServer: Sendable {
 
     /// The same for a caller already on ``eventLoop`` (the control socket) with updates that
     /// `Outstation.validate` accepted: `completion` runs on the loop, at once when there is room.
+    /// `applied`, if given, runs once the updates are applied, which with an event journal is before they are
+    /// accepted (on disk): a client may send its next request meanwhile.
     public func ingestOnLoop(validated updates: [PointUpdate], source: UpdateSource = .control,
-                             completion: @escaping (IngestOutcome) -> Void) {
-        state.value.runtime.ingest(updates, source: source, completion: completion)
+                             applied: (() -> Void)? = nil, completion: @escaping (IngestOutcome) -> Void) {
+        state.value.runtime.ingest(updates, source: source, applied: applied, completion: completion)
     }
 
     /// The outstation, for a caller already on ``eventLoop``.

@@ -24,10 +24,10 @@ final class DaemonFixture: Sendable {
     let port: Int
     var sent: [String] { notifications.all }
 
-    /// `extra`: sections appended to the configuration (`[metrics]`, say).
-    init(extra: String = "") async throws {
+    /// `extra`: sections appended to the configuration (`[metrics]`, say); `station`: keys added to the station.
+    init(extra: String = "", station: String = "") async throws {
         port = freeLoopbackPort()
-        Self.writeConfig(scratch.path + "/rtu.conf", port: port, extra: extra)
+        Self.writeConfig(scratch.path + "/rtu.conf", port: port, station: station, extra: extra)
         try #"{ "points": [ { "ca": 1, "ioa": 100, "name": "p", "type": "single", "value": false } ] }"#
             .write(toFile: scratch.path + "/points.json", atomically: true, encoding: .utf8)
         let configuration = try ConfigurationLoader.load(configPath: scratch.path + "/rtu.conf", overrides: DaemonOverrides()).get()
@@ -45,7 +45,8 @@ final class DaemonFixture: Sendable {
                                               notifier: notifier)
     }
 
-    static func writeConfig(_ path: String, port: Int, commonAddresses: String = "1", extra: String = "") {
+    static func writeConfig(_ path: String, port: Int, commonAddresses: String = "1", station: String = "",
+                            extra: String = "") {
         try! """
             [daemon]
             point_tables = points.json
@@ -59,6 +60,7 @@ final class DaemonFixture: Sendable {
             listener = main
             allow = any
             common_addresses = \(commonAddresses)
+            \(station)
 
             \(extra)
             """.write(toFile: path, atomically: true, encoding: .utf8)
@@ -113,6 +115,30 @@ struct ControlClient: Sendable {
     func ask(_ request: String) async -> String? {
         await withCheckedContinuation { answered in
             DispatchQueue.global().async { answered.resume(returning: askWaiting(request)) }
+        }
+    }
+
+    /// Sends every request in one write, then reads as many reply lines (fewer when the daemon closed or timed out).
+    func askAll(_ requests: [String]) async -> [String] {
+        await withCheckedContinuation { answered in
+            DispatchQueue.global().async {
+                let text = Array(requests.map { $0 + "\n" }.joined().utf8)
+                guard text.withUnsafeBytes({ write(descriptor, $0.baseAddress, $0.count) }) == text.count else {
+                    return answered.resume(returning: [])
+                }
+                var replies: [String] = []
+                var line: [UInt8] = []
+                var byte: UInt8 = 0
+                while replies.count < requests.count, read(descriptor, &byte, 1) == 1 {
+                    if byte == UInt8(ascii: "\n") {
+                        replies.append(String(decoding: line, as: UTF8.self))
+                        line = []
+                    } else {
+                        line.append(byte)
+                    }
+                }
+                answered.resume(returning: replies)
+            }
         }
     }
 
