@@ -28,6 +28,7 @@ public func renderSummary(_ config: DaemonConfiguration) -> String {
             details += "  buffer \(station.eventBufferSize) \(station.overflowPolicy.rawValue)"
             if station.timeTags != .perPoint { details += "  time tags \(station.timeTags.rawValue)" }
             if station.redundancy > 1 { details += "  redundancy \(station.redundancy)" }
+            if station.eventJournal { details += "  event journal (sync \(config.daemon.eventJournalSync.rawValue))" }
             lines.append("    " + String(repeating: " ", count: width + 8) + details)
         }
     }
