@@ -38,6 +38,9 @@ public final class DaemonRecord: Sendable {
 
     public func attach(journal writer: EventJournalWriter) { journal.withLock { $0 = writer } }
 
+    /// The journal's writer, nil while no journal is open.
+    public var journalWriter: EventJournalWriter? { journal.withLock { $0 } }
+
     /// The journal's figures, nil while no journal is open.
     public var journalFigures: (path: String, sync: String, statistics: EventJournalStatistics)? {
         guard let writer = journal.withLock({ $0 }) else { return nil }

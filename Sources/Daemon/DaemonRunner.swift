@@ -113,12 +113,8 @@ public enum DaemonRunner {
         // Listed in start order; a graceful shutdown stops them in reverse, one after the other: STOPPING=1, no
         // more reloads, the control socket closes, the state is saved, the server closes its listeners and
         // connections and cancels running commands, and last the coprocesses and feeders get SIGTERM (then SIGKILL).
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if let journal {
-            services.append(.init(service: EventJournalService(writer: journal, server: server, logger: logger),
-                                  serviceName: "event journal"))
-        }
-        services += [
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: EventJournalService(record: record, server: server, logger: logger), serviceName: "event journal"),
             .init(service: HostProcessesService(processes: processes), serviceName: "handlers and feeders"),
             .init(service: ProtocolServerService(server: server), serviceName: "IEC 104 server"),
         ]

@@ -11,7 +11,9 @@ import ServiceLifecycle
 enum EventJournalSetup {
     /// Opens the journal under the state directory and restores what it kept. nil when no station journals, or
     /// when no journal could be opened (logged; the stations keep their events in memory then).
-    static func attach(_ configuration: DaemonConfiguration, to server: OutstationServer,
+    /// `restoring` false (a reload that turns `event_journal` on while the daemon runs): what the file kept from
+    /// an earlier run is discarded, with a warning, because the stations have moved on since; a restart sends it.
+    static func attach(_ configuration: DaemonConfiguration, to server: OutstationServer, restoring: Bool = true,
                        logger: Logger) async -> EventJournalWriter? {
         let journaling = configuration.stations.filter(\.eventJournal).map(\.name)
         guard !journaling.isEmpty else { return nil }
@@ -20,9 +22,20 @@ enum EventJournalSetup {
         guard let opened = EventJournalOpening.open(directory: directory, synchronous: synchronous, logger: logger) else {
             return nil
         }
+        var kept = opened.events
+        if !restoring, !kept.isEmpty {
+            do {
+                try opened.writer.store.write(Set(kept.map(\.station)).sorted().map { .removeStation($0) })
+                logger.warning("event journal: opened by a reload; \(kept.count) events kept from an earlier run were discarded (a restart, not a reload, sends them)")
+            } catch {
+                logger.error("event journal: cannot clear what an earlier run kept: \(error)")
+                return nil
+            }
+            kept = []
+        }
         let report: JournalRestoreReport
         do {
-            report = try await server.attachJournal(opened.writer, restoring: opened.events).get()
+            report = try await server.attachJournal(opened.writer, restoring: kept).get()
         } catch {
             logger.error("event journal: cannot restore its events: \(error)")
             return nil
@@ -51,14 +64,16 @@ enum EventJournalSetup {
     }
 }
 
-/// Stops after the IEC 104 server: writes what the last acknowledgements removed, then closes the database.
+/// Stops after the IEC 104 server: writes what the last acknowledgements removed, then closes the database (if
+/// one was opened, at start or by a reload).
 struct EventJournalService: Service {
-    let writer: EventJournalWriter
+    let record: DaemonRecord
     let server: OutstationServer
     let logger: Logger
 
     func run() async {
         try? await gracefulShutdown()
+        guard let writer = record.journalWriter else { return }
         try? await server.syncJournal().get()
         writer.finish()
         do {

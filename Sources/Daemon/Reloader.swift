@@ -76,6 +76,11 @@ public actor Reloader {
                 TLSSetup.reportCertificates(listeners, logger: logger)
                 // The new image is built here, off the event loop, while the old one serves; the loop only swaps.
                 let prepared = try await server.prepareImage(points: loaded.points)
+                // A station that starts journaling needs the journal open before it records its first event.
+                if record.journalWriter == nil, loaded.stations.contains(where: \.eventJournal),
+                   let journal = await EventJournalSetup.attach(loaded, to: server, restoring: false, logger: logger) {
+                    record.attach(journal: journal)
+                }
                 let report = try await server.reload(listeners: listeners, prepared: prepared, stations: loaded.stations).get()
                 configuration = loaded
                 configuration.dropPointTable()

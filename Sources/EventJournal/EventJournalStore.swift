@@ -71,7 +71,7 @@ public final class EventJournalStore: Sendable {
 
     /// Applies operations in one transaction: one commit (and, with `full`, one sync) for the whole batch.
     /// Consecutive removals of one station are one range delete.
-    func write(_ operations: [JournalOperation]) throws {
+    public func write(_ operations: [JournalOperation]) throws {
         try database.writeWithoutTransaction { db in
             try db.inTransaction(.immediate) {
                 let insert = try db.cachedStatement(sql: """

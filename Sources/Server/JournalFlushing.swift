@@ -8,7 +8,12 @@ import Outstation
 extension OutstationRuntime {
     /// After any step: hands what the stations recorded to the writer at the end of this turn.
     func noteJournal() {
-        guard journalWriter != nil, !journalFlushScheduled, !outstation.journalOutbox.isEmpty else { return }
+        guard journalWriter != nil else {
+            // No journal could be opened: the stations keep their events in memory only, and nothing piles up here.
+            if !outstation.journalOutbox.isEmpty { _ = outstation.journalOutbox.take() }
+            return
+        }
+        guard !journalFlushScheduled, !outstation.journalOutbox.isEmpty else { return }
         journalFlushScheduled = true
         let runtime = NIOLoopBound(self, eventLoop: eventLoop)
         eventLoop.execute { runtime.value.flushJournal(then: []) }

@@ -36,4 +36,24 @@ struct EventJournalDaemonTests {
         #expect(fixture.log.messages(containing: "event journal: ").contains { $0.contains("stations: anyone") })
         #expect(FileManager.default.fileExists(atPath: fixture.scratch.path + "/state/events.db"))
     }
+
+    @Test func aReloadThatTurnsTheJournalOnOpensItAndJournalsWhatIsBuffered() async throws {
+        let fixture = try await DaemonFixture()
+        let stoppedInTime = try await fixture.serving {
+            let client = try #require(ControlClient(path: fixture.daemon.controlSocketPath))
+            defer { client.close() }
+            #expect(await client.ask(#"{"op":"set","points":[{"ca":1,"ioa":100,"value":true}]}"#)?.contains(#""ok":true"#) == true)
+            let before = try #require(await client.ask(#"{"op":"status"}"#))
+            #expect(!before.contains("event_journal"))
+            DaemonFixture.writeConfig(fixture.configPath, port: fixture.port, station: "event_journal = on")
+            fixture.reload.yield(.sighup)
+            #expect(await eventually { fixture.log.messages(containing: "configuration reloaded").count == 1 })
+            #expect(await client.ask(#"{"op":"set","points":[{"ca":1,"ioa":100,"value":false}]}"#)?.contains(#""ok":true"#) == true)
+            let after = try #require(await client.ask(#"{"op":"status"}"#))
+            let status = try #require(try JSONSerialization.jsonObject(with: Data(after.utf8)) as? [String: Any])
+            let journal = try #require(status["event_journal"] as? [String: Any], "\(after)")
+            #expect(journal["events_kept"] as? Int == 2, "the event buffered before the reload, and the new one")
+        }
+        #expect(stoppedInTime)
+    }
 }
