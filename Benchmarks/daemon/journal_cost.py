@@ -10,16 +10,11 @@ With the journal on, a `set` is answered once its events are committed: the comm
 loop, bounds what one producer can push, which is what this part shows."""
 import os
 import shutil
-import socket
 import statistics
 
+from metrics_cost import free_port, stop_pair
+
 VARIANTS = ("off", "normal", "full")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(bench):
@@ -32,15 +27,6 @@ def start(bench):
         proc, _, control = bench.start_daemon(1000, port, f"rtu104d-journal-{variant}", tag=tag, event_journal=variant)
         daemons[variant] = {"proc": proc, "port": port, "control": control, "seq": 1, "label": tag}
     return daemons
-
-
-def stop(daemons):
-    for d in daemons.values():
-        d["proc"].terminate()
-        try:
-            d["proc"].wait(timeout=20)
-        except Exception:  # noqa: BLE001 - a daemon that does not stop is killed
-            d["proc"].kill()
 
 
 def run(bench):
@@ -72,7 +58,7 @@ def run(bench):
                     "received": statistics.median(r["line"].get("events_per_s", 0) for r in runs[variant]),
                     "cpu": statistics.median(r["line"].get("server_cpu_pct", float("nan")) for r in runs[variant])}
     finally:
-        stop(daemons)
+        stop_pair(bench, daemons)
     for variant in VARIANTS:
         bench.log(f"  => journal {variant}: lossless at every run up to {ceiling[variant]:,}/s of the rates tried")
         bench.record("journal_summary", f"journal-{variant}", ceiling_per_s=ceiling[variant],
