@@ -13,7 +13,7 @@ struct EventJournalStoreTests {
     static let values: [PointValue] = [
         .single(true), .single(false), .double(.on), .double(.indeterminate), .step(StepPosition(value: -64, isTransient: true)),
         .step(StepPosition(value: 63)), .bitstring(0xDEAD_BEEF), .normalized(NormalizedValue(rawValue: -32768)),
-        .scaled(32767), .float(-0.0), .float(.infinity), .float(1.5e-42),
+        .scaled(32767), .float(-0.0), .float(.infinity), .float(Float(bitPattern: 0x0000_1234)),  // a denormal
         .counter(BinaryCounterReading(value: Int32.min, sequenceNumber: 31, carry: true, adjusted: false, invalid: true)),
     ]
 
