@@ -19,12 +19,19 @@ public final class Outstation {
     /// batch costs more than the batch.
     private var stationsWithNewEvents: [Station] = []
     private var nextObserver: UInt64 = 1
+    /// The points with a `stale_after`, nil when there are none (then updates pay nothing for the feature).
+    public private(set) var staleness: StalenessWatch?
 
-    public init(points: PointTable, stations configurations: [StationConfiguration], now: LinkInstant, wallTime: Int64) {
+    /// `startNotTopical`: every point starts not topical (counters invalid) until its first update
+    /// (`start_quality = not_topical`); values restored from the state file afterwards bring their own quality.
+    public init(points: PointTable, stations configurations: [StationConfiguration], now: LinkInstant, wallTime: Int64,
+                startNotTopical: Bool = false) {
         let image = ProcessImage(table: points, now: wallTime)
+        if startNotTopical { image.markAllNotTopical() }
         self.image = image
         stations = configurations.map { [commands] in Station(configuration: $0, image: image, commands: commands, now: now) }
         (stationsByName, stationsByCommonAddress) = Self.index(stations)
+        staleness = StalenessWatch(limits: image.definitions.map(\.staleAfter), now: now)
     }
 
     private static func index(_ stations: [Station]) -> ([String: Station], [UInt16: [Station]]) {
@@ -53,18 +60,23 @@ public final class Outstation {
     /// Applies updates all or nothing: if any names an unknown point or the wrong kind, none is applied.
     /// Returns how many events they caused.
     @discardableResult
-    public func apply(_ updates: [PointUpdate], wallTime: Int64, cause: Cause = .spontaneous) throws(PointUpdateError) -> Int {
+    public func apply(_ updates: [PointUpdate], wallTime: Int64, now: LinkInstant? = nil,
+                      cause: Cause = .spontaneous) throws(PointUpdateError) -> Int {
         try validate(updates)
-        return applyValidated(updates[...], wallTime: wallTime, cause: cause)
+        return applyValidated(updates[...], wallTime: wallTime, now: now, cause: cause)
     }
 
     /// Applies updates that ``validate(_:)`` accepted. A point a reload removed since then is skipped.
     /// Returns how many events they caused.
-    public func applyValidated(_ updates: ArraySlice<PointUpdate>, wallTime: Int64, cause: Cause = .spontaneous) -> Int {
+    /// `now` is when they arrived, for ``staleness`` (nil: the latest instant the watch knows).
+    public func applyValidated(_ updates: ArraySlice<PointUpdate>, wallTime: Int64, now: LinkInstant? = nil,
+                               cause: Cause = .spontaneous) -> Int {
         var events = 0
         for update in updates {
-            guard let index = image.index(of: update.address),
-                  let event = try? image.apply(update, at: index, now: wallTime, cause: cause) else { continue }
+            guard let index = image.index(of: update.address) else { continue }
+            // Every update counts as a sign of life, also one that changes nothing worth an event.
+            staleness?.touch(index, now: now)
+            guard let event = try? image.apply(update, at: index, now: wallTime, cause: cause) else { continue }
             fanOut(event, skipping: nil)
             events += 1
         }
@@ -96,6 +108,50 @@ public final class Outstation {
                 throw .kindMismatch(update.address, expected: kind, found: update.value.kind)
             }
         }
+    }
+
+    /// Marks the points whose `stale_after` ran out by `now` not topical (IV for counters) and queues a spontaneous
+    /// event for each to every station serving it. Returns the points newly marked, in deadline order.
+    @discardableResult
+    public func expireStale(now: LinkInstant, wallTime: Int64) -> [PointAddress] {
+        guard var watch = staleness else { return [] }
+        let expired = watch.expire(now: now)
+        staleness = watch
+        var marked: [PointAddress] = []
+        for index in expired {
+            let kind = image.record(at: index).kind
+            guard let event = image.impose(kind.lapseFlag, at: index, wallTime: wallTime) else { continue }
+            fanOut(event, skipping: nil)
+            marked.append(image.definitions[Int(index)].address)
+        }
+        return marked
+    }
+
+    /// Marks points invalid (IV) at once, their value kept, with a spontaneous event to every station serving
+    /// them: their source is gone (a feeder that declared them stopped). Their next update clears it. Addresses
+    /// that name no monitor point are skipped. Returns the points newly marked.
+    @discardableResult
+    public func invalidate(_ addresses: [PointAddress], wallTime: Int64) -> [PointAddress] {
+        var marked: [PointAddress] = []
+        for address in addresses {
+            guard let index = image.index(of: address),
+                  let event = image.impose(.invalid, at: index, wallTime: wallTime) else { continue }
+            fanOut(event, skipping: nil)
+            marked.append(address)
+        }
+        return marked
+    }
+
+    /// How many points of the common addresses `station` serves carry NT or IV now (for status). Walks the
+    /// points: not for hot paths.
+    public func lapsedPointCount(commonAddresses: Set<UInt16>) -> Int {
+        var count = 0
+        for index in 0..<Int32(image.count) {
+            let record = image.record(at: index)
+            guard commonAddresses.contains(record.commonAddress) else { continue }
+            if !record.quality.isDisjoint(with: [.notTopical, .invalid]) { count += 1 }
+        }
+        return count
     }
 
     private func fanOut(_ event: PointEvent, skipping origin: Station?) {
@@ -136,6 +192,7 @@ public final class Outstation {
             succeeded = true
             for update in updates {
                 do {
+                    if let index = image.index(of: update.address) { staleness?.touch(index, now: now) }
                     guard let event = try image.apply(update, now: wallTime, cause: .returnInformationRemote) else { continue }
                     feedback.append(event)
                     fanOut(event, skipping: station)
@@ -251,6 +308,12 @@ public final class Outstation {
             for id in dropped {
                 closes.append((station, id, "station '\(station.name)' no longer admits this address"))
             }
+        }
+        var oldIndexForNew: [Int32: Int32] = [:]
+        if staleness != nil { for (old, new) in indexMap { oldIndexForNew[new] = old } }
+        let previousWatch = staleness
+        staleness = StalenessWatch(limits: newImage.definitions.map(\.staleAfter), now: now) { index in
+            oldIndexForNew[index].flatMap { previousWatch?.lastUpdate(of: $0) }
         }
         image = newImage
         imageGeneration &+= 1

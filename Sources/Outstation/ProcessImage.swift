@@ -221,6 +221,24 @@ public final class ProcessImage {
                           priority: records[slot].priority)
     }
 
+    /// Adds a quality flag the daemon decides on its own (the point went stale, its feeder stopped) while the value
+    /// stays. Returns the spontaneous event to report, or nil when the point already carried the flag. The next
+    /// update replaces the quality, and since it then differs it is reported even with the same value.
+    func impose(_ flag: QualityDescriptor, at index: Int32, wallTime: Int64) -> PointEvent? {
+        let slot = Int(index)
+        guard !records[slot].quality.isSuperset(of: flag) else { return nil }
+        records[slot].quality.formUnion(flag)
+        let record = records[slot]
+        return PointEvent(pointIndex: index, value: record.value, quality: record.quality, time: wallTime,
+                          cause: .spontaneous, priority: record.priority)
+    }
+
+    /// At start with `start_quality = not_topical`: every point is not topical (counters invalid) until its first
+    /// update, without events (no master is connected yet). ``restore(_:)`` afterwards puts back saved qualities.
+    func markAllNotTopical() {
+        for slot in records.indices { records[slot].quality.formUnion(records[slot].kind.lapseFlag) }
+    }
+
     /// Counter interrogation with a freeze qualifier: freezes (and resets) the counters of the scope.
     func freezeCounters(_ indices: [Int32], mode: CounterFreeze) {
         for index in indices {
