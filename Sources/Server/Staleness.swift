@@ -1,0 +1,52 @@
+import IEC104
+import Logging
+import NIOCore
+import Outstation
+
+/// Quality that follows its source, on the event loop: the clock for the outstation's ``StalenessWatch``, and the
+/// invalidation of the points of a source that went away. The decisions are the outstation's; here only time is
+/// read and the events sent.
+extension OutstationRuntime {
+    /// How often the watch is asked for points whose time ran out: a point is marked at most this much late.
+    static let stalenessCheckPeriod = TimeAmount.milliseconds(250)
+    /// At most this many points are named in a log line; the rest are counted.
+    static let lapsedPointsNamed = 10
+
+    /// Starts (or stops) the periodic check to fit the outstation: it runs only while some point has a
+    /// `stale_after`. Called at start and after every reload.
+    func updateStalenessChecks() {
+        guard outstation.staleness != nil else {
+            stalenessTask?.cancel()
+            stalenessTask = nil
+            return
+        }
+        guard stalenessTask == nil else { return }
+        let runtime = NIOLoopBound(self, eventLoop: eventLoop)
+        stalenessTask = eventLoop.scheduleRepeatedTask(initialDelay: Self.stalenessCheckPeriod,
+                                                       delay: Self.stalenessCheckPeriod) { _ in
+            runtime.value.checkStaleness()
+        }
+    }
+
+    func checkStaleness() {
+        guard !ingestStopped else { return }
+        let marked = outstation.expireStale(now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds())
+        guard !marked.isEmpty else { return }
+        logger.notice("\(Self.describe(marked)) not updated within stale_after; marked not topical (counters invalid)",
+                      metadata: ["points": "\(marked.count)"])
+        for station in outstation.takeStationsWithNewEvents() { service(station) }
+    }
+
+    /// Marks `points` invalid and sends the events; returns those newly marked.
+    func invalidate(_ points: [PointAddress]) -> [PointAddress] {
+        let marked = outstation.invalidate(points, wallTime: SystemClock.wallMilliseconds())
+        for station in outstation.takeStationsWithNewEvents() { service(station) }
+        return marked
+    }
+
+    /// `3 points: 47:3201, 47:3300-3301`: a count and the points as CA:IOA ranges, at most
+    /// ``lapsedPointsNamed`` ranges and then how many more.
+    static func describe(_ points: [PointAddress]) -> String {
+        "\(points.count) point\(points.count == 1 ? "" : "s"): " + PointRanges.compact(points, limit: lapsedPointsNamed)
+    }
+}
