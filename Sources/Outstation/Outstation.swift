@@ -142,16 +142,15 @@ public final class Outstation {
         return marked
     }
 
-    /// How many points of the common addresses `station` serves carry NT or IV now (for status). Walks the
-    /// points: not for hot paths.
-    public func lapsedPointCount(commonAddresses: Set<UInt16>) -> Int {
-        var count = 0
+    /// Per common address, how many monitor points carry NT or IV now, whoever set it (for status). One walk over
+    /// the points: not for hot paths.
+    public func lapsedPointCounts() -> [UInt16: Int] {
+        var counts: [UInt16: Int] = [:]
         for index in 0..<Int32(image.count) {
             let record = image.record(at: index)
-            guard commonAddresses.contains(record.commonAddress) else { continue }
-            if !record.quality.isDisjoint(with: [.notTopical, .invalid]) { count += 1 }
+            if !record.quality.isDisjoint(with: [.notTopical, .invalid]) { counts[record.commonAddress, default: 0] += 1 }
         }
-        return count
+        return counts
     }
 
     private func fanOut(_ event: PointEvent, skipping origin: Station?) {

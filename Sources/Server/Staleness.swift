@@ -32,8 +32,9 @@ extension OutstationRuntime {
         guard !ingestStopped else { return }
         let marked = outstation.expireStale(now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds())
         guard !marked.isEmpty else { return }
-        logger.notice("\(Self.describe(marked)) not updated within stale_after; marked not topical (counters invalid)",
-                      metadata: ["points": "\(marked.count)"])
+        let what = "\(marked.count) point\(marked.count == 1 ? "" : "s") not updated within stale_after, marked not topical "
+            + "(counters invalid): \(PointRanges.compact(marked, limit: Self.lapsedPointsNamed))"
+        logger.notice("\(what)", metadata: ["points": "\(marked.count)"])
         for station in outstation.takeStationsWithNewEvents() { service(station) }
     }
 
@@ -42,11 +43,5 @@ extension OutstationRuntime {
         let marked = outstation.invalidate(points, wallTime: SystemClock.wallMilliseconds())
         for station in outstation.takeStationsWithNewEvents() { service(station) }
         return marked
-    }
-
-    /// `3 points: 47:3201, 47:3300-3301`: a count and the points as CA:IOA ranges, at most
-    /// ``lapsedPointsNamed`` ranges and then how many more.
-    static func describe(_ points: [PointAddress]) -> String {
-        "\(points.count) point\(points.count == 1 ? "" : "s"): " + PointRanges.compact(points, limit: lapsedPointsNamed)
     }
 }

@@ -137,6 +137,9 @@ def test_killed_feeder_invalidates_its_points_until_it_writes_again(daemon, mast
         time.sleep(0.05)
     line = next(l for l in daemon.log_text().splitlines() if "invalidated 3 points" in l)
     assert "feeder qfeed stopped (killed by signal 9)" in line, line
+    # The status counts them (with whatever else is stale at the moment).
+    [station] = control(daemon, {"op": "status"})["stations"]
+    assert station["not_topical_or_invalid_points"] >= 3, station
 
     # restart_delay = 1 s: the new feeder writes the points and they recover.
     feeder_pid(daemon, other_than=pid)

@@ -171,6 +171,16 @@ struct LapsedQualityTests {
         #expect(harness.outstation.expireStale(now: harness.now, wallTime: harness.wallTime) == [address(2)])
     }
 
+    @Test func lapsedPointsAreCountedPerCommonAddress() throws {
+        let harness = Harness(points: [.point(1, .single, staleAfter: .seconds(1)), .point(2, .float),
+                                       .point(1, .single, ca: 48), .point(3, .counter)], commonAddresses: [47, 48])
+        #expect(harness.outstation.lapsedPointCounts().isEmpty)
+        harness.advance(by: .seconds(1))
+        harness.outstation.expireStale(now: harness.now, wallTime: harness.wallTime)
+        harness.outstation.invalidate([address(1, ca: 48), address(3)], wallTime: harness.wallTime)
+        #expect(harness.outstation.lapsedPointCounts() == [47: 2, 48: 1])
+    }
+
     @Test func pointListsAreWrittenAsRanges() {
         let points = [3201, 3300, 3301, 3302, 3310].map { address(UInt32($0)) } + [address(5, ca: 1)]
         #expect(PointRanges.compact(points) == "1:5, 47:3201, 47:3300-3302, 47:3310")
