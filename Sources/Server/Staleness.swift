@@ -32,8 +32,11 @@ extension OutstationRuntime {
         guard !ingestStopped else { return }
         let marked = outstation.expireStale(now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds())
         guard !marked.isEmpty else { return }
-        let what = "\(marked.count) point\(marked.count == 1 ? "" : "s") not updated within stale_after, marked not topical "
-            + "(counters invalid): \(PointRanges.compact(marked, limit: Self.lapsedPointsNamed))"
+        let counters = marked.count { outstation.image.kind(at: $0) == .counter }
+        let flag = counters == 0 ? "not topical" : counters == marked.count ? "invalid (counters have no NT bit)"
+            : "not topical (\(counters) counter\(counters == 1 ? "" : "s") invalid)"
+        let what = "\(marked.count) point\(marked.count == 1 ? "" : "s") not updated within stale_after, marked \(flag): "
+            + PointRanges.compact(marked, limit: Self.lapsedPointsNamed)
         logger.notice("\(what)", metadata: ["points": "\(marked.count)"])
         for station in outstation.takeStationsWithNewEvents() { service(station) }
     }
