@@ -158,6 +158,18 @@ struct LapsedQualityTests {
         #expect(harness.outstation.image.state(at: address(2))?.quality == [])
     }
 
+    @Test func theStateFileKeepsTheSourcesQualityNotTheFlagsTheDaemonSet() throws {
+        let harness = Harness(points: [.point(1, .counter, staleAfter: .seconds(1)), .point(2, .counter), .point(3, .counter)],
+                              startNotTopical: true)
+        try harness.apply([update(2, .counter(BinaryCounterReading(value: 9)), quality: .invalid)])
+        harness.advance(by: .seconds(1))
+        harness.outstation.expireStale(now: harness.now, wallTime: harness.wallTime)
+        #expect(harness.outstation.image.state(at: address(1))?.quality == .invalid)
+        #expect(harness.outstation.image.state(at: address(3))?.quality == .invalid)
+        let saved = Dictionary(uniqueKeysWithValues: harness.outstation.image.persistentState.map { ($0.address, $0.quality) })
+        #expect(saved == [address(1): [], address(2): .invalid, address(3): []])
+    }
+
     @Test func aReloadKeepsThePointsTimeAndWatchesNewLimits() throws {
         let harness = Harness(points: [.point(1, .single, staleAfter: .seconds(5))])
         harness.advance(by: .seconds(3))
