@@ -4,7 +4,8 @@
   Without an update they become NT (counters IV) with a spontaneous event; the next update clears it.
 - The feeder qfeed declares 47:300-302 and writes them every 0.2 s; killed with SIGKILL, they are IV at once
   and the log names them; restarted after restart_delay (1 s), its writes clear it.
-- start_quality = not_topical: a GI before any update shows NT; after an update the point is good.
+- start_quality = not_topical: a GI before any update shows NT; after an update the point is good; after a
+  restart a counter restored from the state file is good, a point without a saved value NT again.
 Every assertion is on received frames (c104's own point state is checked as well where it exposes it).
 """
 
@@ -178,3 +179,20 @@ def test_start_quality_not_topical(daemon_factory):
         values = {obj.ioa: set(obj.quality) for asdu in counters if asdu.type_id == iec104.M_IT_NA_1
                   for obj in asdu.objects}
         assert values[401] == {"invalid"}, values
+        assert set_points(started, {"ca": 47, "ioa": 401, "value": 5}) == {"ok": True, "events": 1}
+
+    # A restart: the counter's value comes back from the state file (saved at stop) with its source's quality.
+    started.stop()
+    started.start()
+    with RawMaster(started.port) as master:
+        master.start_dt()
+        master.collect(0.2)
+        counters = master.request(iec104.build_asdu(iec104.C_CI_NA_1, iec104.COT_ACTIVATION, 47, [(0, bytes([5]))]),
+                                  until_cause=iec104.COT_ACTTERM, timeout=5.0)
+        values = {obj.ioa: (obj.value, set(obj.quality)) for asdu in counters if asdu.type_id == iec104.M_IT_NA_1
+                  for obj in asdu.objects}
+        assert values[401] == (5, set()), values
+        replies = master.request(iec104.gi(47), until_cause=iec104.COT_ACTTERM, timeout=5.0)
+        seen = {obj.ioa: set(obj.quality) for asdu in replies if asdu.cause == iec104.COT_INTERROGATED
+                for obj in asdu.objects}
+        assert seen[400] == {"not_topical"}, "not retained: NT again after the restart"
