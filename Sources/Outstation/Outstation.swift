@@ -111,12 +111,12 @@ public final class Outstation {
     }
 
     /// Marks the points whose `stale_after` ran out by `now` not topical (IV for counters) and queues a spontaneous
-    /// event for each to every station serving it. Returns the points newly marked, in deadline order.
+    /// event for each to every station serving it. Returns the points newly marked, in deadline order. `budget`
+    /// bounds the work of one call (see ``StalenessWatch/expire(now:budget:)``).
     @discardableResult
-    public func expireStale(now: LinkInstant, wallTime: Int64) -> [PointAddress] {
-        guard var watch = staleness else { return [] }
-        let expired = watch.expire(now: now)
-        staleness = watch
+    public func expireStale(now: LinkInstant, wallTime: Int64, budget: Int = .max) -> [PointAddress] {
+        // In place: a copy of the watch would copy its arrays (a million points) on every check.
+        guard let expired = staleness?.expire(now: now, budget: budget), !expired.isEmpty else { return [] }
         var marked: [PointAddress] = []
         for index in expired {
             let kind = image.record(at: index).kind

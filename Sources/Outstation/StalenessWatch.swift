@@ -78,10 +78,14 @@ public struct StalenessWatch: Sendable {
     }
 
     /// The points whose time ran out by `now`, each reported once until its next update, in deadline order.
-    public mutating func expire(now: LinkInstant) -> [Int32] {
+    /// At most `budget` due entries are looked at (each a heap operation), so that one call stays short when many
+    /// points were updated at once; ``isDue(now:)`` says whether more are left for another call.
+    public mutating func expire(now: LinkInstant, budget: Int = .max) -> [Int32] {
         if now > latest { latest = now }
         var expired: [Int32] = []
-        while let first = heap.first, first.deadline <= now.nanoseconds {
+        var budget = budget
+        while budget > 0, let first = heap.first, first.deadline <= now.nanoseconds {
+            budget -= 1
             popFirst()
             let slot = Int(first.index)
             let due = lastUpdate[slot] &+ limits[slot]
@@ -94,6 +98,9 @@ public struct StalenessWatch: Sendable {
         }
         return expired
     }
+
+    /// Whether entries are due at `now` (left by a budget, or come due since).
+    public func isDue(now: LinkInstant) -> Bool { heap.first.map { $0.deadline <= now.nanoseconds } ?? false }
 
     /// The earliest instant at which a point may expire (possibly early: an update since does not move it).
     public var nextDeadline: LinkInstant? { heap.first.map { LinkInstant(nanoseconds: $0.deadline) } }

@@ -11,6 +11,10 @@ extension OutstationRuntime {
     static let stalenessCheckPeriod = TimeAmount.milliseconds(250)
     /// At most this many points are named in a log line; the rest are counted.
     static let lapsedPointsNamed = 10
+    /// Deadlines looked at per turn of the event loop. A million points updated in one go come due together; their
+    /// rescheduling is spread over turns so that the links keep theirs (100,000 heap operations took about 0.2 s
+    /// in a debug build).
+    static let stalenessBudget = 20_000
 
     /// Starts (or stops) the periodic check to fit the outstation: it runs only while some point has a
     /// `stale_after`. Called at start and after every reload.
@@ -30,7 +34,12 @@ extension OutstationRuntime {
 
     func checkStaleness() {
         guard !ingestStopped else { return }
-        let marked = outstation.expireStale(now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds())
+        let now = SystemClock.monotonicNow()
+        let marked = outstation.expireStale(now: now, wallTime: SystemClock.wallMilliseconds(), budget: Self.stalenessBudget)
+        if outstation.staleness?.isDue(now: now) == true {
+            let runtime = NIOLoopBound(self, eventLoop: eventLoop)
+            eventLoop.execute { runtime.value.checkStaleness() }
+        }
         guard !marked.isEmpty else { return }
         let counters = marked.count { outstation.image.kind(at: $0) == .counter }
         let flag = counters == 0 ? "not topical" : counters == marked.count ? "invalid (counters have no NT bit)"

@@ -50,6 +50,16 @@ struct StalenessWatchTests {
         #expect(watch.expire(now: start + .seconds(100)) == [])
     }
 
+    @Test func aBudgetSpreadsTheWorkOverCalls() throws {
+        var watch = try #require(StalenessWatch(limits: [Duration?](repeating: .seconds(1), count: 5), now: start))
+        let due = start + .seconds(1)
+        #expect(watch.expire(now: due, budget: 2).count == 2)
+        #expect(watch.isDue(now: due))
+        #expect(watch.expire(now: due, budget: 2).count == 2)
+        #expect(watch.expire(now: due, budget: 2).count == 1)
+        #expect(!watch.isDue(now: due))
+    }
+
     @Test func anUpdateWithoutAnInstantCountsAtTheLatestKnownOne() throws {
         var watch = try #require(StalenessWatch(limits: [.seconds(2)], now: start))
         _ = watch.expire(now: start + .seconds(1))
