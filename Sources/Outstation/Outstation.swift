@@ -246,12 +246,13 @@ public final class Outstation {
         }
         newImage.carryValues(from: image, oldIndexForNew: prepared.oldIndexForNew)
         return reconfigure(newImage, indexMap: prepared.indexMap, added: prepared.added, pointsChanged: prepared.pointsChanged,
-                           stations: configurations, now: now, wallTime: wallTime)
+                           stations: configurations, now: now, wallTime: wallTime, oldIndexForNew: prepared.oldIndexForNew)
     }
 
+    /// `oldIndexForNew`: the old index of each new point (-1: new), when the prepared image has it already.
     private func reconfigure(_ newImage: ProcessImage, indexMap: [Int32: Int32], added: [Int32], pointsChanged: Int,
                              stations configurations: [StationConfiguration], now: LinkInstant,
-                             wallTime: Int64) -> (report: ReconfigurationReport, actions: [StationAction]) {
+                             wallTime: Int64, oldIndexForNew: [Int32]? = nil) -> (report: ReconfigurationReport, actions: [StationAction]) {
         var report = ReconfigurationReport()
         var closes: [(station: Station, id: ConnectionID, reason: String)] = []
         report.pointsAdded = added.count
@@ -308,11 +309,16 @@ public final class Outstation {
                 closes.append((station, id, "station '\(station.name)' no longer admits this address"))
             }
         }
-        var oldIndexForNew: [Int32: Int32] = [:]
-        if staleness != nil { for (old, new) in indexMap { oldIndexForNew[new] = old } }
+        // The new watch keeps each carried point's last update, so a reload does not restart its time.
+        var previousIndex = oldIndexForNew ?? []
+        if staleness != nil, oldIndexForNew == nil {
+            previousIndex = [Int32](repeating: -1, count: newImage.count)
+            for (old, new) in indexMap { previousIndex[Int(new)] = old }
+        }
         let previousWatch = staleness
         staleness = StalenessWatch(limits: newImage.definitions.map(\.staleAfter), now: now) { index in
-            oldIndexForNew[index].flatMap { previousWatch?.lastUpdate(of: $0) }
+            guard let previousWatch, Int(index) < previousIndex.count, previousIndex[Int(index)] >= 0 else { return nil }
+            return previousWatch.lastUpdate(of: previousIndex[Int(index)])
         }
         image = newImage
         imageGeneration &+= 1

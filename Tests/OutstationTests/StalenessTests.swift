@@ -193,6 +193,23 @@ struct LapsedQualityTests {
         #expect(harness.outstation.expireStale(now: harness.now, wallTime: harness.wallTime) == [address(2)])
     }
 
+    @Test func aPreparedReloadKeepsThePointsTimeToo() throws {
+        let harness = Harness(points: [.point(1, .single, staleAfter: .seconds(5)), .point(2, .single, staleAfter: .seconds(5))])
+        harness.advance(by: .seconds(3))
+        try harness.apply([update(2, .single(true))])
+        let table = PointTable(monitorPoints: [.point(1, .single, staleAfter: .seconds(5)), .point(2, .single, staleAfter: .seconds(5)),
+                                               .point(3, .single, staleAfter: .seconds(1))])
+        let prepared = Outstation.prepareImage(points: table, basis: harness.outstation.imageBasis, wallTime: harness.wallTime)
+        _ = harness.outstation.reconfigure(prepared: prepared, stations: harness.outstation.stations.map(\.configuration),
+                                           now: harness.now, wallTime: harness.wallTime)
+        harness.advance(by: .seconds(1))
+        #expect(harness.outstation.expireStale(now: harness.now, wallTime: harness.wallTime) == [address(3)])
+        harness.advance(by: .seconds(1))
+        #expect(harness.outstation.expireStale(now: harness.now, wallTime: harness.wallTime) == [address(1)])
+        harness.advance(by: .seconds(3))
+        #expect(harness.outstation.expireStale(now: harness.now, wallTime: harness.wallTime) == [address(2)])
+    }
+
     @Test func lapsedPointsAreCountedPerCommonAddress() throws {
         let harness = Harness(points: [.point(1, .single, staleAfter: .seconds(1)), .point(2, .float),
                                        .point(1, .single, ca: 48), .point(3, .counter)], commonAddresses: [47, 48])
