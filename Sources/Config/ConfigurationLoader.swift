@@ -55,7 +55,7 @@ public enum ConfigurationLoader {
         }
 
         let validator = CrossValidator(diagnostics: diagnostics)
-        let (points, pointSources) = validator.checkPoints(tables)
+        var (points, pointSources) = validator.checkPoints(tables)
         let listeners = reader.listeners
         var stations = validator.checkStations(reader.stations, listeners: listeners, pointCommonAddresses: points.commonAddresses,
                                                pointTablesRead: !reader.pointTables.isEmpty)
@@ -73,6 +73,7 @@ public enum ConfigurationLoader {
             }
         }
         let bindings = validator.checkHandlers(commands: tables.commands, handlers: reader.handlers, configPath: configPath)
+        validator.checkFeederPoints(reader.feeders, locations: reader.feederPointLocations, points: points)
 
         guard !diagnostics.hasErrors, var daemon = reader.daemon else {
             return .failure(ConfigErrors(errors: diagnostics.errors, warnings: diagnostics.warnings))
@@ -86,6 +87,8 @@ public enum ConfigurationLoader {
         for (index, draft) in reader.stations.enumerated() where index < stations.count && !draft.selectTimeoutGiven {
             stations[index].selectTimeout = daemon.selectTimeout
         }
+        CrossValidator.resolveStaleAfter(&points, stations: stations, defaults: Dictionary(
+            reader.stations.compactMap { draft in draft.staleAfter.map { (draft.configuration.name, $0) } }) { first, _ in first })
         var configuration = DaemonConfiguration(configPath: configPath, daemon: daemon, listeners: listeners,
                                                 stations: stations, stationSources: stationSources, points: points,
                                                 pointSources: pointSources, warnings: diagnostics.warnings,

@@ -6,7 +6,7 @@ import TLS
 struct DaemonConfigReader {
     static let daemonKeys = ["point_tables", "state_directory", "runtime_directory", "log_level", "command_max_age",
                              "max_handler_processes", "select_timeout", "control_socket", "control_socket_mode",
-                             "control_socket_group", "control_error_limit", "event_journal_sync"]
+                             "control_socket_group", "control_error_limit", "event_journal_sync", "start_quality"]
     static let listenerKeys = ["bind", "link_errors", "max_connections", "max_connections_per_address"] + tlsKeys
     static let tlsKeys = ["tls", "tls_certificate", "tls_private_key", "tls_ca", "tls_crl", "tls_require_client_cert",
                           "tls_allowed_fingerprints", "tls_min_version", "tls_ciphers", "tls_ciphersuites", "tls_groups",
@@ -14,7 +14,7 @@ struct DaemonConfigReader {
     static let stationKeys = ["listener", "allow", "common_addresses", "k", "w", "t0", "t1", "t2", "t3",
                               "event_buffer", "event_overflow", "backpressure", "time_tags", "redundancy", "accept_c_ts_na",
                               "start_timeout", "invalid_time_until_sync", "select_timeout", "require_subject", "require_san",
-                              "event_journal"]
+                              "event_journal", "stale_after"]
     static let metricsKeys = ["listen"]
     static let sectionKinds = ["daemon", "listener", "station", "handler", "feeder", "metrics"]
     /// Sections that stand once and take no name.
@@ -33,6 +33,8 @@ struct DaemonConfigReader {
         var listenerGiven: Bool
         var commonAddressesGiven: Bool
         var selectTimeoutGiven = false
+        /// The station's default `stale_after` for the points it serves (see `ConfigurationLoader`).
+        var staleAfter: Duration?
         var certificateRequirement: CertificateRequirement?
         var keyLocations: [String: SourceLocation]
         var subject: String { "station '\(configuration.name)'" }
@@ -45,6 +47,8 @@ struct DaemonConfigReader {
     var stations: [StationDraft] = []
     var handlers: [HandlerConfiguration] = []
     var feeders: [FeederConfiguration] = []
+    /// Per feeder, where each item of its `points` is written.
+    var feederPointLocations: [[SourceLocation]] = []
     var metrics: MetricsSettings?
     let configDirectory: String
 
@@ -132,6 +136,7 @@ struct DaemonConfigReader {
         let controlSocketGroup = fields.string("control_socket_group")
         let controlErrorLimit = fields.int("control_error_limit", in: 0...1_000_000_000)
         let journalSync = fields.keyword("event_journal_sync", EventJournalSync.allCases.map { ($0.rawValue, $0) })
+        let startQuality = fields.keyword("start_quality", StartQuality.allCases.map { ($0.rawValue, $0) })
         fields.reportUnknownKeys(known: Self.daemonKeys, elsewhere: Self.misplaced(for: "daemon"))
         daemon = DaemonSettings(pointTables: pointTables.map(\.path),
                                 stateDirectory: state ?? DaemonSettings.defaultStateDirectory,
@@ -146,6 +151,7 @@ struct DaemonConfigReader {
                                 controlErrorLimit: controlErrorLimit ?? DaemonSettings.defaultControlErrorLimit,
                                 location: fields.location)
         daemon?.eventJournalSync = journalSync ?? .full
+        daemon?.startQuality = startQuality ?? .good
     }
 
     private mutating func readMetrics(_ fields: FieldReader) {
@@ -355,6 +361,7 @@ struct DaemonConfigReader {
             return .success(components)
         }
         let requireSAN = fields.string("require_san")
+        let staleAfter = fields.duration("stale_after", max: .seconds(30 * 86_400))
         fields.reportUnknownKeys(known: Self.stationKeys, elsewhere: Self.misplaced(for: "station"))
         let configuration = StationConfiguration(
             name: name, listener: listener ?? "", filter: filter, commonAddresses: (commonAddresses ?? []).map { UInt16($0) },
@@ -368,6 +375,7 @@ struct DaemonConfigReader {
                                      certificateRequirement: requireSubject == nil && requireSAN == nil ? nil
                                         : CertificateRequirement(subject: requireSubject ?? [], subjectAltName: requireSAN),
                                      keyLocations: locations))
+        stations[stations.count - 1].staleAfter = staleAfter
     }
 
     /// Keys that belong to the other section kinds, with a hint where they go.

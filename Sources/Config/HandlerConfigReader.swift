@@ -8,7 +8,7 @@ import Darwin
 extension DaemonConfigReader {
     static let handlerKeys = ["exec", "args", "mode", "working_directory", "environment", "timeout", "max_output",
                               "restart_delay"]
-    static let feederKeys = ["exec", "args", "working_directory", "environment", "max_line", "restart_delay"]
+    static let feederKeys = ["exec", "args", "working_directory", "environment", "max_line", "restart_delay", "points"]
 
     mutating func readHandler(_ fields: FieldReader, name: String) {
         let program = readProgram(fields)
@@ -31,11 +31,25 @@ extension DaemonConfigReader {
         let program = readProgram(fields)
         let maxLine = fields.int("max_line", in: 256...16_777_216)
         let restartDelay = fields.duration("restart_delay", max: .seconds(600))
+        var points: [PointSpan] = []
+        var pointLocations: [SourceLocation] = []
+        for item in fields.list("points") ?? [] {
+            switch PointSpan.parse(item.scalarText ?? "") {
+            case .success(let span):
+                points.append(span)
+                pointLocations.append(item.location)
+            case .failure(let problem):
+                fields.diagnostics.error(item.location, subject: fields.subject, key: "points", problem.message)
+            }
+        }
         fields.reportUnknownKeys(known: Self.feederKeys, elsewhere: Self.misplaced(for: "feeder"))
-        feeders.append(FeederConfiguration(name: name, program: program ?? ProgramConfiguration(executable: ""),
-                                           maxLine: maxLine ?? HandlerConfiguration.defaultMaxOutput,
-                                           restartDelay: restartDelay ?? HandlerConfiguration.defaultRestartDelay,
-                                           location: fields.location))
+        var feeder = FeederConfiguration(name: name, program: program ?? ProgramConfiguration(executable: ""),
+                                         maxLine: maxLine ?? HandlerConfiguration.defaultMaxOutput,
+                                         restartDelay: restartDelay ?? HandlerConfiguration.defaultRestartDelay,
+                                         location: fields.location)
+        feeder.points = points
+        feeders.append(feeder)
+        feederPointLocations.append(pointLocations)
     }
 
     /// `exec`, `args`, `working_directory`, `environment`; nil when `exec` is missing or wrong.

@@ -1,4 +1,4 @@
-import Outstation
+public import Outstation
 
 /// How a handler program is run.
 public enum HandlerMode: String, CaseIterable, Hashable, Sendable {
@@ -83,6 +83,8 @@ public struct FeederConfiguration: Hashable, Sendable {
     /// The longest stdout line taken; longer lines are skipped.
     public var maxLine: Int
     public var restartDelay: Duration
+    /// The monitor points the feeder declares it feeds (`points`): invalid (IV) at once when it exits on its own.
+    public var points: [PointSpan] = []
     public var location: SourceLocation
 
     public init(name: String, program: ProgramConfiguration, maxLine: Int = HandlerConfiguration.defaultMaxOutput,
@@ -92,6 +94,48 @@ public struct FeederConfiguration: Hashable, Sendable {
         self.maxLine = maxLine
         self.restartDelay = restartDelay
         self.location = location
+    }
+}
+
+/// `47:3201` or `47:3300-3310`: IOAs of one common address, the range inclusive.
+public struct PointSpan: Hashable, Sendable, CustomStringConvertible {
+    public var commonAddress: UInt16
+    public var objectAddresses: ClosedRange<UInt32>
+
+    public init(commonAddress: UInt16, objectAddresses: ClosedRange<UInt32>) {
+        self.commonAddress = commonAddress
+        self.objectAddresses = objectAddresses
+    }
+
+    public var addresses: [PointAddress] {
+        objectAddresses.map { PointAddress(commonAddress: commonAddress, objectAddress: $0) }
+    }
+
+    public var description: String {
+        objectAddresses.count == 1 ? "\(commonAddress):\(objectAddresses.lowerBound)"
+            : "\(commonAddress):\(objectAddresses.lowerBound)-\(objectAddresses.upperBound)"
+    }
+
+    /// The largest range one item may span (a typo like 47:1-1000000 is caught rather than expanded).
+    public static let maximumCount: UInt32 = 100_000
+
+    /// `CA:IOA` or `CA:IOA-IOA`.
+    static func parse(_ text: String) -> Result<PointSpan, ValueError> {
+        let example = "write CA:IOA or CA:IOA-IOA, e.g. 47:3201 or 47:3300-3310"
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let ca = UInt16(parts[0].trimmed), (1...65534).contains(ca) else {
+            return .failure(ValueError("'\(text)' is not a point; \(example)"))
+        }
+        let bounds = parts[1].split(separator: "-", omittingEmptySubsequences: false).map { UInt32($0.trimmed) }
+        guard (1...2).contains(bounds.count), let first = bounds.first ?? nil, let last = bounds.last ?? nil,
+              first <= 16_777_215, last <= 16_777_215 else {
+            return .failure(ValueError("'\(text)' is not a point; \(example)"))
+        }
+        guard first <= last else { return .failure(ValueError("'\(text)': the range runs backwards; write \(ca):\(last)-\(first)")) }
+        guard last - first < maximumCount else {
+            return .failure(ValueError("'\(text)' spans more than \(maximumCount) points; list smaller ranges"))
+        }
+        return .success(PointSpan(commonAddress: ca, objectAddresses: first...last))
     }
 }
 

@@ -48,6 +48,8 @@ public struct DaemonSettings: Hashable, Sendable {
     public var controlErrorLimit: Int
     /// How the event journal syncs its commits (`event_journal_sync`), for the stations with `event_journal`.
     public var eventJournalSync: EventJournalSync = .full
+    /// The quality of points without a saved value until their first update (`start_quality`).
+    public var startQuality: StartQuality = .good
     public var location: SourceLocation
 
     public static let defaultControlSocketMode: UInt32 = 0o660
@@ -81,6 +83,14 @@ public struct DaemonSettings: Hashable, Sendable {
         self.controlErrorLimit = controlErrorLimit
         self.location = location
     }
+}
+
+/// `start_quality`: what points without a value saved in the state file report until their first update.
+public enum StartQuality: String, CaseIterable, Hashable, Sendable {
+    /// Their configured quality (usually none): for compatibility.
+    case good
+    /// NT, not topical (IV for integrated totals, which have no NT bit).
+    case notTopical = "not_topical"
 }
 
 /// One `[listener NAME]`: a TCP port the daemon accepts masters on.

@@ -16,7 +16,7 @@ struct PointTableReader {
 
     static let commonKeys = ["ca", "ioa", "name", "comment"]
     static let monitorKeys = ["type", "value", "quality", "time_tag", "groups", "counter_group", "deadband",
-                              "cyclic", "background", "transient", "retain", "priority"]
+                              "cyclic", "background", "transient", "retain", "priority", "stale_after"]
     static let commandKeys = ["command", "time_tag", "sbo", "feedback", "actterm", "handler", "timeout"]
 
     static let pointKinds: [(String, PointKind)] = PointKind.allCases.map { ($0.rawValue, $0) }
@@ -221,6 +221,8 @@ struct PointTableReader {
         let transient = fields.bool("transient")
         let retain = fields.bool("retain")
         let priority = fields.keyword("priority", EventPriority.allCases.map { ($0.rawValue, $0) })
+        // 0 turns a station's default off for this point.
+        let staleAfter = fields.duration("stale_after", allowZero: true, max: .seconds(30 * 86_400))
         let valueNode = fields.value("value")
         fields.reportUnknownKeys(known: Self.commonKeys + Self.monitorKeys, elsewhere: Self.commandOnly)
 
@@ -273,7 +275,7 @@ struct PointTableReader {
             address: address, name: name, kind: kind, initialValue: value, initialQuality: quality,
             timeTaggedEvents: timeTag, groups: InterrogationGroups(groups: groups),
             counterGroup: kind == .counter ? counterGroup : nil, deadband: kind.isMeasurement ? deadband : nil,
-            periodic: kind == .counter ? nil : periodic, retain: retain ?? false, priority: priority)
+            periodic: kind == .counter ? nil : periodic, retain: retain ?? false, priority: priority, staleAfter: staleAfter)
     }
 
     private func readCommand(_ fields: FieldReader, address: PointAddress) -> LocatedCommand? {

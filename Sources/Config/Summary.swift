@@ -52,6 +52,7 @@ public func renderSummary(_ config: DaemonConfiguration) -> String {
     trait("in counter groups", monitors.filter { $0.counterGroup != nil }.count)
     trait("priority raised", monitors.filter { $0.priority > $0.kind.defaultEventPriority }.count)
     trait("priority lowered", monitors.filter { $0.priority < $0.kind.defaultEventPriority }.count)
+    trait("stale_after", monitors.filter { ($0.staleAfter ?? .zero) > .zero }.count)
     let groups = Set(monitors.flatMap(\.groups.groups)).sorted()
     if !traits.isEmpty { lines.append("           " + traits.joined(separator: ", ")) }
     if !groups.isEmpty { lines.append("           interrogation groups used: " + groups.map(String.init).joined(separator: ", ")) }
@@ -75,7 +76,9 @@ public func renderSummary(_ config: DaemonConfiguration) -> String {
                      + "timeout \(Format.duration(handler.timeout)), \(points) point" + (points == 1 ? "" : "s"))
     }
     for feeder in config.feeders {
-        lines.append("feeder \(feeder.name): \(describeProgram(feeder.program))")
+        let fed = feeder.points.reduce(0) { $0 + $1.objectAddresses.count }
+        lines.append("feeder \(feeder.name): \(describeProgram(feeder.program))"
+                     + (fed > 0 ? ", feeds \(fed) point\(fed == 1 ? "" : "s")" : ""))
     }
     if !config.warnings.isEmpty {
         lines.append("")

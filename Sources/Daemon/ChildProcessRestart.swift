@@ -24,7 +24,8 @@ extension ChildProcess {
     /// may add fields to the log line) and the next start waits with ``BackOff``.
     static func keepRunning(_ role: String, program: ProgramConfiguration, restartDelay: Duration, logger: Logger,
                             runOnce: () async -> ChildTermination,
-                            exited: (ChildTermination) -> Logger.Metadata = { _ in [:] }) async {
+                            exited: (ChildTermination) -> Logger.Metadata = { _ in [:] },
+                            lost: (ChildTermination) async -> String? = { _ in nil }) async {
         var backOff = BackOff(initial: restartDelay)
         while !Task.isCancelled {
             let start = ContinuousClock.now
@@ -32,8 +33,11 @@ extension ChildProcess {
             let termination = await runOnce()
             let metadata = exited(termination)
             if Task.isCancelled { break }
+            // Only an end the daemon did not ask for: a stop for shutdown or reload cancels the task first.
+            let consequence = await lost(termination).map { "; \($0)" } ?? ""
             let delay = backOff.next(afterRunning: ContinuousClock.now - start)
-            logger.warning("\(role) stopped (\(termination)); restarting in \(delay)", metadata: metadata)
+            logger.warning("\(role) stopped (\(termination))\(consequence); restarting in \(delay)",
+                           metadata: metadata)
             try? await Task.sleep(for: delay)
         }
     }

@@ -130,7 +130,8 @@ enum ControlExec {
                     var problems: [String] = []
                     for update in updates {
                         do {
-                            try outstation.apply([update], wallTime: SystemClock.wallMilliseconds(), cause: .returnInformationRemote)
+                            try outstation.apply([update], wallTime: SystemClock.wallMilliseconds(), now: SystemClock.monotonicNow(),
+                                               cause: .returnInformationRemote)
                         } catch let error as PointUpdateError {
                             problems.append(error.description)
                         } catch {

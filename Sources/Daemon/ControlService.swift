@@ -83,7 +83,13 @@ public enum ControlService {
             return .reply(render(["ok": true, "points": states.map(describe)]))
         case .success(.status):
             let inputs = status()
-            var reply: [String: Any] = ["ok": true, "stations": outstation.stations.map { describe($0, tls: inputs.tls) },
+            let lapsed = outstation.lapsedPointCounts()
+            var reply: [String: Any] = ["ok": true, "stations": outstation.stations.map { station in
+                                            var described = describe(station, tls: inputs.tls)
+                                            described["not_topical_or_invalid_points"] = station.configuration.commonAddresses
+                                                .reduce(0) { $0 + (lapsed[$1] ?? 0) }
+                                            return described
+                                        },
                                         "version": rtu104VersionText]
             if !inputs.listeners.isEmpty { reply["listeners"] = inputs.listeners.map { describe($0, wallTime: wallTime) } }
             if let ingest = inputs.ingest { reply["ingest"] = describe(ingest) }

@@ -32,9 +32,11 @@ public enum DaemonRunner {
         let outstation: NIOLoopBound<Outstation>
         do {
             let points = configuration.points, stations = configuration.stations
+            let startNotTopical = configuration.daemon.startQuality == .notTopical
             outstation = try await eventLoop.submit {
                 NIOLoopBound(Outstation(points: points, stations: stations,
-                                        now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds()),
+                                        now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds(),
+                                        startNotTopical: startNotTopical),
                              eventLoop: eventLoop)
             }.get()
         }
@@ -52,7 +54,11 @@ public enum DaemonRunner {
             }
         }
         let processes = HostProcesses(configuration: configuration, logger: logger, feederUpdates: apply(from: .feeder),
-                                      handlerUpdates: apply(from: .handler))
+                                      handlerUpdates: apply(from: .handler),
+                                      invalidate: { points in
+                                          guard let server = serverBox.server, !points.isEmpty else { return [] }
+                                          return (try? await server.invalidate(points: points).get()) ?? []
+                                      })
         configuration.dropPointTable()
         let server = try await eventLoop.submit {
             OutstationServer(eventLoop: eventLoop, logger: logger, outstation: outstation.value, commandHandler: processes)

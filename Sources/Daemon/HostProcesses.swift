@@ -45,6 +45,8 @@ public final class HostProcesses: CommandHandler {
     /// Where feeders' updates go, and handlers' (unsolicited and spawn handlers' lines).
     private let feederUpdates: UpdateSink
     private let handlerUpdates: UpdateSink
+    /// Where a feeder that exits on its own sends the points it declared.
+    private let invalidate: InvalidationSink
 
     /// `apply` takes every producer's updates.
     public convenience init(configuration: DaemonConfiguration, logger: Logger, apply: @escaping UpdateSink) {
@@ -52,8 +54,9 @@ public final class HostProcesses: CommandHandler {
     }
 
     public init(configuration: DaemonConfiguration, logger: Logger, feederUpdates: @escaping UpdateSink,
-                handlerUpdates: @escaping UpdateSink) {
+                handlerUpdates: @escaping UpdateSink, invalidate: @escaping InvalidationSink = { _ in [] }) {
         self.logger = logger
+        self.invalidate = invalidate
         self.feederUpdates = feederUpdates
         self.handlerUpdates = handlerUpdates
         let kinds = PointKindIndex(configuration.points)
@@ -137,7 +140,8 @@ public final class HostProcesses: CommandHandler {
                     changes.feeders[configured.name] = .kept
                     continue
                 }
-                let feeder = Feeder(configuration: configured, kinds: kinds, logger: logger, apply: feederUpdates)
+                let feeder = Feeder(configuration: configured, kinds: kinds, logger: logger, apply: feederUpdates,
+                                    invalidate: invalidate)
                 let process = launch(after: old?.process) { await feeder.run() }
                 if let previous = old?.process { retired.append(previous) }
                 feeders[configured.name] = FeederEntry(feeder: feeder, process: process)

@@ -1,4 +1,4 @@
-import IEC104
+public import IEC104
 
 /// Producers' point updates on their way into the process image: applied in arrival order, as fast as the
 /// stations whose masters keep up can take them (``Outstation/producerRoom(now:)``), and at most a budget
@@ -41,12 +41,14 @@ public struct IngestQueue<Token> {
     }
 
     /// Applies waiting updates in order while `room` and `budget` allow.
-    public mutating func drain(into outstation: Outstation, room: Int, budget: Int, wallTime: Int64) -> Progress {
+    public mutating func drain(into outstation: Outstation, room: Int, budget: Int, wallTime: Int64,
+                               now: LinkInstant? = nil) -> Progress {
         var progress = Progress()
         var allowance = min(room, budget)
         while allowance > 0, var batch = batches.removeFirst() {
             let take = min(allowance, batch.updates.count - batch.next)
-            batch.events += outstation.applyValidated(batch.updates[batch.next..<(batch.next + take)], wallTime: wallTime)
+            batch.events += outstation.applyValidated(batch.updates[batch.next..<(batch.next + take)], wallTime: wallTime,
+                                                    now: now)
             batch.next += take
             allowance -= take
             progress.applied += take

@@ -21,14 +21,21 @@ public final class Outstation {
     /// batch costs more than the batch.
     private var stationsWithNewEvents: [Station] = []
     private var nextObserver: UInt64 = 1
+    /// The points with a `stale_after`, nil when there are none (then updates pay nothing for the feature).
+    public private(set) var staleness: StalenessWatch?
 
-    public init(points: PointTable, stations configurations: [StationConfiguration], now: LinkInstant, wallTime: Int64) {
+    /// `startNotTopical`: every point starts not topical (counters invalid) until its first update
+    /// (`start_quality = not_topical`); values restored from the state file afterwards bring their own quality.
+    public init(points: PointTable, stations configurations: [StationConfiguration], now: LinkInstant, wallTime: Int64,
+                startNotTopical: Bool = false) {
         let image = ProcessImage(table: points, now: wallTime)
+        if startNotTopical { image.markAllNotTopical() }
         self.image = image
         stations = configurations.map { [commands, journalOutbox] in
             Station(configuration: $0, image: image, commands: commands, journal: journalOutbox, now: now)
         }
         (stationsByName, stationsByCommonAddress) = Self.index(stations)
+        staleness = StalenessWatch(limits: image.definitions.map(\.staleAfter), now: now)
     }
 
     private static func index(_ stations: [Station]) -> ([String: Station], [UInt16: [Station]]) {
@@ -57,18 +64,23 @@ public final class Outstation {
     /// Applies updates all or nothing: if any names an unknown point or the wrong kind, none is applied.
     /// Returns how many events they caused.
     @discardableResult
-    public func apply(_ updates: [PointUpdate], wallTime: Int64, cause: Cause = .spontaneous) throws(PointUpdateError) -> Int {
+    public func apply(_ updates: [PointUpdate], wallTime: Int64, now: LinkInstant? = nil,
+                      cause: Cause = .spontaneous) throws(PointUpdateError) -> Int {
         try validate(updates)
-        return applyValidated(updates[...], wallTime: wallTime, cause: cause)
+        return applyValidated(updates[...], wallTime: wallTime, now: now, cause: cause)
     }
 
     /// Applies updates that ``validate(_:)`` accepted. A point a reload removed since then is skipped.
     /// Returns how many events they caused.
-    public func applyValidated(_ updates: ArraySlice<PointUpdate>, wallTime: Int64, cause: Cause = .spontaneous) -> Int {
+    /// `now` is when they arrived, for ``staleness`` (nil: the latest instant the watch knows).
+    public func applyValidated(_ updates: ArraySlice<PointUpdate>, wallTime: Int64, now: LinkInstant? = nil,
+                               cause: Cause = .spontaneous) -> Int {
         var events = 0
         for update in updates {
-            guard let index = image.index(of: update.address),
-                  let event = try? image.apply(update, at: index, now: wallTime, cause: cause) else { continue }
+            guard let index = image.index(of: update.address) else { continue }
+            // Every update counts as a sign of life, also one that changes nothing worth an event.
+            staleness?.touch(index, now: now)
+            guard let event = try? image.apply(update, at: index, now: wallTime, cause: cause) else { continue }
             fanOut(event, skipping: nil)
             events += 1
         }
@@ -141,6 +153,49 @@ public final class Outstation {
         }
     }
 
+    /// Marks the points whose `stale_after` ran out by `now` not topical (IV for counters) and queues a spontaneous
+    /// event for each to every station serving it. Returns the points newly marked, in deadline order. `budget`
+    /// bounds the work of one call (see ``StalenessWatch/expire(now:budget:)``).
+    @discardableResult
+    public func expireStale(now: LinkInstant, wallTime: Int64, budget: Int = .max) -> [PointAddress] {
+        // In place: a copy of the watch would copy its arrays (a million points) on every check.
+        guard let expired = staleness?.expire(now: now, budget: budget), !expired.isEmpty else { return [] }
+        var marked: [PointAddress] = []
+        for index in expired {
+            let kind = image.record(at: index).kind
+            guard let event = image.impose(kind.lapseFlag, at: index, wallTime: wallTime) else { continue }
+            fanOut(event, skipping: nil)
+            marked.append(image.definitions[Int(index)].address)
+        }
+        return marked
+    }
+
+    /// Marks points invalid (IV) at once, their value kept, with a spontaneous event to every station serving
+    /// them: their source is gone (a feeder that declared them stopped). Their next update clears it. Addresses
+    /// that name no monitor point are skipped. Returns the points newly marked.
+    @discardableResult
+    public func invalidate(_ addresses: [PointAddress], wallTime: Int64) -> [PointAddress] {
+        var marked: [PointAddress] = []
+        for address in addresses {
+            guard let index = image.index(of: address),
+                  let event = image.impose(.invalid, at: index, wallTime: wallTime) else { continue }
+            fanOut(event, skipping: nil)
+            marked.append(address)
+        }
+        return marked
+    }
+
+    /// Per common address, how many monitor points carry NT or IV now, whoever set it (for status). One walk over
+    /// the points: not for hot paths.
+    public func lapsedPointCounts() -> [UInt16: Int] {
+        var counts: [UInt16: Int] = [:]
+        for index in 0..<Int32(image.count) {
+            let record = image.record(at: index)
+            if !record.quality.isDisjoint(with: [.notTopical, .invalid]) { counts[record.commonAddress, default: 0] += 1 }
+        }
+        return counts
+    }
+
     private func fanOut(_ event: PointEvent, skipping origin: Station?) {
         for observer in observers.values { observer(event) }
         let commonAddress = image.record(at: event.pointIndex).commonAddress
@@ -179,6 +234,7 @@ public final class Outstation {
             succeeded = true
             for update in updates {
                 do {
+                    if let index = image.index(of: update.address) { staleness?.touch(index, now: now) }
                     guard let event = try image.apply(update, now: wallTime, cause: .returnInformationRemote) else { continue }
                     feedback.append(event)
                     fanOut(event, skipping: station)
@@ -233,12 +289,13 @@ public final class Outstation {
         }
         newImage.carryValues(from: image, oldIndexForNew: prepared.oldIndexForNew)
         return reconfigure(newImage, indexMap: prepared.indexMap, added: prepared.added, pointsChanged: prepared.pointsChanged,
-                           stations: configurations, now: now, wallTime: wallTime)
+                           stations: configurations, now: now, wallTime: wallTime, oldIndexForNew: prepared.oldIndexForNew)
     }
 
+    /// `oldIndexForNew`: the old index of each new point (-1: new), when the prepared image has it already.
     private func reconfigure(_ newImage: ProcessImage, indexMap: [Int32: Int32], added: [Int32], pointsChanged: Int,
                              stations configurations: [StationConfiguration], now: LinkInstant,
-                             wallTime: Int64) -> (report: ReconfigurationReport, actions: [StationAction]) {
+                             wallTime: Int64, oldIndexForNew: [Int32]? = nil) -> (report: ReconfigurationReport, actions: [StationAction]) {
         var report = ReconfigurationReport()
         var closes: [(station: Station, id: ConnectionID, reason: String)] = []
         var adoptions: [(replacement: Station, old: Station)] = []
@@ -298,6 +355,17 @@ public final class Outstation {
             for id in dropped {
                 closes.append((station, id, "station '\(station.name)' no longer admits this address"))
             }
+        }
+        // The new watch keeps each carried point's last update, so a reload does not restart its time.
+        var previousIndex = oldIndexForNew ?? []
+        if staleness != nil, oldIndexForNew == nil {
+            previousIndex = [Int32](repeating: -1, count: newImage.count)
+            for (old, new) in indexMap { previousIndex[Int(new)] = old }
+        }
+        let previousWatch = staleness
+        staleness = StalenessWatch(limits: newImage.definitions.map(\.staleAfter), now: now) { index in
+            guard let previousWatch, Int(index) < previousIndex.count, previousIndex[Int(index)] >= 0 else { return nil }
+            return previousWatch.lastUpdate(of: previousIndex[Int(index)])
         }
         image = newImage
         imageGeneration &+= 1

@@ -96,14 +96,16 @@ public struct MonitorPointDefinition: Hashable, Sendable {
 
     /// Settings most points leave unset, boxed (an indirect enum is one pointer, nil when none is set).
     private indirect enum RarelySetSettings: Hashable, Sendable {
-        case settings(deadband: Deadband?, periodic: PeriodicTransmission?)
+        case settings(deadband: Deadband?, periodic: PeriodicTransmission?, staleAfter: Duration?)
 
-        static func make(deadband: Deadband?, periodic: PeriodicTransmission?) -> Self? {
-            deadband == nil && periodic == nil ? nil : .settings(deadband: deadband, periodic: periodic)
+        static func make(deadband: Deadband?, periodic: PeriodicTransmission?, staleAfter: Duration?) -> Self? {
+            deadband == nil && periodic == nil && staleAfter == nil
+                ? nil : .settings(deadband: deadband, periodic: periodic, staleAfter: staleAfter)
         }
 
-        var deadband: Deadband? { if case .settings(let deadband, _) = self { deadband } else { nil } }
-        var periodic: PeriodicTransmission? { if case .settings(_, let periodic) = self { periodic } else { nil } }
+        var deadband: Deadband? { if case .settings(let deadband, _, _) = self { deadband } else { nil } }
+        var periodic: PeriodicTransmission? { if case .settings(_, let periodic, _) = self { periodic } else { nil } }
+        var staleAfter: Duration? { if case .settings(_, _, let staleAfter) = self { staleAfter } else { nil } }
     }
 
     /// Counter interrogation group 1…4 (integrated totals only).
@@ -114,19 +116,28 @@ public struct MonitorPointDefinition: Hashable, Sendable {
 
     public var deadband: Deadband? {
         get { rarelySet?.deadband }
-        set { rarelySet = .make(deadband: newValue, periodic: periodic) }
+        set { rarelySet = .make(deadband: newValue, periodic: periodic, staleAfter: staleAfter) }
     }
 
     public var periodic: PeriodicTransmission? {
         get { rarelySet?.periodic }
-        set { rarelySet = .make(deadband: deadband, periodic: newValue) }
+        set { rarelySet = .make(deadband: deadband, periodic: newValue, staleAfter: staleAfter) }
+    }
+
+    /// With no update for this long (since the last one, or since start), the point's quality becomes not
+    /// topical (NT; IV for integrated totals, whose BCR has no NT bit) until the next update. See
+    /// ``StalenessWatch``; the configuration resolves a station's default into this value.
+    public var staleAfter: Duration? {
+        get { rarelySet?.staleAfter }
+        set { rarelySet = .make(deadband: deadband, periodic: periodic, staleAfter: newValue) }
     }
 
     /// `priority` nil takes the kind's default (``PointKind/defaultEventPriority``).
     public init(address: PointAddress, name: String = "", kind: PointKind, initialValue: PointValue? = nil,
                 initialQuality: QualityDescriptor = [], timeTaggedEvents: Bool = false,
                 groups: InterrogationGroups = [], counterGroup: Int? = nil, deadband: Deadband? = nil,
-                periodic: PeriodicTransmission? = nil, retain: Bool = false, priority: EventPriority? = nil) {
+                periodic: PeriodicTransmission? = nil, retain: Bool = false, priority: EventPriority? = nil,
+                staleAfter: Duration? = nil) {
         self.address = address
         self.name = name
         self.kind = kind
@@ -135,7 +146,7 @@ public struct MonitorPointDefinition: Hashable, Sendable {
         self.timeTaggedEvents = timeTaggedEvents
         self.groups = groups
         self.storedCounterGroup = counterGroup.map { UInt8(clamping: $0) } ?? 0
-        self.rarelySet = .make(deadband: deadband, periodic: periodic)
+        self.rarelySet = .make(deadband: deadband, periodic: periodic, staleAfter: staleAfter)
         self.retain = retain
         self.priority = priority ?? kind.defaultEventPriority
     }

@@ -111,3 +111,9 @@ public enum PointValue: Hashable, Sendable {
         }
     }
 }
+
+extension PointKind {
+    /// The quality flag for a value that lapsed (stale, or its source gone): NT, not topical, IEC 60870-5-101
+    /// 7.2.6.3; IV for integrated totals, whose BCR (7.2.6.9) has no NT bit.
+    public var lapseFlag: QualityDescriptor { self == .counter ? .invalid : .notTopical }
+}

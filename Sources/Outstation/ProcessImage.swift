@@ -78,6 +78,9 @@ struct PointRecord {
     let timeTaggedEvents: Bool
     var value: PointValue
     var quality: QualityDescriptor
+    /// The bits of `quality` the daemon set on its own (stale, source gone, start quality), not the source: they
+    /// are not saved in the state file, and the next update replaces them.
+    var imposed: QualityDescriptor = []
     /// Source time of the last change, milliseconds since the Unix epoch.
     var changedAt: Int64
     /// The value last reported as an event, against which deadbands are measured.
@@ -211,6 +214,7 @@ public final class ProcessImage {
         let time = update.time ?? now
         records[slot].value = update.value
         records[slot].quality = update.quality
+        records[slot].imposed = []
         records[slot].changedAt = time
         guard update.value != previousValue || update.quality != previousQuality else { return nil }
         let numeric = update.value.numericValue
@@ -221,6 +225,29 @@ public final class ProcessImage {
         records[slot].reportedValue = numeric
         return PointEvent(pointIndex: index, value: update.value, quality: update.quality, time: time, cause: cause,
                           priority: records[slot].priority)
+    }
+
+    /// Adds a quality flag the daemon decides on its own (the point went stale, its feeder stopped) while the value
+    /// stays. Returns the spontaneous event to report, or nil when the point already carried the flag. The next
+    /// update replaces the quality, and since it then differs it is reported even with the same value.
+    func impose(_ flag: QualityDescriptor, at index: Int32, wallTime: Int64) -> PointEvent? {
+        let slot = Int(index)
+        guard !records[slot].quality.isSuperset(of: flag) else { return nil }
+        records[slot].imposed.formUnion(flag.subtracting(records[slot].quality))
+        records[slot].quality.formUnion(flag)
+        let record = records[slot]
+        return PointEvent(pointIndex: index, value: record.value, quality: record.quality, time: wallTime,
+                          cause: .spontaneous, priority: record.priority)
+    }
+
+    /// At start with `start_quality = not_topical`: every point is not topical (counters invalid) until its first
+    /// update, without events (no master is connected yet). ``restore(_:)`` afterwards puts back saved qualities.
+    func markAllNotTopical() {
+        for slot in records.indices {
+            let flag = records[slot].kind.lapseFlag
+            records[slot].imposed.formUnion(flag.subtracting(records[slot].quality))
+            records[slot].quality.formUnion(flag)
+        }
     }
 
     /// Counter interrogation with a freeze qualifier: freezes (and resets) the counters of the scope.
@@ -251,6 +278,7 @@ public final class ProcessImage {
             let previous = old.records[Int(oldIndex)]
             records[index].value = previous.value
             records[index].quality = previous.quality
+            records[index].imposed = previous.imposed
             records[index].changedAt = previous.changedAt
             records[index].reportedValue = previous.reportedValue
             records[index].frozen = previous.frozen
@@ -272,6 +300,7 @@ public final class ProcessImage {
                         guard oldIndex >= 0 else { continue }
                         records[index].value = previous[oldIndex].value
                         records[index].quality = previous[oldIndex].quality
+                        records[index].imposed = previous[oldIndex].imposed
                         records[index].changedAt = previous[oldIndex].changedAt
                         records[index].reportedValue = previous[oldIndex].reportedValue
                         records[index].frozen = previous[oldIndex].frozen
@@ -290,16 +319,18 @@ public final class ProcessImage {
         guard definitions[slot].isPersistent, records[slot].kind == update.value.kind else { return false }
         records[slot].value = update.value
         records[slot].quality = update.quality
+        records[slot].imposed = []
         if let time = update.time { records[slot].changedAt = time }
         records[slot].reportedValue = update.value.numericValue
         return true
     }
 
-    /// The points whose values survive a restart, as updates to restore them with.
+    /// The points whose values survive a restart, as updates to restore them with: with the quality their source
+    /// gave them, without the flags the daemon set (staleness is judged afresh after the restart).
     public var persistentState: [PointUpdate] {
         records.indices.filter { definitions[$0].isPersistent }.map {
-            PointUpdate(address: definitions[$0].address, value: records[$0].value, quality: records[$0].quality,
-                        time: records[$0].changedAt)
+            PointUpdate(address: definitions[$0].address, value: records[$0].value,
+                        quality: records[$0].quality.subtracting(records[$0].imposed), time: records[$0].changedAt)
         }
     }
 }

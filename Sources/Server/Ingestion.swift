@@ -64,8 +64,9 @@ extension OutstationRuntime {
         var accepted: [() -> Void] = []
         let wallTime = SystemClock.wallMilliseconds()
         while !ingestQueue.isEmpty, budget > 0 {
-            let room = outstation.producerRoom(now: SystemClock.monotonicNow())
-            let progress = ingestQueue.drain(into: outstation, room: room, budget: budget, wallTime: wallTime)
+            let now = SystemClock.monotonicNow()
+            let room = outstation.producerRoom(now: now)
+            let progress = ingestQueue.drain(into: outstation, room: room, budget: budget, wallTime: wallTime, now: now)
             budget -= progress.applied
             applied += progress.applied
             // An answer may let its producer submit again; that goes on in this loop.
@@ -172,6 +173,8 @@ extension OutstationRuntime {
     func stopIngesting() {
         queueHealthTask?.cancel()
         queueHealthTask = nil
+        stalenessTask?.cancel()
+        stalenessTask = nil
         ingestStopped = true
         stallRecheck?.task.cancel()
         stallRecheck = nil

@@ -49,6 +49,8 @@ final class OutstationRuntime {
     var wasHolding = false
     var queueHealth = QueueHealthReport()
     var queueHealthTask: RepeatedTask?
+    /// The periodic check of the outstation's staleness watch (Staleness.swift), while it has one.
+    var stalenessTask: RepeatedTask?
     // Rate limits on lines a master can cause at will (LimitedLog.swift).
     var requestLog = LimitedLogKind.limiter(.refusedRequest)
     // The event journal (JournalFlushing.swift): nil when no station journals or no journal could be opened.
@@ -328,6 +330,7 @@ final class OutstationRuntime {
             timers[key] = nil
         }
         for station in outstation.stations { service(station) }
+        updateStalenessChecks()
         drainIngest()
         return report
     }

@@ -22,6 +22,14 @@ public final class OutstationServer: Sendable {
         let runtime = OutstationRuntime(eventLoop: eventLoop, logger: logger, outstation: outstation, commandSink: commandSink)
         state = NIOLoopBound(ServerState(runtime: runtime), eventLoop: eventLoop)
         runtime.startQueueHealthReports()
+        runtime.updateStalenessChecks()
+    }
+
+    /// Marks `points` invalid (IV) at once, their values kept, and sends each as a spontaneous event to every
+    /// station serving it: their source went away (a feeder that declared them stopped). Their next update clears
+    /// it. Returns the points newly marked (those that exist and were not invalid already).
+    public func invalidate(points: [PointAddress]) -> EventLoopFuture<[PointAddress]> {
+        eventLoop.submit { [state] in state.value.runtime.invalidate(points) }
     }
 
     /// Runs the commands the outstation's command ledger starts and stops (see ``CommandTasks``). Returns after

@@ -146,6 +146,9 @@ struct StatusCommand: ParsableCommand {
         }
         text += "  events buffered \(number("buffered_events"))/\(number("buffer_capacity"))"
             + "  dropped \(number("dropped_events"))  sent \(number("events_sent"))\n"
+        if let lapsed = station["not_topical_or_invalid_points"] as? Int, lapsed > 0 {
+            text += "  points not topical or invalid \(lapsed)\n"
+        }
         text += "  commands \(number("commands"))  failed \(number("commands_failed"))"
             + "  interrogations \(number("interrogations"))  negative confirmations \(number("negative_confirmations"))\n"
         if let link = station["link"] as? [String: Int] {

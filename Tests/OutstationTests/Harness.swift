@@ -42,17 +42,19 @@ final class Harness {
     }
 
     init(points: [MonitorPointDefinition] = [], commands: [CommandPointDefinition] = [],
-         stations: [StationConfiguration]) {
+         stations: [StationConfiguration], startNotTopical: Bool = false) {
         outstation = Outstation(points: PointTable(monitorPoints: points, commandPoints: commands), stations: stations,
-                                now: LinkInstant(nanoseconds: 1_000_000_000), wallTime: startWallTime)
+                                now: LinkInstant(nanoseconds: 1_000_000_000), wallTime: startWallTime,
+                                startNotTopical: startNotTopical)
     }
 
     /// A harness with one station `s1` serving `commonAddresses`.
     convenience init(points: [MonitorPointDefinition] = [], commands: [CommandPointDefinition] = [],
-                     commonAddresses: [UInt16] = [47], configure: (inout StationConfiguration) -> Void = { _ in }) {
+                     commonAddresses: [UInt16] = [47], startNotTopical: Bool = false,
+                     configure: (inout StationConfiguration) -> Void = { _ in }) {
         var configuration = Harness.configuration("s1", commonAddresses: commonAddresses)
         configure(&configuration)
-        self.init(points: points, commands: commands, stations: [configuration])
+        self.init(points: points, commands: commands, stations: [configuration], startNotTopical: startNotTopical)
     }
 
     static func configuration(_ name: String, commonAddresses: [UInt16]) -> StationConfiguration {
@@ -251,7 +253,7 @@ final class Harness {
 
     @discardableResult
     func apply(_ updates: [PointUpdate]) throws -> Int {
-        try outstation.apply(updates, wallTime: wallTime)
+        try outstation.apply(updates, wallTime: wallTime, now: now)
     }
 
     /// The commands the stations handed out since `index` of ``actions``.
@@ -307,11 +309,11 @@ extension MonitorPointDefinition {
     static func point(_ ioa: UInt32, _ kind: PointKind, ca: UInt16 = 47, value: PointValue? = nil,
                       timeTagged: Bool = false, groups: [Int] = [], counterGroup: Int? = nil,
                       deadband: Deadband? = nil, periodic: PeriodicTransmission? = nil,
-                      priority: EventPriority? = nil) -> MonitorPointDefinition {
+                      priority: EventPriority? = nil, staleAfter: Duration? = nil) -> MonitorPointDefinition {
         MonitorPointDefinition(address: PointAddress(commonAddress: ca, objectAddress: ioa), kind: kind,
                                initialValue: value, timeTaggedEvents: timeTagged,
                                groups: InterrogationGroups(groups: groups), counterGroup: counterGroup,
-                               deadband: deadband, periodic: periodic, priority: priority)
+                               deadband: deadband, periodic: periodic, priority: priority, staleAfter: staleAfter)
     }
 }
 
