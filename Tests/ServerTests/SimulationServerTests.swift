@@ -83,4 +83,36 @@ import Testing
             await master.close()
         }
     }
+
+    /// A reload makes the schedule again: a point that gains `simulate` starts, one that loses it stops, and a
+    /// counter that keeps its generator goes on from its value instead of starting over.
+    @Test func aReloadMakesTheScheduleAgain() async throws {
+        try await ServerFixture.with(points: Self.points, stations: [try station("a")]) { fixture in
+            let master = try await fixture.masterInDataTransfer()
+            func counts() -> [Int32] {
+                Self.events(master, ioa: 3).compactMap { if case .integratedTotals(let reading, _) = $0 { reading.value } else { nil } }
+            }
+            #expect(try await Self.waitAcknowledging(master) { counts().count >= 3 })
+            var points = Self.points
+            points[1].simulation = nil
+            points[4].simulation = .ramp(from: 0, to: 100, period: .seconds(1), interval: .milliseconds(100))
+            _ = try await fixture.server.reload(listeners: [ListenerSettings.test(name: "main", host: "127.0.0.1", port: 0)],
+                                                points: PointTable(monitorPoints: points), stations: [try station("a")]).get()
+            let countsAtReload = counts().count
+            #expect(try await Self.waitAcknowledging(master) { Self.events(master, ioa: 5).count >= 3 && counts().count >= countsAtReload + 3 })
+            // The toggle stopped: no event for it in half a second, while the others go on.
+            let toggles = Self.events(master, ioa: 2).count
+            let ramp = Self.events(master, ioa: 5).count
+            let deadline = ContinuousClock.now + .milliseconds(500)
+            while ContinuousClock.now < deadline {
+                try await master.acknowledge()
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            #expect(Self.events(master, ioa: 2).count == toggles)
+            #expect(Self.events(master, ioa: 5).count > ramp)
+            let all = counts()
+            #expect(zip(all, all.dropFirst()).allSatisfy { $1 == $0 + 2 }, "the counter goes on across the reload: \(all)")
+            await master.close()
+        }
+    }
 }
