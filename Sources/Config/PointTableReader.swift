@@ -260,6 +260,7 @@ struct PointTableReader {
             fields.warning("retain", "integrated totals are always kept across restarts; retain = false has no effect")
         }
         if let simulation, let problem = Self.simulationKindProblem(simulation, kind: kind) { fields.error("simulate", problem) }
+        if let simulation, let clamped = Self.simulationRangeWarning(simulation, kind: kind) { fields.warning("simulate", clamped) }
         if kind.isMeasurement, case .percent(let percent)? = deadband, percent > 100 {
             fields.warning("deadband", "a deadband of \(percent)% means hardly any change is ever reported")
         }

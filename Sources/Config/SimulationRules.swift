@@ -119,4 +119,25 @@ extension PointTableReader {
             + (fitting.isEmpty ? "; a \(kind.rawValue) point cannot be simulated" : "; for a \(kind.rawValue) point use "
                + fitting.joined(separator: ", "))
     }
+
+    /// A generator whose values leave what the point's type holds: they are clamped, which a lab rarely means.
+    static func simulationRangeWarning(_ generator: SimulationGenerator, kind: PointKind) -> String? {
+        let range: ClosedRange<Double>
+        switch generator {
+        case .sine(let amplitude, _, let offset, _): range = (offset - abs(amplitude))...(offset + abs(amplitude))
+        case .ramp(let from, let to, _, _): range = min(from, to)...max(from, to)
+        case .randomWalk(_, let low, let high, _): range = low...high
+        case .toggle, .counter: return nil
+        }
+        let limits: ClosedRange<Double>
+        switch kind {
+        case .normalized: limits = -1...1
+        case .scaled: limits = -32768...32767
+        default: return nil
+        }
+        guard !limits.contains(range.lowerBound) || !limits.contains(range.upperBound) else { return nil }
+        func text(_ value: Double) -> String { value == value.rounded() ? String(Int(value)) : String(value) }
+        return "\(generator.name) goes from \(text(range.lowerBound)) to \(text(range.upperBound)), beyond the "
+            + "\(text(limits.lowerBound))…\(text(limits.upperBound)) of a \(kind.rawValue) point; its values are clamped"
+    }
 }

@@ -104,6 +104,22 @@ private func point(_ config: DaemonConfiguration, _ ioa: UInt32) -> MonitorPoint
         #expect(errors.first?.hasSuffix(": point 47:2 key 'simulate': " + message) == true, "\(errors)")
     }
 
+    @Test func aRangeBeyondTheTypeIsAWarning() {
+        let files = simulated(#"{"ca": 47, "ioa": 1, "type": "normalized", "simulate": "sine(0.5, 10s, 0.8)"}"#,
+                              #"{"ca": 47, "ioa": 2, "type": "scaled", "simulate": "ramp(0, 40000, 10s)"}"#,
+                              #"{"ca": 47, "ioa": 3, "type": "normalized", "simulate": "random_walk(0.1, -1, 0.5, 1s)"}"#,
+                              #"{"ca": 47, "ioa": 4, "type": "float", "simulate": "ramp(0, 40000, 10s)"}"#)
+        #expect(files.errors == [])
+        let warnings = files.warnings
+        #expect(warnings.count == 2, "\(warnings)")
+        #expect(warnings.first?.hasPrefix("points.json:2:") == true, "\(warnings)")
+        #expect(warnings.first?.hasSuffix("point 47:1 key 'simulate': sine goes from 0.30000000000000004 to 1.3, beyond the -1…1 "
+                                          + "of a normalized point; its values are clamped") == true, "\(warnings)")
+        #expect(warnings.last?.hasPrefix("points.json:3:") == true, "\(warnings)")
+        #expect(warnings.last?.hasSuffix("point 47:2 key 'simulate': ramp goes from 0 to 40000, beyond the -32768…32767 "
+                                         + "of a scaled point; its values are clamped") == true, "\(warnings)")
+    }
+
     @Test func simulateOnACommandPointIsNamedAsAMonitorKey() {
         let files = simulated(#"{"ca": 47, "ioa": 1, "type": "single"}"#,
                               #"{"ca": 47, "ioa": 2, "command": "single", "simulate": "toggle(1s)"}"#)
