@@ -16,7 +16,8 @@ struct PointTableReader {
 
     static let commonKeys = ["ca", "ioa", "name", "comment"]
     static let monitorKeys = ["type", "value", "quality", "time_tag", "groups", "counter_group", "deadband",
-                              "cyclic", "background", "transient", "retain", "priority", "stale_after"]
+                              "cyclic", "background", "transient", "retain", "priority", "stale_after",
+                              "simulate"]
     static let commandKeys = ["command", "time_tag", "sbo", "feedback", "actterm", "handler", "timeout"]
 
     static let pointKinds: [(String, PointKind)] = PointKind.allCases.map { ($0.rawValue, $0) }
@@ -224,6 +225,7 @@ struct PointTableReader {
         // 0 turns a station's default off for this point.
         let staleAfter = fields.duration("stale_after", allowZero: true, max: .seconds(30 * 86_400))
         let valueNode = fields.value("value")
+        let simulation = fields.read("simulate", Self.parseSimulation)
         fields.reportUnknownKeys(known: Self.commonKeys + Self.monitorKeys, elsewhere: Self.commandOnly)
 
         guard let kind else { return nil }
@@ -257,6 +259,8 @@ struct PointTableReader {
         if kind == .counter, retain == false {
             fields.warning("retain", "integrated totals are always kept across restarts; retain = false has no effect")
         }
+        if let simulation, let problem = Self.simulationKindProblem(simulation, kind: kind) { fields.error("simulate", problem) }
+        if let simulation, let clamped = Self.simulationRangeWarning(simulation, kind: kind) { fields.warning("simulate", clamped) }
         if kind.isMeasurement, case .percent(let percent)? = deadband, percent > 100 {
             fields.warning("deadband", "a deadband of \(percent)% means hardly any change is ever reported")
         }
@@ -275,7 +279,8 @@ struct PointTableReader {
             address: address, name: name, kind: kind, initialValue: value, initialQuality: quality,
             timeTaggedEvents: timeTag, groups: InterrogationGroups(groups: groups),
             counterGroup: kind == .counter ? counterGroup : nil, deadband: kind.isMeasurement ? deadband : nil,
-            periodic: kind == .counter ? nil : periodic, retain: retain ?? false, priority: priority, staleAfter: staleAfter)
+            periodic: kind == .counter ? nil : periodic, retain: retain ?? false, priority: priority, staleAfter: staleAfter,
+            simulation: simulation.flatMap { $0.fits(kind) ? $0 : nil })
     }
 
     private func readCommand(_ fields: FieldReader, address: PointAddress) -> LocatedCommand? {

@@ -53,6 +53,7 @@ public func renderSummary(_ config: DaemonConfiguration) -> String {
     trait("priority raised", monitors.filter { $0.priority > $0.kind.defaultEventPriority }.count)
     trait("priority lowered", monitors.filter { $0.priority < $0.kind.defaultEventPriority }.count)
     trait("stale_after", monitors.filter { ($0.staleAfter ?? .zero) > .zero }.count)
+    trait("simulated", monitors.filter { $0.simulation != nil }.count)
     let groups = Set(monitors.flatMap(\.groups.groups)).sorted()
     if !traits.isEmpty { lines.append("           " + traits.joined(separator: ", ")) }
     if !groups.isEmpty { lines.append("           interrogation groups used: " + groups.map(String.init).joined(separator: ", ")) }

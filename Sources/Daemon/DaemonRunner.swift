@@ -203,6 +203,8 @@ func restoreState(from store: StateStore, into server: OutstationServer, logger:
         }
         let restored = try await server.perform { outstation in saved.filter { outstation.image.restore($0) }.count }.get()
         logger.notice("restored \(restored) of \(saved.count) saved values", metadata: ["path": "\(store.path)"])
+        // Simulated counters and walks go on from the restored readings, not from the configured values.
+        if restored > 0 { try await server.resumeSimulation().get() }
     } catch {
         logger.error("ignoring the state file: \(error)", metadata: ["path": "\(store.path)"])
     }

@@ -70,7 +70,7 @@ public enum MetricCatalog {
         Entry(name: "rtu104d_tls_certificate_expiry_timestamp_seconds", kind: .gauge, labels: ["listener"],
               help: "Unix time the listener's certificate expires (notAfter)."),
         Entry(name: "rtu104d_updates_applied_total", kind: .counter, labels: ["source"],
-              help: "Point updates applied to the process image, by producer (control, feeder, handler)."),
+              help: "Point updates applied to the process image, by producer (control, feeder, handler, simulation)."),
         Entry(name: "rtu104d_ingest_backlog", kind: .gauge, labels: [],
               help: "Point updates waiting for room in the stations' queues."),
     ]

@@ -96,16 +96,18 @@ public struct MonitorPointDefinition: Hashable, Sendable {
 
     /// Settings most points leave unset, boxed (an indirect enum is one pointer, nil when none is set).
     private indirect enum RarelySetSettings: Hashable, Sendable {
-        case settings(deadband: Deadband?, periodic: PeriodicTransmission?, staleAfter: Duration?)
+        case settings(deadband: Deadband?, periodic: PeriodicTransmission?, staleAfter: Duration?, simulation: SimulationGenerator?)
 
-        static func make(deadband: Deadband?, periodic: PeriodicTransmission?, staleAfter: Duration?) -> Self? {
-            deadband == nil && periodic == nil && staleAfter == nil
-                ? nil : .settings(deadband: deadband, periodic: periodic, staleAfter: staleAfter)
+        static func make(deadband: Deadband?, periodic: PeriodicTransmission?, staleAfter: Duration?,
+                         simulation: SimulationGenerator?) -> Self? {
+            deadband == nil && periodic == nil && staleAfter == nil && simulation == nil
+                ? nil : .settings(deadband: deadband, periodic: periodic, staleAfter: staleAfter, simulation: simulation)
         }
 
-        var deadband: Deadband? { if case .settings(let deadband, _, _) = self { deadband } else { nil } }
-        var periodic: PeriodicTransmission? { if case .settings(_, let periodic, _) = self { periodic } else { nil } }
-        var staleAfter: Duration? { if case .settings(_, _, let staleAfter) = self { staleAfter } else { nil } }
+        var deadband: Deadband? { if case .settings(let deadband, _, _, _) = self { deadband } else { nil } }
+        var periodic: PeriodicTransmission? { if case .settings(_, let periodic, _, _) = self { periodic } else { nil } }
+        var staleAfter: Duration? { if case .settings(_, _, let staleAfter, _) = self { staleAfter } else { nil } }
+        var simulation: SimulationGenerator? { if case .settings(_, _, _, let simulation) = self { simulation } else { nil } }
     }
 
     /// Counter interrogation group 1…4 (integrated totals only).
@@ -116,12 +118,12 @@ public struct MonitorPointDefinition: Hashable, Sendable {
 
     public var deadband: Deadband? {
         get { rarelySet?.deadband }
-        set { rarelySet = .make(deadband: newValue, periodic: periodic, staleAfter: staleAfter) }
+        set { rarelySet = .make(deadband: newValue, periodic: periodic, staleAfter: staleAfter, simulation: simulation) }
     }
 
     public var periodic: PeriodicTransmission? {
         get { rarelySet?.periodic }
-        set { rarelySet = .make(deadband: deadband, periodic: newValue, staleAfter: staleAfter) }
+        set { rarelySet = .make(deadband: deadband, periodic: newValue, staleAfter: staleAfter, simulation: simulation) }
     }
 
     /// With no update for this long (since the last one, or since start), the point's quality becomes not
@@ -129,7 +131,13 @@ public struct MonitorPointDefinition: Hashable, Sendable {
     /// ``StalenessWatch``; the configuration resolves a station's default into this value.
     public var staleAfter: Duration? {
         get { rarelySet?.staleAfter }
-        set { rarelySet = .make(deadband: deadband, periodic: periodic, staleAfter: newValue) }
+        set { rarelySet = .make(deadband: deadband, periodic: periodic, staleAfter: newValue, simulation: simulation) }
+    }
+
+    /// The built-in generator that sets the point's value (`simulate`); see ``SimulationSchedule``.
+    public var simulation: SimulationGenerator? {
+        get { rarelySet?.simulation }
+        set { rarelySet = .make(deadband: deadband, periodic: periodic, staleAfter: staleAfter, simulation: newValue) }
     }
 
     /// `priority` nil takes the kind's default (``PointKind/defaultEventPriority``).
@@ -137,7 +145,7 @@ public struct MonitorPointDefinition: Hashable, Sendable {
                 initialQuality: QualityDescriptor = [], timeTaggedEvents: Bool = false,
                 groups: InterrogationGroups = [], counterGroup: Int? = nil, deadband: Deadband? = nil,
                 periodic: PeriodicTransmission? = nil, retain: Bool = false, priority: EventPriority? = nil,
-                staleAfter: Duration? = nil) {
+                staleAfter: Duration? = nil, simulation: SimulationGenerator? = nil) {
         self.address = address
         self.name = name
         self.kind = kind
@@ -146,7 +154,7 @@ public struct MonitorPointDefinition: Hashable, Sendable {
         self.timeTaggedEvents = timeTaggedEvents
         self.groups = groups
         self.storedCounterGroup = counterGroup.map { UInt8(clamping: $0) } ?? 0
-        self.rarelySet = .make(deadband: deadband, periodic: periodic, staleAfter: staleAfter)
+        self.rarelySet = .make(deadband: deadband, periodic: periodic, staleAfter: staleAfter, simulation: simulation)
         self.retain = retain
         self.priority = priority ?? kind.defaultEventPriority
     }

@@ -46,6 +46,7 @@ extension OutstationRuntime {
                 completion: @escaping (IngestOutcome) -> Void) {
         eventLoop.preconditionInEventLoop()
         guard !ingestStopped else { return completion(.abandoned) }
+        if source != .simulation { noteExternalUpdates(updates) }
         ingestQueue.submit(updates, token: IngestWaiter(applied: applied, completion: { [self] outcome in
             if case .applied = outcome { serverStatistics.updatesApplied[source, default: 0] += UInt64(updates.count) }
             completion(outcome)
@@ -175,6 +176,7 @@ extension OutstationRuntime {
         queueHealthTask = nil
         stalenessTask?.cancel()
         stalenessTask = nil
+        stopSimulation()
         ingestStopped = true
         stallRecheck?.task.cancel()
         stallRecheck = nil

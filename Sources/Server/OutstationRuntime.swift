@@ -51,6 +51,12 @@ final class OutstationRuntime {
     var queueHealthTask: RepeatedTask?
     /// The periodic check of the outstation's staleness watch (Staleness.swift), while it has one.
     var stalenessTask: RepeatedTask?
+    /// Built-in simulation (Simulation.swift): the schedule while some point is simulated, and its timer.
+    var simulation: SimulationSchedule?
+    var simulationTask: Scheduled<Void>?
+    var simulationWaiting = false
+    /// How long an update from outside holds a simulated point.
+    var simulationHold = SimulationSchedule.defaultHold
     // Rate limits on lines a master can cause at will (LimitedLog.swift).
     var requestLog = LimitedLogKind.limiter(.refusedRequest)
     // The event journal (JournalFlushing.swift): nil when no station journals or no journal could be opened.
@@ -296,6 +302,8 @@ final class OutstationRuntime {
                 "station": "\(request.station)", "peer": "\(request.peer)", "ca": "\(request.point.address.commonAddress)",
                 "ioa": "\(request.point.address.objectAddress)", "type": "\(request.element.typeID.mnemonic)"])
         }
+        // Return information is an update from outside too: it holds a simulated feedback point.
+        if case .success(let updates) = result { noteExternalUpdates(updates) }
         let actions = outstation.complete(request, result: result, now: SystemClock.monotonicNow(),
                                           wallTime: SystemClock.wallMilliseconds())
         if let station = outstation.station(named: request.station) {
@@ -331,6 +339,7 @@ final class OutstationRuntime {
         }
         for station in outstation.stations { service(station) }
         updateStalenessChecks()
+        updateSimulation()
         drainIngest()
         return report
     }

@@ -23,6 +23,7 @@ public final class OutstationServer: Sendable {
         state = NIOLoopBound(ServerState(runtime: runtime), eventLoop: eventLoop)
         runtime.startQueueHealthReports()
         runtime.updateStalenessChecks()
+        runtime.updateSimulation()
     }
 
     /// Marks `points` invalid (IV) at once, their values kept, and sends each as a spontaneous event to every
@@ -124,6 +125,20 @@ public final class OutstationServer: Sendable {
     public func ingestOnLoop(validated updates: [PointUpdate], source: UpdateSource = .control,
                              applied: (() -> Void)? = nil, completion: @escaping (IngestOutcome) -> Void) {
         state.value.runtime.ingest(updates, source: source, applied: applied, completion: completion)
+    }
+
+    /// How long an update from outside (a `set`, a feeder, a handler) holds a simulated point before its generator
+    /// goes on; ``SimulationSchedule/defaultHold`` unless set. Makes the schedule again.
+    public func setSimulationHold(_ hold: Duration) -> EventLoopFuture<Void> {
+        eventLoop.submit { [state] in
+            state.value.runtime.simulationHold = hold
+            state.value.runtime.updateSimulation()
+        }
+    }
+
+    /// Makes the simulation schedule again from the values in the process image (after restoring saved state).
+    public func resumeSimulation() -> EventLoopFuture<Void> {
+        eventLoop.submit { [state] in state.value.runtime.updateSimulation() }
     }
 
     /// The outstation, for a caller already on ``eventLoop``.

@@ -17,6 +17,8 @@ public enum UpdateSource: String, Hashable, Sendable, CaseIterable {
     case control
     case feeder
     case handler
+    /// The built-in generators of simulated points (`simulate`).
+    case simulation
 }
 
 /// What the server counts outside the stations: refusals at accept, TLS handshakes, updates by producer. Kept on

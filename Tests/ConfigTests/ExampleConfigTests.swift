@@ -58,6 +58,17 @@ import Testing
         #expect(monitors.filter { if case .background? = $0.periodic { true } else { false } }.count == 2)
         #expect(Set(monitors.flatMap(\.groups.groups)).count >= 4)
         #expect(monitors.contains { $0.timeTaggedEvents })
+        // A few points simulate instead of relying on the feeder (whose points, 3201 and 3202, stay unsimulated).
+        func simulation(_ ioa: UInt32) -> SimulationGenerator? {
+            monitors.first { $0.address == PointAddress(commonAddress: 47, objectAddress: ioa) }?.simulation
+        }
+        #expect(simulation(1004) == .toggle(interval: .seconds(30)))
+        #expect(simulation(3203) == .sine(amplitude: 0.05, period: .seconds(60), offset: 50, interval: .seconds(1)))
+        #expect(simulation(3001) == .randomWalk(step: 0.02, min: 0.1, max: 0.9, interval: .seconds(5)))
+        #expect(simulation(5001) == .counter(rate: 5, interval: .seconds(1)))
+        #expect(simulation(6101) == .ramp(from: 40, to: 60, period: .seconds(600), interval: .seconds(1)))
+        #expect(monitors.filter { $0.simulation != nil }.count == 5)
+        #expect(simulation(3201) == nil && simulation(3202) == nil)
         // Every command reports back on a monitor point.
         let addresses = Set(monitors.map(\.address))
         #expect(commands.allSatisfy { $0.feedback.map(addresses.contains) == true })
@@ -79,6 +90,7 @@ import Testing
         #expect(summary.contains("k=12 w=8 t0=30s t1=15s t2=10s t3=20s"))
         #expect(summary.contains("points: 23 monitor, 8 command (CA 47)"))
         #expect(summary.contains("monitor: single 6, double 3, step 1, bitstring 1, normalized 1, scaled 2, float 5, counter 4"))
+        #expect(summary.contains("in counter groups 4, stale_after 2, simulated 5"))
         #expect(summary.contains("command: single 2, double 1, step 1, normalized 1, scaled 1, float 1, bitstring 1 (select-before-operate required: 2)"))
 
     }

@@ -12,7 +12,7 @@ import Glibc
 /// A started daemon on a small configuration in a temporary directory: one loopback listener on a free port,
 /// one station, one point; systemd's messages recorded, signals injected, every log line recorded.
 final class DaemonFixture: Sendable {
-    let scratch = Scratch()
+    let scratch: Scratch
     let log = LogRecorder()
     private let notifications = Notifications()
     let daemon: RunningDaemon
@@ -24,12 +24,16 @@ final class DaemonFixture: Sendable {
     let port: Int
     var sent: [String] { notifications.all }
 
-    /// `extra`: sections appended to the configuration (`[metrics]`, say); `station`: keys added to the station.
-    init(extra: String = "", station: String = "") async throws {
+    static let onePoint = #"{ "points": [ { "ca": 1, "ioa": 100, "name": "p", "type": "single", "value": false } ] }"#
+
+    /// `extra`: sections appended to the configuration (`[metrics]`, say); `station`: keys added to the station;
+    /// `points`: the point table; `scratch`: the directory, to start again where a fixture before left its state.
+    init(extra: String = "", station: String = "", points: String = DaemonFixture.onePoint,
+         scratch: Scratch = Scratch()) async throws {
+        self.scratch = scratch
         port = freeLoopbackPort()
         Self.writeConfig(scratch.path + "/rtu.conf", port: port, station: station, extra: extra)
-        try #"{ "points": [ { "ca": 1, "ioa": 100, "name": "p", "type": "single", "value": false } ] }"#
-            .write(toFile: scratch.path + "/points.json", atomically: true, encoding: .utf8)
+        try points.write(toFile: scratch.path + "/points.json", atomically: true, encoding: .utf8)
         let configuration = try ConfigurationLoader.load(configPath: scratch.path + "/rtu.conf", overrides: DaemonOverrides()).get()
         let (stopSignals, stop) = AsyncStream.makeStream(of: UnixSignal.self)
         let (reloadSignals, reload) = AsyncStream.makeStream(of: UnixSignal.self)

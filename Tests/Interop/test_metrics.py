@@ -168,7 +168,7 @@ def test_text_exposition_parses_and_describes_the_daemon(daemon):
             metrics.one("rtu104d_link_testfr_total", direction=direction, **station)
     for result in ("success", "failure"):
         metrics.one("rtu104d_config_reload_total", result=result)
-    for source in ("control", "feeder", "handler"):
+    for source in ("control", "feeder", "handler", "simulation"):
         metrics.one("rtu104d_updates_applied_total", source=source)
     # Series by cause, type or result appear when they first move.
     for name in ("rtu104d_commands", "rtu104d_asdus_sent", "rtu104d_asdus_received",
