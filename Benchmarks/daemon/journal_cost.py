@@ -15,16 +15,26 @@ import statistics
 from metrics_cost import free_port, stop_pair
 
 VARIANTS = ("off", "normal", "full")
+# With --compare OLD, a fourth daemon: the other binary without the journal, taking its turn beside the rest
+# (a side-by-side check that the event path of this build did not get slower).
+COMPARED = "off-compare"
+
+
+def variants(bench):
+    return VARIANTS + ((COMPARED,) if bench.args.compare else ())
 
 
 def start(bench):
     daemons = {}
-    for variant in VARIANTS:
+    for variant in variants(bench):
         tag = f"journal-{variant}"
         # A journal left by an earlier run would be sent first and spoil the sequence check.
         shutil.rmtree(os.path.join(bench.work, f"n1000-{tag}", "state"), ignore_errors=True)
         port = free_port()
-        proc, _, control = bench.start_daemon(1000, port, f"rtu104d-journal-{variant}", tag=tag, event_journal=variant)
+        compared = variant == COMPARED
+        proc, _, control = bench.start_daemon(1000, port, f"rtu104d-journal-{variant}", tag=tag,
+                                              binary=bench.args.compare if compared else None,
+                                              event_journal="off" if compared else variant)
         daemons[variant] = {"proc": proc, "port": port, "control": control, "seq": 1, "label": tag}
     return daemons
 
@@ -32,11 +42,11 @@ def start(bench):
 def run(bench):
     bench.log("\n== 8. Event journal off, on (sync normal), on (sync full): same binary, the three take turns run by run")
     daemons = start(bench)
-    ceiling = {variant: 0 for variant in VARIANTS}
-    still_lossless = set(VARIANTS)
+    ceiling = {variant: 0 for variant in variants(bench)}
+    still_lossless = set(variants(bench))
     try:
         for rate in bench.args.journal_rates:
-            runs = {variant: [] for variant in VARIANTS}
+            runs = {variant: [] for variant in variants(bench)}
             for _ in range(bench.args.event_repeats):
                 for variant, d in daemons.items():
                     (line,), feeder = bench.run_rate(d, rate)
@@ -44,7 +54,7 @@ def run(bench):
                     runs[variant].append({"line": line, "feeder": feeder, "lossless": ok})
                     bench.record("journal_events", d["label"], rate=rate, lossless=ok, feeder=feeder,
                                  **{k: v for k, v in line.items() if k != "label"})
-            for variant in VARIANTS:
+            for variant in variants(bench):
                 entry = bench.median_run(runs[variant])
                 bench.log(bench.describe_events(f"journal {variant}", rate, entry["line"], entry["feeder"],
                                                 entry["lossless"], runs[variant]))
@@ -59,7 +69,7 @@ def run(bench):
                     "cpu": statistics.median(r["line"].get("server_cpu_pct", float("nan")) for r in runs[variant])}
     finally:
         stop_pair(bench, daemons)
-    for variant in VARIANTS:
+    for variant in variants(bench):
         bench.log(f"  => journal {variant}: lossless at every run up to {ceiling[variant]:,}/s of the rates tried")
         bench.record("journal_summary", f"journal-{variant}", ceiling_per_s=ceiling[variant],
                      rates=bench.args.journal_rates, repeats=bench.args.event_repeats)
