@@ -1,3 +1,4 @@
+import Foundation
 import IEC104
 import Outstation
 
@@ -114,9 +115,9 @@ public enum PointListExport {
         case .bitstring(let bits):
             let hex = String(bits, radix: 16, uppercase: true)
             cells.append(("value", .text("0x" + String(repeating: "0", count: max(0, 8 - hex.count)) + hex)))
-        case .normalized(let value): cells.append(("value", .number("\(value.doubleValue)")))
+        case .normalized(let value): cells.append(("value", .number(normalizedText(value))))
         case .scaled(let value): cells.append(("value", .number("\(value)")))
-        case .float(let value): cells.append(("value", .number("\(value)")))
+        case .float(let value): cells.append(("value", .number(value.rounded() == value && abs(value) < 1e15 ? "\(Int64(value))" : "\(value)")))
         case .counter(let reading): cells.append(("value", .number("\(reading.value)")))
         }
         let flags = PointTableReader.qualityFlags.filter { point.initialQuality.contains($0.1) }.map(\.0)
@@ -125,8 +126,8 @@ public enum PointListExport {
         if !point.groups.groups.isEmpty { cells.append(("groups", .list(point.groups.groups.map(String.init)))) }
         if let group = point.counterGroup { cells.append(("counter_group", .number("\(group)"))) }
         switch point.deadband {
-        case .absolute(let amount)?: cells.append(("deadband", .number("\(amount)")))
-        case .percent(let percent)?: cells.append(("deadband", .text("\(percent)%")))
+        case .absolute(let amount)?: cells.append(("deadband", .number(numberText(amount))))
+        case .percent(let percent)?: cells.append(("deadband", .text(numberText(percent) + "%")))
         case nil: break
         }
         switch point.periodic {
@@ -156,6 +157,20 @@ public enum PointListExport {
             if let timeout = binding.timeout { cells.append(("timeout", .text(Format.duration(timeout)))) }
         }
         row.cells = cells.map { (key: $0.0, value: $0.1) }
+    }
+
+    /// `5` rather than `5.0`; fractions as Swift prints them (the shortest text that reads back the same).
+    static func numberText(_ number: Double) -> String {
+        number.rounded() == number && abs(number) < 1e15 ? "\(Int64(number))" : "\(number)"
+    }
+
+    /// The shortest decimal that reads back as the same 16-bit fraction (`0.95`, not `0.95001220703125`).
+    static func normalizedText(_ value: NormalizedValue) -> String {
+        for digits in 1...6 {
+            let text = String(format: "%.\(digits)f", value.doubleValue)
+            if let parsed = Double(text), NormalizedValue(parsed) == value { return numberText(parsed) }
+        }
+        return numberText(value.doubleValue)
     }
 
     // MARK: Formats

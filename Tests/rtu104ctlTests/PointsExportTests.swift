@@ -1,5 +1,5 @@
 import ArgumentParser
-import Config
+@testable import Config
 import Foundation
 import IEC104
 import Outstation
@@ -21,14 +21,15 @@ import Testing
 
     /// The example config with its point tables replaced by `exported`, read in place (so that its handler
     /// programs and other relative paths still resolve).
-    static func reload(_ exported: String, as format: PointListFormat) throws -> DaemonConfiguration {
-        let original = try String(contentsOfFile: exampleConfig, encoding: .utf8)
+    static func reload(_ exported: String, as format: PointListFormat, configPath: String = exampleConfig,
+                       tables: String = "points.json, points-extra.ini") throws -> DaemonConfiguration {
+        let original = try String(contentsOfFile: configPath, encoding: .utf8)
         let tablePath = checkout + "/etc/rtu104d/exported-points.\(format.rawValue)"
-        let config = original.replacingOccurrences(of: "point_tables = points.json, points-extra.ini",
+        let config = original.replacingOccurrences(of: "point_tables = \(tables)",
                                                    with: "point_tables = exported-points.\(format.rawValue)")
         #expect(config != original)
-        return try ConfigurationLoader.load(configPath: exampleConfig) { path in
-            if path == exampleConfig { return .success(config) }
+        return try ConfigurationLoader.load(configPath: configPath) { path in
+            if path == configPath { return .success(config) }
             if path == tablePath { return .success(exported) }
             return ConfigurationLoader.readFromDisk(path)
         }.get()
@@ -53,6 +54,28 @@ import Testing
         #expect(PointListExport.render(reloaded, as: format) == exported)
     }
 
+    /// The CSV example, exported in each format, loads again to the same points.
+    @Test(arguments: [PointListFormat.csv, .json, .ini]) func roundTripOfTheCSVExample(format: PointListFormat) throws {
+        let path = Self.checkout + "/etc/rtu104d/rtu104d-csv.conf"
+        let original = try ConfigurationLoader.load(configPath: path).get()
+        let exported = try PointsCommand.render(config: path, format: format)
+        let reloaded = try Self.reload(exported, as: format, configPath: path, tables: "points-feeder.csv")
+        #expect(reloaded.points == original.points)
+        #expect(Self.summary(reloaded) == Self.summary(original))
+        #expect(Self.summary(original).contains("points: 10 monitor, 2 command"))
+    }
+
+    @Test func numbersAsWritten() throws {
+        let csv = try PointsCommand.render(config: Self.checkout + "/etc/rtu104d/rtu104d-csv.conf", format: .csv)
+        // 0.95 is stored as the 16-bit fraction 31130/32768 = 0.95001220703125; the export writes 0.95 again.
+        #expect(csv.contains("\n48,3003,Feeder 2 power factor,normalized,,0.95,,,4,,1%,"))
+        #expect(csv.contains("\n48,3002,Feeder 2 current (A),float,,0,,,4,,2%,10s,"))
+        #expect(csv.contains("\n48,3101,Feeder 2 active power (kW x 10),scaled,,0,,,4,,5,"))
+        #expect(csv.contains("\n48,1002,\"Feeder 2 earthing switch; closed\",single,"))
+        #expect(PointListExport.normalizedText(NormalizedValue(rawValue: -32768)) == "-1")
+        #expect(PointListExport.normalizedText(NormalizedValue(rawValue: 1)) == "3e-05")
+    }
+
     @Test func csvExport() throws {
         let csv = try PointsCommand.render(config: Self.exampleConfig, format: .csv)
         let lines = csv.split(separator: "\n").map(String.init)
@@ -61,9 +84,9 @@ import Testing
                 + "transient,retain,priority,stale_after,sbo,feedback,actterm,handler,timeout,#gi_type,#event_type,#stations")
         // A time-tagged float: interrogation replies M_ME_NC_1; events M_ME_TF_1 (and with time_tags = always also
         // on the station 'others', so only the tagged type).
-        #expect(lines.contains("47,3201,Feeder voltage (V),float,,230.0,,true,1 4,,0.5,,,,,,5s,,,,,,M_ME_NC_1,M_ME_TF_1,control-centre others local-tools"))
+        #expect(lines.contains("47,3201,Feeder voltage (V),float,,230,,true,1 4,,0.5,,,,,,5s,,,,,,M_ME_NC_1,M_ME_TF_1,control-centre others local-tools"))
         // Untagged: per-point stations send M_ME_NC_1, the station with time_tags = always M_ME_TF_1.
-        #expect(lines.contains { $0.hasPrefix("47,3203,Frequency (Hz),float,,50.0,") && $0.hasSuffix(",M_ME_NC_1,M_ME_NC_1 M_ME_TF_1,control-centre others local-tools") })
+        #expect(lines.contains { $0.hasPrefix("47,3203,Frequency (Hz),float,,50,") && $0.hasSuffix(",M_ME_NC_1,M_ME_NC_1 M_ME_TF_1,control-centre others local-tools") })
         let commands = lines.filter { $0.contains(",C_") }
         #expect(commands.count == 8)
         #expect(commands.allSatisfy { $0.contains(",,C_") }, "command points have no interrogation type")
