@@ -131,6 +131,16 @@ import Testing
         #expect(lines.contains { $0.contains("command single") && $0.contains("breaker") })
     }
 
+    /// `compare --table` reads CSV tables through the same loader.
+    @Test func compareTakesACSVTable() throws {
+        let expected = try ExpectedPoints.load(table: Self.checkout + "/etc/rtu104d/points-feeder.csv")
+        #expect(expected.count == 10)
+        let voltage = try #require(expected.first { $0.address == 3001 })
+        #expect(voltage.commonAddress == 48)
+        #expect(voltage.value == .float(231.5))
+        #expect(voltage.name == "Feeder 2 voltage (V)")
+    }
+
     @Test func configErrorsFail() throws {
         #expect(throws: ExitCode(1)) {
             try PointsCommand.render(config: Self.checkout + "/no/such/rtu104d.conf", format: .csv)
