@@ -281,7 +281,7 @@ public enum PointListExport {
             var line: [String] = ["\(row.address.commonAddress)", "\(row.address.objectAddress)", cell("name"), kind]
             line += [interrogation, events, groups, cell("deadband"), cell("handler"), cell("feedback"), cell("sbo")]
             line.append(row.stations.joined(separator: " "))
-            lines.append(line.map { $0.replacingOccurrences("\n", with: " ") })
+            lines.append(line.map { $0.contains("\n") ? $0.replacingOccurrences("\n", with: " ") : $0 })
         }
         var widths = [Int](repeating: 0, count: header.count)
         for line in lines { for (index, cell) in line.enumerated() { widths[index] = max(widths[index], cell.count) } }
