@@ -39,9 +39,9 @@ public enum ConfigurationLoader {
             }
             loadedTables.insert(reference.path)
             let format = Paths.fileExtension(reference.path)
-            guard ["json", "ini", "conf"].contains(format) else {
+            guard ["json", "ini", "conf", "csv"].contains(format) else {
                 diagnostics.error(reference.location, subject: "[daemon]", key: "point_tables",
-                                  "cannot tell the format of '\(reference.path)'; name point tables *.json, *.ini or *.conf")
+                                  "cannot tell the format of '\(reference.path)'; name point tables *.json, *.csv, *.ini or *.conf")
                 continue
             }
             switch readFile(reference.path) {
@@ -50,6 +50,7 @@ public enum ConfigurationLoader {
                                   "cannot read the point table '\(reference.path)': \(problem.reason)")
             case .success(let contents):
                 if format == "json" { tables.readJSON(contents, file: reference.path) }
+                else if format == "csv" { tables.readCSV(contents, file: reference.path) }
                 else { tables.readINI(contents, file: reference.path) }
             }
         }

@@ -120,7 +120,8 @@ struct PointTableReader {
         readJSONPoint(fields, at: item.location)
     }
 
-    private mutating func readJSONPoint(_ members: [ConfigMember], at location: SourceLocation) {
+    /// One point from its members (a JSON object, or a CSV row's non-empty cells).
+    mutating func readJSONPoint(_ members: [ConfigMember], at location: SourceLocation) {
         // Read the address first so that messages can name the point (the first "ca" and "ioa" count, as in FieldReader).
         let ca = members.first { $0.key == "ca" }.flatMap { report(ValueParsers.int($0.value, in: 1...65534), $0) }
         let ioa = members.first { $0.key == "ioa" }.flatMap { report(ValueParsers.int($0.value, in: 1...16_777_215), $0) }

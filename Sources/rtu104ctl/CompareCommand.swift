@@ -132,7 +132,7 @@ struct CompareCommand: ParsableCommand {
 
     @OptionGroup var master: MasterOptions
 
-    @Option(help: ArgumentHelp("A point table (JSON or INI).", valueName: "path"))
+    @Option(help: ArgumentHelp("A point table (JSON, CSV or INI).", valueName: "path"))
     var table: String?
 
     @Option(help: ArgumentHelp("A daemon config: compare with every point table it names.", valueName: "path"))

@@ -4,9 +4,9 @@ import IEC104
 import Outstation
 
 /// The expected points of `compare`, read with the daemon's own loader (the Config module), so that `compare`
-/// takes every table rtu104d takes — JSON or INI — with rtu104d's file:line messages.
+/// takes every table rtu104d takes — JSON, CSV or INI — with rtu104d's file:line messages.
 enum ExpectedPoints {
-    /// The monitor points of one point table, `.json`, `.ini` or `.conf`.
+    /// The monitor points of one point table, `.json`, `.csv`, `.ini` or `.conf`.
     static func load(table path: String) throws(PointTableError) -> [ExpectedPoint] {
         let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         // The loader reads a daemon config; one naming only this table, with a listener and station it needs to

@@ -14,7 +14,7 @@ struct RTU104Ctl: ParsableCommand {
         discussion: """
         set, get, watch, status, reload and exec talk to a running rtu104d over its control socket; \
         interrogate, command, monitor, read, clock-sync, test, reset-process, compare and bench are an \
-        IEC 104 master that connects to any outstation.
+        IEC 104 master that connects to any outstation; points lists the points of a configuration without a daemon.
 
         Commissioning: run master subcommands against a local-tools listener (a listener or station for \
         127.0.0.1 that is not the SCADA master's). A connection from the SCADA master's own address takes over \
@@ -29,6 +29,6 @@ struct RTU104Ctl: ParsableCommand {
                       ExecCommand.self,
                       ConnectCommand.self, InterrogateCommand.self, ProcessCommand.self, MonitorCommand.self,
                       ReadCommand.self, ClockSyncCommand.self, TestCommand.self, ResetProcessCommand.self,
-                      CompareCommand.self, BenchCommand.self]
+                      CompareCommand.self, BenchCommand.self, PointsCommand.self]
     )
 }

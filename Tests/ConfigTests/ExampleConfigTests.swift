@@ -129,3 +129,32 @@ import Testing
                                  + "session keys renewed every 1h\n"))
     }
 }
+
+/// The CSV example (etc/rtu104d/rtu104d-csv.conf with points-feeder.csv) loads as it is.
+@Suite struct CSVExampleConfigTests {
+    @Test func loadsWithoutErrorsOrWarnings() throws {
+        let path = ExampleConfigTests.checkout + "/etc/rtu104d/rtu104d-csv.conf"
+        let config: DaemonConfiguration
+        switch ConfigurationLoader.load(configPath: path) {
+        case .success(let loaded): config = loaded
+        case .failure(let errors):
+            Issue.record("etc/rtu104d/rtu104d-csv.conf does not load:\n\(errors)")
+            return
+        }
+        #expect(config.warnings.map(\.description) == [])
+        #expect(config.daemon.pointTables == [ExampleConfigTests.checkout + "/etc/rtu104d/points-feeder.csv"])
+        let monitors = config.points.monitorPoints
+        #expect(monitors.count == 10)
+        #expect(Set(monitors.map(\.kind)) == Set(PointKind.allCases))
+        #expect(config.points.commandPoints.map(\.kind) == [.single, .double])
+        #expect(config.points.commandPoints.allSatisfy { $0.selectBeforeOperate == .required })
+        let earthing = try #require(monitors.first { $0.address.objectAddress == 1002 })
+        #expect(earthing.name == "Feeder 2 earthing switch; closed")
+        let current = try #require(monitors.first { $0.address.objectAddress == 3002 })
+        #expect(current.deadband == .percent(2))
+        #expect(current.periodic == .cyclic(.seconds(10)))
+        #expect(current.staleAfter == .seconds(30))
+        #expect(config.pointSources[PointAddress(commonAddress: 48, objectAddress: 3002)]
+                == SourceLocation(file: ExampleConfigTests.checkout + "/etc/rtu104d/points-feeder.csv", line: 6))
+    }
+}

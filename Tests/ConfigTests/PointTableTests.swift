@@ -320,8 +320,8 @@ import Testing
     }
 
     @Test func pointTableWithUnknownFormat() {
-        let files = files(pointLines(), tables: "points.csv")
-        #expect(files.errors == ["rtu.conf:2: [daemon] key 'point_tables': cannot tell the format of 'points.csv'; name point tables *.json, *.ini or *.conf"])
+        let files = files(pointLines(), tables: "points.xlsx")
+        #expect(files.errors == ["rtu.conf:2: [daemon] key 'point_tables': cannot tell the format of 'points.xlsx'; name point tables *.json, *.csv, *.ini or *.conf"])
     }
 
     @Test func pointTableListedTwice() {
