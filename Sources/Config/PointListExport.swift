@@ -58,7 +58,7 @@ public enum PointListExport {
     /// The point-table columns of the CSV form, in order.
     static let tableColumns = ["ca", "ioa", "name", "type", "command", "value", "quality", "time_tag", "groups", "counter_group",
                                "deadband", "cyclic", "background", "transient", "retain", "priority", "stale_after",
-                               "sbo", "feedback", "actterm", "handler", "timeout"]
+                               "simulate", "sbo", "feedback", "actterm", "handler", "timeout"]
     static let informationColumns = ["#gi_type", "#event_type", "#stations"]
 
     public static func render(_ config: DaemonConfiguration, as format: PointListFormat) -> String {
@@ -141,6 +141,7 @@ public enum PointListExport {
         if let staleAfter = point.staleAfter {
             cells.append(("stale_after", staleAfter == .zero ? .number("0") : .text(Format.duration(staleAfter))))
         }
+        if let simulation = point.simulation { cells.append(("simulate", .text(simulationText(simulation)))) }
         row.cells = cells.map { (key: $0.0, value: $0.1) }
     }
 
@@ -160,6 +161,24 @@ public enum PointListExport {
     }
 
     /// `5` rather than `5.0`; fractions as Swift prints them (the shortest text that reads back the same).
+    /// A generator as the point tables write it, every argument given (the update interval too).
+    static func simulationText(_ generator: SimulationGenerator) -> String {
+        let arguments: [String]
+        switch generator {
+        case .sine(let amplitude, let period, let offset, let interval):
+            arguments = [numberText(amplitude), Format.duration(period), numberText(offset), Format.duration(interval)]
+        case .ramp(let from, let to, let period, let interval):
+            arguments = [numberText(from), numberText(to), Format.duration(period), Format.duration(interval)]
+        case .randomWalk(let step, let min, let max, let interval):
+            arguments = [numberText(step), numberText(min), numberText(max), Format.duration(interval)]
+        case .toggle(let interval):
+            arguments = [Format.duration(interval)]
+        case .counter(let rate, let interval):
+            arguments = [numberText(rate), Format.duration(interval)]
+        }
+        return generator.name + "(" + arguments.joined(separator: ", ") + ")"
+    }
+
     static func numberText(_ number: Double) -> String {
         number.rounded() == number && abs(number) < 1e15 ? "\(Int64(number))" : "\(number)"
     }

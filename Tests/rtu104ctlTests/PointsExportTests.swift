@@ -81,10 +81,12 @@ import Testing
         let lines = csv.split(separator: "\n").map(String.init)
         #expect(lines.count == 1 + 23 + 8)
         #expect(lines[0] == "ca,ioa,name,type,command,value,quality,time_tag,groups,counter_group,deadband,cyclic,background,"
-                + "transient,retain,priority,stale_after,sbo,feedback,actterm,handler,timeout,#gi_type,#event_type,#stations")
+                + "transient,retain,priority,stale_after,simulate,sbo,feedback,actterm,handler,timeout,#gi_type,#event_type,#stations")
         // A time-tagged float: interrogation replies M_ME_NC_1; events M_ME_TF_1 (and with time_tags = always also
         // on the station 'others', so only the tagged type).
-        #expect(lines.contains("47,3201,Feeder voltage (V),float,,230,,true,1 4,,0.5,,,,,,5s,,,,,,M_ME_NC_1,M_ME_TF_1,control-centre others local-tools"))
+        #expect(lines.contains("47,3201,Feeder voltage (V),float,,230,,true,1 4,,0.5,,,,,,5s,,,,,,,M_ME_NC_1,M_ME_TF_1,control-centre others local-tools"))
+        // A simulated point: its generator with every argument, quoted for the commas.
+        #expect(lines.contains { $0.hasPrefix("47,3203,Frequency (Hz),float,,50,") && $0.contains(#","sine(0.05, 60s, 50, 1s)","#) })
         // Untagged: per-point stations send M_ME_NC_1, the station with time_tags = always M_ME_TF_1.
         #expect(lines.contains { $0.hasPrefix("47,3203,Frequency (Hz),float,,50,") && $0.hasSuffix(",M_ME_NC_1,M_ME_NC_1 M_ME_TF_1,control-centre others local-tools") })
         let commands = lines.filter { $0.contains(",C_") }
