@@ -147,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "rtu104ctlTests",
-            dependencies: ["rtu104ctl", "IEC104", "Master", "BuildInfo", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["rtu104ctl", "IEC104", "Master", "BuildInfo", "Config", "Outstation", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
             name: "IEC104Tests",
