@@ -77,22 +77,11 @@ extension Station {
     }
 
     private func isHandled(_ typeID: TypeID) -> Bool {
-        if typeID.isCommand { return true }
-        switch typeID {
-        case .C_IC_NA_1, .C_CI_NA_1, .C_RD_NA_1, .C_CS_NA_1, .C_RP_NA_1, .C_CD_NA_1, .C_TS_TA_1: return true
-        case .C_TS_NA_1: return configuration.acceptTestCommandWithoutTime
-        default: return false
-        }
+        StationRequestTable.isHandled(typeID, acceptTestCommandWithoutTime: configuration.acceptTestCommandWithoutTime)
     }
 
     private func acceptedCauses(for typeID: TypeID) -> [Cause] {
-        if typeID.isCommand { return [.activation, .deactivation] }
-        switch typeID {
-        case .C_IC_NA_1: return [.activation, .deactivation]
-        case .C_RD_NA_1: return [.request]
-        case .C_CD_NA_1: return [.activation, .spontaneous]
-        default: return [.activation]
-        }
+        StationRequestTable.acceptedCauses(for: typeID)
     }
 
     // MARK: Negative confirmations

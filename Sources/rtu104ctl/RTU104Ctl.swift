@@ -27,6 +27,7 @@ struct RTU104Ctl: ParsableCommand {
         version: "rtu104ctl \(rtu104VersionText)",
         subcommands: [Decode.self, SetCommand.self, GetCommand.self, StatusCommand.self, ReloadCommand.self, WatchCommand.self,
                       ExecCommand.self,
+                      InteropDocCommand.self,
                       ConnectCommand.self, InterrogateCommand.self, ProcessCommand.self, MonitorCommand.self,
                       ReadCommand.self, ClockSyncCommand.self, TestCommand.self, ResetProcessCommand.self,
                       CompareCommand.self, BenchCommand.self, PointsCommand.self]
