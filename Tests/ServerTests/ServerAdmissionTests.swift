@@ -129,9 +129,10 @@ struct ServerAdmissionTests {
     }
 
     /// The link timers run on the server's loop: an idle link is tested with TESTFR act after t3, and a master
-    /// that does not confirm it is closed after t1. t1 is long enough for the master to acknowledge the end of
-    /// initialisation on a loaded machine (the exact timer arithmetic is the link state machine's, tested without
-    /// a clock); the bounds here only say which timer fired.
+    /// that does not confirm it is closed after t1, for that reason. t1 is long enough for the master to
+    /// acknowledge the end of initialisation on a loaded machine. Which timer fired is told by the order and the
+    /// close reason, not by sub-second margins (a loaded CI machine stalls the test for seconds); the timer
+    /// arithmetic itself is the link state machine's, tested without a clock.
     @Test func anIdleLinkIsTestedAndAnUnansweredTestCloses() async throws {
         let parameters = try APCIParameters(t1: .seconds(4), t2: .milliseconds(300), t3: .milliseconds(300))
         let stations = [try station("a", filter: "127.0.0.1", parameters: parameters)]
@@ -141,13 +142,14 @@ struct ServerAdmissionTests {
             let idle = ContinuousClock.now
             #expect(await eventually { master.inbox.frames.contains { $0.apci == .unnumbered(.testFRActivation) } })
             let tested = ContinuousClock.now - idle
+            #expect(!master.inbox.isClosed, "tested before closed")
             #expect(await eventually { master.inbox.isClosed })
             let closed = ContinuousClock.now - idle
-            #expect(tested >= .milliseconds(250) && tested < .seconds(4), "TESTFR act after \(tested)")
-            // t3 then t1 from the acknowledgement just before `idle`; when the test saw the TESTFR can lag.
-            #expect(closed >= .milliseconds(4000) && closed < .seconds(20), "closed after \(closed)")
+            #expect(tested < .seconds(4), "TESTFR act after \(tested): t3, not t1")
+            #expect(closed < .seconds(20), "closed after \(closed)")
             let closing = fixture.logs.all.filter { $0.level == .warning && $0.message.hasPrefix("closing connection: ") }
             #expect(closing.count == 1 && closing.first?.metadata["peer"] == "127.0.0.1", "\(closing.map(\.message))")
+            #expect(closing.first?.message == "closing connection: t1 expired waiting for TESTFR con", "\(closing.map(\.message))")
         }
     }
 

@@ -57,7 +57,8 @@ import Testing
 
     @Test func aSetHoldsASimulatedPointThenItsGeneratorGoesOnFromTheSetValue() async throws {
         try await ServerFixture.with(points: Self.points, stations: [try station("a")]) { fixture in
-            try await fixture.server.setSimulationHold(.seconds(1)).get()
+            // A hold long enough that a loaded machine's stall of a few seconds cannot end it before the check below.
+            try await fixture.server.setSimulationHold(.seconds(5)).get()
             let master = try await fixture.masterInDataTransfer()
             #expect(try await Self.waitAcknowledging(master) { Self.events(master, ioa: 3).count >= 2 })
             let outcome = try await fixture.server.ingest([PointUpdate(address: address(3), value: .counter(BinaryCounterReading(value: 1000)))]).get()
@@ -68,7 +69,7 @@ import Testing
             }
             #expect(try await Self.waitAcknowledging(master) { counts().contains(1000) })
             // Held: nothing else for the point for most of the hold (the loaded machine's slack aside).
-            while ContinuousClock.now < setAt + .milliseconds(800) {
+            while ContinuousClock.now < setAt + .seconds(1) {
                 try await master.acknowledge()
                 try await Task.sleep(for: .milliseconds(20))
             }
