@@ -27,6 +27,24 @@ sys.path.insert(0, str(HERE))
 
 REPO = HERE.parent.parent
 BINARY = Path(os.environ.get("RTU104D", REPO / ".build" / "debug" / "rtu104d"))
+
+
+def _find_rtu104ctl() -> Path:
+    """rtu104ctl: $RTU104CTL, else next to $RTU104D, else from `swift build --show-bin-path`."""
+    if "RTU104CTL" in os.environ:
+        return Path(os.environ["RTU104CTL"])
+    candidate = BINARY.parent / "rtu104ctl"
+    if candidate.exists():
+        return candidate
+    try:
+        bin_path = subprocess.run(["swift", "build", "--show-bin-path"], cwd=REPO, capture_output=True, text=True,
+                                  timeout=60).stdout.strip()
+        return Path(bin_path) / "rtu104ctl"
+    except (OSError, subprocess.TimeoutExpired):
+        return candidate
+
+
+CTL = _find_rtu104ctl()
 TEST_TIMEOUT = float(os.environ.get("INTEROP_TEST_TIMEOUT", "30"))
 START_TIMEOUT = 10.0
 STOP_TIMEOUT = 5.0

@@ -7,32 +7,14 @@ The rtu104ctl binary is taken from $RTU104CTL, else next to $RTU104D, else from 
 
 from __future__ import annotations
 
-import os
 import subprocess
-from pathlib import Path
 
 import iec104
 import pytest
-from conftest import BINARY, REPO
+from conftest import CTL
 
 RUN_TIMEOUT = 20
 
-
-def _find_rtu104ctl() -> Path:
-    if "RTU104CTL" in os.environ:
-        return Path(os.environ["RTU104CTL"])
-    candidate = BINARY.parent / "rtu104ctl"
-    if candidate.exists():
-        return candidate
-    try:
-        bin_path = subprocess.run(["swift", "build", "--show-bin-path"], cwd=REPO, capture_output=True, text=True,
-                                  timeout=60).stdout.strip()
-        return Path(bin_path) / "rtu104ctl"
-    except (OSError, subprocess.TimeoutExpired):
-        return candidate
-
-
-CTL = _find_rtu104ctl()
 
 
 def type_rows(markdown: str) -> dict[int, tuple[str, str, set[int]]]:

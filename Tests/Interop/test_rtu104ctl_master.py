@@ -9,7 +9,6 @@ The rtu104ctl binary is taken from $RTU104CTL, else next to $RTU104D, else from 
 import csv
 import io
 import json
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -17,26 +16,10 @@ from pathlib import Path
 import c104
 import pytest
 
-from conftest import BINARY, REPO, accepts, free_port
+from conftest import CTL, accepts, free_port
 
 RUN_TIMEOUT = 20
 
-
-def _find_rtu104ctl() -> Path:
-    if "RTU104CTL" in os.environ:
-        return Path(os.environ["RTU104CTL"])
-    candidate = BINARY.parent / "rtu104ctl"
-    if candidate.exists():
-        return candidate
-    try:
-        bin_path = subprocess.run(["swift", "build", "--show-bin-path"], cwd=REPO, capture_output=True, text=True,
-                                  timeout=60).stdout.strip()
-        return Path(bin_path) / "rtu104ctl"
-    except (OSError, subprocess.TimeoutExpired):
-        return candidate
-
-
-CTL = _find_rtu104ctl()
 
 
 @pytest.fixture(scope="module")
