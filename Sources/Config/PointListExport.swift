@@ -212,38 +212,20 @@ public enum PointListExport {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    static func jsonString(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
-    }
-
     static func json(_ rows: [Row]) -> String {
         var lines: [String] = []
         for row in rows {
             var members = row.cells.map { key, cell -> String in
                 let value: String
                 switch cell {
-                case .text(let text): value = jsonString(text)
+                case .text(let text): value = JSONText.quoted(text)
                 case .number(let text): value = text
                 case .bool(let flag): value = flag ? "true" : "false"
-                case .list(let items): value = "[" + items.map { key == "groups" ? $0 : jsonString($0) }.joined(separator: ", ") + "]"
+                case .list(let items): value = "[" + items.map { key == "groups" ? $0 : JSONText.quoted($0) }.joined(separator: ", ") + "]"
                 }
                 return "\"\(key)\": \(value)"
             }
-            members.append("\"comment\": " + jsonString(row.comment))
+            members.append("\"comment\": " + JSONText.quoted(row.comment))
             lines.append("    { " + members.joined(separator: ", ") + " }")
         }
         return "{ \"points\": [\n" + lines.joined(separator: ",\n") + (lines.isEmpty ? "" : "\n") + "] }\n"

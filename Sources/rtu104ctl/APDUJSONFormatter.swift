@@ -1,3 +1,4 @@
+import Config
 import IEC104
 
 /// One APDU as one line of JSON. Keys come out in the order listed here, always.
@@ -241,7 +242,7 @@ private func render(_ value: JSONValue, into out: inout String) {
     case .int(let number): out += String(number)
     case .double(let number): out += finite(number.isFinite, number.description, negative: number < 0, nan: number.isNaN)
     case .float(let number): out += finite(number.isFinite, number.description, negative: number < 0, nan: number.isNaN)
-    case .string(let text): escape(text, into: &out)
+    case .string(let text): JSONText.appendQuoted(text, to: &out)
     case .array(let items):
         out += "["
         for (index, item) in items.enumerated() {
@@ -253,7 +254,7 @@ private func render(_ value: JSONValue, into out: inout String) {
         out += "{"
         for (index, (key, item)) in fields.enumerated() {
             if index > 0 { out += "," }
-            escape(key, into: &out)
+            JSONText.appendQuoted(key, to: &out)
             out += ":"
             render(item, into: &out)
         }
@@ -268,20 +269,3 @@ private func finite(_ isFinite: Bool, _ text: String, negative: Bool, nan: Bool)
     return nan ? "\"NaN\"" : negative ? "\"-Infinity\"" : "\"Infinity\""
 }
 
-private func escape(_ text: String, into out: inout String) {
-    out += "\""
-    for scalar in text.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case let control where control.value < 0x20:
-            let hex = String(control.value, radix: 16)
-            out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-        default: out.unicodeScalars.append(scalar)
-        }
-    }
-    out += "\""
-}
