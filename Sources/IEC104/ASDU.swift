@@ -34,6 +34,7 @@ public struct ASDU: Hashable, Sendable {
 
     /// How many objects of `typeID` fit one ASDU.
     public static func capacity(of typeID: TypeID, sequence: Bool) -> Int {
+        if typeID == .F_SG_NA_1 { return 1 }
         let room = maximumLength - headerLength
         let fit = sequence ? (room - addressLength) / max(typeID.elementSize, 1)
                            : room / (addressLength + typeID.elementSize)
@@ -42,6 +43,9 @@ public struct ASDU: Hashable, Sendable {
 
     /// The encoded length in octets.
     public var encodedLength: Int {
+        if typeID == .F_SG_NA_1 {
+            return Self.headerLength + objects.reduce(0) { $0 + Self.addressLength + $1.element.encodedSize }
+        }
         let size = typeID.elementSize
         return Self.headerLength + (isSequence ? Self.addressLength + objects.count * size
                                                : objects.count * (Self.addressLength + size))
@@ -51,6 +55,7 @@ public struct ASDU: Hashable, Sendable {
     public func encode(into bytes: inout [UInt8]) throws(ASDUEncodingError) {
         guard !objects.isEmpty else { throw .noObjects }
         guard objects.count <= Self.maximumObjectCount else { throw .tooManyObjects(objects.count) }
+        if typeID == .F_SG_NA_1, objects.count != 1 || isSequence { throw .oneSegmentPerASDU }
         let length = encodedLength
         guard length <= Self.maximumLength else { throw .tooLong(length) }
         let first = objects[0].address
@@ -90,6 +95,10 @@ public struct ASDU: Hashable, Sendable {
         guard header.count > 0 else { throw .noObjects }
         // What encode refuses, decode refuses too: decode(bytes) always re-encodes.
         guard bytes.count <= Self.maximumLength else { throw .tooLong(bytes.count) }
+        if typeID == .F_SG_NA_1 {
+            self = try Self.decodeSegment(bytes, header: header)
+            return
+        }
         let size = typeID.elementSize
         let expected = Self.headerLength + (header.isSequence ? Self.addressLength + header.count * size
                                                               : header.count * (Self.addressLength + size))
@@ -122,6 +131,22 @@ public struct ASDU: Hashable, Sendable {
 
     public init(decoding bytes: [UInt8]) throws(ASDUError) {
         self = try withRawBytes(bytes) { raw throws(ASDUError) in try ASDU(decoding: raw) }
+    }
+
+    /// F_SG_NA_1 carries one object whose length its LOS octet gives (clause 7.3.6.6), so the fixed-size
+    /// length check cannot apply: one object, SQ=0, and the octets must end where LOS says.
+    private static func decodeSegment(_ bytes: UnsafeRawBufferPointer, header: ASDUHeader) throws(ASDUError) -> ASDU {
+        let fixed = headerLength + addressLength + TypeID.F_SG_NA_1.elementSize
+        let declared = bytes.count > fixed - 1 ? fixed + Int(bytes[fixed - 1]) : fixed
+        guard header.count == 1, !header.isSequence, bytes.count == declared else {
+            throw .objectCountMismatch(typeID: .F_SG_NA_1, declared: header.count, expectedLength: declared,
+                                       actualLength: bytes.count)
+        }
+        var reader = ByteReader(bytes, offset: headerLength)
+        let address = try reader.readUInt24()
+        let element = try InformationElement.decode(.F_SG_NA_1, from: &reader)
+        return ASDU(typeID: .F_SG_NA_1, isSequence: false, cause: header.cause, commonAddress: header.commonAddress,
+                    objects: [InformationObject(address: address, element: element)])
     }
 }
 

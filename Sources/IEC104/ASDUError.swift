@@ -50,6 +50,8 @@ public enum ASDUEncodingError: Error, Hashable, Sendable {
     case addressOutOfRange(UInt32)
     /// The encoded ASDU exceeds 249 octets (APDU length 253).
     case tooLong(Int)
+    /// F_SG_NA_1 carries exactly one segment, SQ=0.
+    case oneSegmentPerASDU
 }
 
 extension ASDUEncodingError: CustomStringConvertible {
@@ -63,6 +65,7 @@ extension ASDUEncodingError: CustomStringConvertible {
             "object \(index) has address \(found) where the sequence needs \(expected)"
         case .addressOutOfRange(let address): "address \(address) does not fit three octets"
         case .tooLong(let length): "ASDU of \(length) octets exceeds the maximum of \(ASDU.maximumLength)"
+        case .oneSegmentPerASDU: "an F_SG_NA_1 ASDU carries exactly one segment without SQ"
         }
     }
 }

@@ -41,6 +41,16 @@ public enum InformationElement: Hashable, Sendable {
     case parameterScaled(Int16, MeasuredParameterQualifier)
     case parameterFloat(Float, MeasuredParameterQualifier)
     case parameterActivation(ParameterActivationQualifier)
+    // File transfer
+    case fileReady(FileReady)
+    case sectionReady(SectionReady)
+    case fileCall(FileCall)
+    case lastSection(LastSection)
+    case fileAcknowledgement(FileAcknowledgement)
+    case segment(FileSegment)
+    case directoryEntry(DirectoryEntry)
+    /// F_SC_NB_1: the file of `nameOfFile` holding what was logged between `start` and `stop`.
+    case queryLog(nameOfFile: UInt16, start: CP56Time2a, stop: CP56Time2a)
 
     /// The type ID this element encodes as.
     public var typeID: TypeID {
@@ -78,6 +88,14 @@ public enum InformationElement: Hashable, Sendable {
         case .parameterScaled: .P_ME_NB_1
         case .parameterFloat: .P_ME_NC_1
         case .parameterActivation: .P_AC_NA_1
+        case .fileReady: .F_FR_NA_1
+        case .sectionReady: .F_SR_NA_1
+        case .fileCall: .F_SC_NA_1
+        case .lastSection: .F_LS_NA_1
+        case .fileAcknowledgement: .F_AF_NA_1
+        case .segment: .F_SG_NA_1
+        case .directoryEntry: .F_DR_TA_1
+        case .queryLog: .F_SC_NB_1
         }
     }
 
@@ -94,11 +112,14 @@ public enum InformationElement: Hashable, Sendable {
             time
         case .protectionEvent(_, _, let time), .clockSynchronization(let time), .testWithTime(_, let time):
             time
+        case .directoryEntry(let entry):
+            entry.time
         case .protectionStartEvents(_, _, _, let time), .protectionOutputCircuit(_, _, _, let time):
             time
         case .packedSinglePoints, .normalizedWithoutQuality, .endOfInitialization, .interrogation,
              .counterInterrogation, .read, .test, .resetProcess, .delayAcquisition, .parameterNormalized,
-             .parameterScaled, .parameterFloat, .parameterActivation:
+             .parameterScaled, .parameterFloat, .parameterActivation, .fileReady, .sectionReady, .fileCall,
+             .lastSection, .fileAcknowledgement, .segment, .queryLog:
             nil
         }
     }
@@ -210,7 +231,49 @@ public enum InformationElement: Hashable, Sendable {
             bytes.append(qpm.octet)
         case .parameterActivation(let qpa):
             bytes.append(qpa.rawValue)
+        case .fileReady(let ready):
+            bytes.appendUInt16(ready.nameOfFile)
+            bytes.appendUInt24(ready.lengthOfFile)
+            bytes.append(ready.qualifier.octet)
+        case .sectionReady(let ready):
+            bytes.appendUInt16(ready.nameOfFile)
+            bytes.append(ready.nameOfSection)
+            bytes.appendUInt24(ready.lengthOfSection)
+            bytes.append(ready.qualifier.octet)
+        case .fileCall(let call):
+            bytes.appendUInt16(call.nameOfFile)
+            bytes.append(call.nameOfSection)
+            bytes.append(call.qualifier.octet)
+        case .lastSection(let last):
+            bytes.appendUInt16(last.nameOfFile)
+            bytes.append(last.nameOfSection)
+            bytes.append(last.qualifier.rawValue)
+            bytes.append(last.checksum)
+        case .fileAcknowledgement(let ack):
+            bytes.appendUInt16(ack.nameOfFile)
+            bytes.append(ack.nameOfSection)
+            bytes.append(ack.qualifier.octet)
+        case .segment(let segment):
+            bytes.appendUInt16(segment.nameOfFile)
+            bytes.append(segment.nameOfSection)
+            bytes.append(UInt8(truncatingIfNeeded: segment.data.count))
+            bytes.append(contentsOf: segment.data)
+        case .directoryEntry(let entry):
+            bytes.appendUInt16(entry.nameOfFile)
+            bytes.appendUInt24(entry.lengthOfFile)
+            bytes.append(entry.status.octet)
+            entry.time.encode(into: &bytes)
+        case .queryLog(let nameOfFile, let start, let stop):
+            bytes.appendUInt16(nameOfFile)
+            start.encode(into: &bytes)
+            stop.encode(into: &bytes)
         }
+    }
+
+    /// Octets of the encoded element: ``TypeID/elementSize`` but for a segment, which carries its data.
+    public var encodedSize: Int {
+        if case .segment(let segment) = self { return TypeID.F_SG_NA_1.elementSize + segment.data.count }
+        return typeID.elementSize
     }
 
     /// Decodes one element of `type`; the caller has checked that enough octets remain.
@@ -326,6 +389,51 @@ public enum InformationElement: Hashable, Sendable {
             return .parameterFloat(value, MeasuredParameterQualifier(octet: try reader.readUInt8()))
         case .P_AC_NA_1:
             return .parameterActivation(ParameterActivationQualifier(rawValue: try reader.readUInt8()))
+        case .F_FR_NA_1:
+            let name = try reader.readUInt16()
+            let length = try reader.readUInt24()
+            return .fileReady(FileReady(nameOfFile: name, lengthOfFile: length,
+                                        qualifier: FileReadyQualifier(octet: try reader.readUInt8())))
+        case .F_SR_NA_1:
+            let name = try reader.readUInt16()
+            let section = try reader.readUInt8()
+            let length = try reader.readUInt24()
+            return .sectionReady(SectionReady(nameOfFile: name, nameOfSection: section, lengthOfSection: length,
+                                              qualifier: FileReadyQualifier(octet: try reader.readUInt8())))
+        case .F_SC_NA_1:
+            let name = try reader.readUInt16()
+            let section = try reader.readUInt8()
+            return .fileCall(FileCall(nameOfFile: name, nameOfSection: section,
+                                      qualifier: SelectCallQualifier(octet: try reader.readUInt8())))
+        case .F_LS_NA_1:
+            let name = try reader.readUInt16()
+            let section = try reader.readUInt8()
+            let qualifier = LastSectionQualifier(rawValue: try reader.readUInt8())
+            return .lastSection(LastSection(nameOfFile: name, nameOfSection: section, qualifier: qualifier,
+                                            checksum: try reader.readUInt8()))
+        case .F_AF_NA_1:
+            let name = try reader.readUInt16()
+            let section = try reader.readUInt8()
+            return .fileAcknowledgement(FileAcknowledgement(nameOfFile: name, nameOfSection: section,
+                                                            qualifier: AcknowledgeQualifier(octet: try reader.readUInt8())))
+        case .F_SG_NA_1:
+            let name = try reader.readUInt16()
+            let section = try reader.readUInt8()
+            let length = Int(try reader.readUInt8())
+            var data: [UInt8] = []
+            data.reserveCapacity(length)
+            for _ in 0..<length { data.append(try reader.readUInt8()) }
+            return .segment(FileSegment(nameOfFile: name, nameOfSection: section, data: data))
+        case .F_DR_TA_1:
+            let name = try reader.readUInt16()
+            let length = try reader.readUInt24()
+            let status = FileStatus(octet: try reader.readUInt8())
+            return .directoryEntry(DirectoryEntry(nameOfFile: name, lengthOfFile: length, status: status,
+                                                  time: try CP56Time2a.decode(from: &reader)))
+        case .F_SC_NB_1:
+            let name = try reader.readUInt16()
+            let start = try CP56Time2a.decode(from: &reader)
+            return .queryLog(nameOfFile: name, start: start, stop: try CP56Time2a.decode(from: &reader))
         }
     }
 }

@@ -56,6 +56,16 @@ public enum TypeID: UInt8, CaseIterable, Hashable, Sendable {
     case P_ME_NB_1 = 111
     case P_ME_NC_1 = 112
     case P_AC_NA_1 = 113
+    // File transfer (clause 7.3.6), both directions
+    case F_FR_NA_1 = 120
+    case F_SR_NA_1 = 121
+    case F_SC_NA_1 = 122
+    case F_LS_NA_1 = 123
+    case F_AF_NA_1 = 124
+    /// Segment: the one type whose element length varies (NOF, NOS, LOS and LOS octets of data).
+    case F_SG_NA_1 = 125
+    case F_DR_TA_1 = 126
+    case F_SC_NB_1 = 127
 
     /// Octets of one information element, without the information object address.
     public var elementSize: Int {
@@ -95,8 +105,19 @@ public enum TypeID: UInt8, CaseIterable, Hashable, Sendable {
         case .P_ME_NA_1, .P_ME_NB_1: 3
         case .P_ME_NC_1: 5
         case .P_AC_NA_1: 1
+        case .F_FR_NA_1: 6
+        case .F_SR_NA_1: 7
+        case .F_SC_NA_1: 4
+        case .F_LS_NA_1: 5
+        case .F_AF_NA_1: 4
+        case .F_SG_NA_1: 4
+        case .F_DR_TA_1: 13
+        case .F_SC_NB_1: 16
         }
     }
+
+    /// File transfer, types 120–127.
+    public var isFileTransfer: Bool { (120...127).contains(rawValue) }
 
     /// Whether the element ends in a CP56Time2a time tag.
     public var hasTimeTag: Bool {
@@ -104,7 +125,7 @@ public enum TypeID: UInt8, CaseIterable, Hashable, Sendable {
         case .M_SP_TB_1, .M_DP_TB_1, .M_ST_TB_1, .M_BO_TB_1, .M_ME_TD_1, .M_ME_TE_1, .M_ME_TF_1,
              .M_IT_TB_1, .M_EP_TD_1, .M_EP_TE_1, .M_EP_TF_1,
              .C_SC_TA_1, .C_DC_TA_1, .C_RC_TA_1, .C_SE_TA_1, .C_SE_TB_1, .C_SE_TC_1, .C_BO_TA_1,
-             .C_CS_NA_1, .C_TS_TA_1:
+             .C_CS_NA_1, .C_TS_TA_1, .F_DR_TA_1:
             true
         default:
             false
@@ -223,6 +244,14 @@ public enum TypeID: UInt8, CaseIterable, Hashable, Sendable {
         case .P_ME_NB_1: "P_ME_NB_1"
         case .P_ME_NC_1: "P_ME_NC_1"
         case .P_AC_NA_1: "P_AC_NA_1"
+        case .F_FR_NA_1: "F_FR_NA_1"
+        case .F_SR_NA_1: "F_SR_NA_1"
+        case .F_SC_NA_1: "F_SC_NA_1"
+        case .F_LS_NA_1: "F_LS_NA_1"
+        case .F_AF_NA_1: "F_AF_NA_1"
+        case .F_SG_NA_1: "F_SG_NA_1"
+        case .F_DR_TA_1: "F_DR_TA_1"
+        case .F_SC_NB_1: "F_SC_NB_1"
         }
     }
 
@@ -277,6 +306,14 @@ public enum TypeID: UInt8, CaseIterable, Hashable, Sendable {
         case .P_ME_NB_1: "parameter of measured value, scaled value"
         case .P_ME_NC_1: "parameter of measured value, short floating point"
         case .P_AC_NA_1: "parameter activation"
+        case .F_FR_NA_1: "file ready"
+        case .F_SR_NA_1: "section ready"
+        case .F_SC_NA_1: "call directory, select file, call file, call section"
+        case .F_LS_NA_1: "last section, last segment"
+        case .F_AF_NA_1: "ack file, ack section"
+        case .F_SG_NA_1: "segment"
+        case .F_DR_TA_1: "directory"
+        case .F_SC_NB_1: "query log, request archive file"
         }
     }
 }

@@ -183,6 +183,9 @@ enum APDUJSONFormatter {
         case .parameterActivation(let qpa):
             fields += [("value", .int(Int(qpa.rawValue))),
                        ("meaning", .string(ElementNames.parameterActivation(qpa.rawValue)))]
+        case .fileReady, .sectionReady, .fileCall, .lastSection, .fileAcknowledgement, .segment, .directoryEntry,
+             .queryLog:
+            fields += FileElementFields.json(FileElementFields.fields(object.element) ?? [])
         }
         if let quality { fields.append(("quality", strings(quality))) }
         if let time = object.element.time {

@@ -49,7 +49,7 @@ enum APDUTextFormatter {
         ]
     }
 
-    /// The text after `IOA n: ` for each of the 33 element cases.
+    /// The text after `IOA n: ` for each element case.
     static func element(_ element: InformationElement) -> String {
         var parts: [String] = []
         var quality: [String]?
@@ -133,6 +133,9 @@ enum APDUTextFormatter {
             parts.append("value=\(value) " + parameter(qpm))
         case .parameterActivation(let qpa):
             parts.append("QPA=\(qpa.rawValue) (\(ElementNames.parameterActivation(qpa.rawValue)))")
+        case .fileReady, .sectionReady, .fileCall, .lastSection, .fileAcknowledgement, .segment, .directoryEntry,
+             .queryLog:
+            parts.append(FileElementFields.text(FileElementFields.fields(element) ?? []))
         }
         if let quality { parts.append("quality=" + (quality.isEmpty ? "good" : quality.joined(separator: ","))) }
         if let time = element.time { parts.append("time=\(time)") }

@@ -196,7 +196,37 @@ enum Arbitrary {
             return .parameterFloat(float(using: &rng), parameterQualifier(using: &rng))
         case .P_AC_NA_1:
             return .parameterActivation(ParameterActivationQualifier(rawValue: byte(using: &rng)))
+        case .F_FR_NA_1:
+            return .fileReady(FileReady(nameOfFile: uint16(using: &rng), lengthOfFile: uint24(using: &rng),
+                                        qualifier: FileReadyQualifier(octet: byte(using: &rng))))
+        case .F_SR_NA_1:
+            return .sectionReady(SectionReady(nameOfFile: uint16(using: &rng), nameOfSection: byte(using: &rng),
+                                              lengthOfSection: uint24(using: &rng),
+                                              qualifier: FileReadyQualifier(octet: byte(using: &rng))))
+        case .F_SC_NA_1:
+            return .fileCall(FileCall(nameOfFile: uint16(using: &rng), nameOfSection: byte(using: &rng),
+                                      qualifier: SelectCallQualifier(octet: byte(using: &rng))))
+        case .F_LS_NA_1:
+            return .lastSection(LastSection(nameOfFile: uint16(using: &rng), nameOfSection: byte(using: &rng),
+                                            qualifier: LastSectionQualifier(rawValue: byte(using: &rng)),
+                                            checksum: byte(using: &rng)))
+        case .F_AF_NA_1:
+            return .fileAcknowledgement(FileAcknowledgement(nameOfFile: uint16(using: &rng), nameOfSection: byte(using: &rng),
+                                                            qualifier: AcknowledgeQualifier(octet: byte(using: &rng))))
+        case .F_SG_NA_1:
+            let length = Int.random(in: 0...FileSegment.maximumLength, using: &rng)
+            return .segment(FileSegment(nameOfFile: uint16(using: &rng), nameOfSection: byte(using: &rng),
+                                        data: (0..<length).map { _ in byte(using: &rng) }))
+        case .F_DR_TA_1:
+            return .directoryEntry(DirectoryEntry(nameOfFile: uint16(using: &rng), lengthOfFile: uint24(using: &rng),
+                                                  status: FileStatus(octet: byte(using: &rng)), time: cp56(using: &rng)))
+        case .F_SC_NB_1:
+            return .queryLog(nameOfFile: uint16(using: &rng), start: cp56(using: &rng), stop: cp56(using: &rng))
         }
+    }
+
+    static func uint24(using rng: inout some RandomNumberGenerator) -> UInt32 {
+        UInt32.random(in: 0...0xFF_FFFF, using: &rng)
     }
 
     /// Any cause 0…63 with random P/N, T and originator.

@@ -15,7 +15,8 @@ struct TypeIDTests {
     @Test("mnemonics and descriptions", arguments: TypeID.allCases)
     func mnemonic(_ type: TypeID) {
         #expect(type.mnemonic.count == 9)
-        #expect(type.mnemonic.hasPrefix(type.isMonitorDirection ? "M_" : type.rawValue >= 110 ? "P_" : "C_"))
+        #expect(type.mnemonic.hasPrefix(type.isMonitorDirection ? "M_" : type.isFileTransfer ? "F_"
+                                        : type.rawValue >= 110 ? "P_" : "C_"))
         #expect(type.description == "\(type.mnemonic) (\(type.rawValue))")
         #expect(!type.summary.isEmpty)
     }
@@ -45,5 +46,6 @@ struct TypeIDTests {
         #expect(TypeID.M_EI_NA_1.isMonitorDirection)
         #expect(!TypeID.C_IC_NA_1.isMonitorDirection && !TypeID.C_IC_NA_1.isCommand)
         #expect(TypeID.allCases.filter(\.isNotFor104) == [.C_TS_NA_1])
+        #expect(TypeID.allCases.filter(\.isFileTransfer).map(\.rawValue) == Array(120...127))
     }
 }
