@@ -13,6 +13,8 @@ public final class Outstation {
     let commands = SharedCommandLedger()
     /// What the journaling stations (`event_journal`) did to their events, for the owner to write to disk.
     public let journalOutbox = JournalOutbox()
+    /// The files of the `[files]` areas, which every station serves for its common addresses.
+    public let files: FileCatalog
     private var stationsByName: [String: Station]
     private var stationsByCommonAddress: [UInt16: [Station]]
     private var observers: [UInt64: (PointEvent) -> Void] = [:]
@@ -27,12 +29,14 @@ public final class Outstation {
     /// `startNotTopical`: every point starts not topical (counters invalid) until its first update
     /// (`start_quality = not_topical`); values restored from the state file afterwards bring their own quality.
     public init(points: PointTable, stations configurations: [StationConfiguration], now: LinkInstant, wallTime: Int64,
-                startNotTopical: Bool = false) {
+                startNotTopical: Bool = false, fileAreas: [FileArea] = []) {
+        let files = FileCatalog(areas: fileAreas)
+        self.files = files
         let image = ProcessImage(table: points, now: wallTime)
         if startNotTopical { image.markAllNotTopical() }
         self.image = image
-        stations = configurations.map { [commands, journalOutbox] in
-            Station(configuration: $0, image: image, commands: commands, journal: journalOutbox, now: now)
+        stations = configurations.map { [commands, journalOutbox, files] in
+            Station(configuration: $0, image: image, commands: commands, journal: journalOutbox, files: files, now: now)
         }
         (stationsByName, stationsByCommonAddress) = Self.index(stations)
         staleness = StalenessWatch(limits: image.definitions.map(\.staleAfter), now: now)
@@ -312,7 +316,7 @@ public final class Outstation {
         for configuration in configurations {
             guard let old = stationsByName[configuration.name] else {
                 next.append(Station(configuration: configuration, image: newImage, commands: commands,
-                                    journal: journalOutbox, now: now))
+                                    journal: journalOutbox, files: files, now: now))
                 report.stationsAdded.append(configuration.name)
                 continue
             }
@@ -329,7 +333,7 @@ public final class Outstation {
                 next.append(old)
             } else {
                 let replacement = Station(configuration: configuration, image: newImage, commands: commands,
-                                          journal: journalOutbox, now: now)
+                                          journal: journalOutbox, files: files, now: now)
                 adoptions.append((replacement, old))
                 for connection in old.connections {
                     closes.append((old, connection.id, "station '\(old.name)' was reconfigured"))

@@ -63,13 +63,23 @@ public final class Station {
     var nextJournalSequence: Int64 = 1
     /// The journal sequence numbers of the ASDU `nextASDU` returned last.
     var outgoingJournalSequences: [Int64] = []
+    /// The outstation's file catalog (`[files]` areas), shared by every station.
+    let files: FileCatalog
+    /// The file transfer of the active master, one at a time (clause 7.4.11).
+    var fileTransfer: FileSending?
+    var nextFileTransferID: UInt64 = 1
+    /// Whether the next ASDU slot goes to a file segment, so that segments and everything else take turns.
+    var fileSegmentNext = false
+    /// Log lines of transfers that ended outside a master's step (a closed connection), told when the step ends.
+    var fileTransferNotices: [StationAction] = []
 
     /// Made by the ``Outstation`` only, with its one command ledger: a station with a ledger of its own would
     /// give out command ids another station also uses.
     init(configuration: StationConfiguration, image: ProcessImage, commands: SharedCommandLedger,
-         journal: JournalOutbox? = nil, now: LinkInstant) {
+         journal: JournalOutbox? = nil, files: FileCatalog, now: LinkInstant) {
         self.configuration = configuration
         self.commands = commands
+        self.files = files
         self.journal = configuration.eventJournal ? journal : nil
         self.image = image
         self.eventBuffer = EventBuffer(capacity: configuration.eventBufferSize, overflowPolicy: configuration.overflowPolicy)
@@ -128,6 +138,10 @@ public final class Station {
         // active one has a session's replies queued.
         guard activeConnection == id else { return }
         activeConnection = nil
+        if let transfer = fileTransfer {
+            fileTransfer = nil
+            fileTransferNotices.append(.notice(Self.fileTransferText(transfer.file, .endedByMaster("the connection closed"))))
+        }
         // Replies belong to the session that asked; a new master asks again.
         initialization.removeAll()
         responses.removeAll()
@@ -231,6 +245,9 @@ public final class Station {
                 close(id, reason: .ended("no STARTDT act within \(timeout)"), into: &actions)
             }
         }
+        if let outputs = fileTransfer?.timeout(now: now), !outputs.isEmpty {
+            actions += applyFileOutputs(outputs, request: nil, now: now)
+        }
         for index in periodicScans.indices where periodicScans[index].due <= now {
             periodicScans[index].due = now + periodicScans[index].period
             guard activeConnection != nil else { continue }
@@ -254,6 +271,7 @@ public final class Station {
             if !session.hasStarted, let timeout = configuration.startTimeout { consider(session.openedAt + timeout) }
         }
         for scan in periodicScans { consider(scan.due) }
+        consider(fileTransfer?.deadline)
         return deadline
     }
 
@@ -270,6 +288,10 @@ public final class Station {
     /// `.send`, and a timer is asked for if the next deadline moved earlier than the armed one.
     func finishStep(now: LinkInstant, into actions: inout [StationAction]) {
         fillWindow(now: now)
+        if !fileTransferNotices.isEmpty {
+            actions += fileTransferNotices
+            fileTransferNotices.removeAll()
+        }
         if !finishedInterrogations.isEmpty {
             for (kind, startedAt) in finishedInterrogations {
                 actions.append(.measured(StationMeasurement(station: name, listener: configuration.listener,

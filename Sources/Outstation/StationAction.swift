@@ -40,6 +40,18 @@ public enum StationAction: Sendable {
     case feedbackRefused(CommandRequest, reason: String)
     /// An interrogation or a command finished; how long it took, for the owner's histograms.
     case measured(StationMeasurement)
+    /// Read a section of a file and report with `Outstation.fileSectionRead`.
+    case readFileSection(FileSectionRead)
+    /// A master asked to delete a file its area lets masters delete: unlink it and report with
+    /// `Outstation.fileDeleted`.
+    case deleteFile(FileDeletion)
+}
+
+/// The file a master asked to delete, with the transfer that selected it.
+public struct FileDeletion: Sendable, Hashable {
+    public let station: String
+    public let transfer: UInt64
+    public let file: CatalogFile
 }
 
 /// Why a station gives up a connection; each is logged its own way.

@@ -13,6 +13,9 @@ extension Station {
         }
         let header = request.header
         statistics.asdusReceivedByType.values[Int(header.rawTypeID)] &+= 1
+        if let typeID = header.typeID, typeID.isFileTransfer, !files.isEmpty {
+            return handleFileRequest(request, typeID: typeID, now: now)
+        }
         guard let typeID = header.typeID, isHandled(typeID) else {
             return refuse(request, cause: .unknownTypeID, because: "type identification \(header.rawTypeID) is not supported")
         }

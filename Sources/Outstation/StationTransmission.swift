@@ -22,6 +22,7 @@ extension Station {
     /// Whether anything waits to be sent.
     public var hasPendingTransmission: Bool {
         !initialization.isEmpty || !resendQueue.isEmpty || !responses.isEmpty || !jobs.isEmpty || !eventBuffer.isEmpty
+            || fileTransfer?.hasSegmentToSend == true
     }
 
     private func nextASDU() -> [UInt8]? {
@@ -31,6 +32,13 @@ extension Station {
             return resend.asdu
         }
         if let response = responses.removeFirst() { return response }
+        // A file's segments take every other slot while events or interrogations wait, so neither starves.
+        let segmentWaiting = fileTransfer?.hasSegmentToSend == true
+        if segmentWaiting, fileSegmentNext || (eventBuffer.isEmpty && jobs.isEmpty) {
+            fileSegmentNext = false
+            return fileTransfer?.nextSegment()
+        }
+        fileSegmentNext = segmentWaiting
         let eventsWaiting = !eventBuffer.isEmpty
         if eventsWaiting, preferEventsNext || jobs.isEmpty {
             preferEventsNext = false
@@ -43,7 +51,8 @@ extension Station {
                 finishedInterrogations.append((kind, startedAt))
             }
         }
-        return eventsWaiting ? nextEventASDU() : nil
+        if eventsWaiting { return nextEventASDU() }
+        return segmentWaiting ? fileTransfer?.nextSegment() : nil
     }
 
     /// Packs consecutive buffered events of one type and common address into one ASDU.

@@ -1,6 +1,7 @@
 import IEC104
 import Logging
 import NIOCore
+import NIOPosix
 import Outstation
 import TLS
 
@@ -64,6 +65,11 @@ final class OutstationRuntime {
     var journalFlushScheduled = false
     var journalFailures = 0
     var churnLog = LimitedLogKind.limiter(.connectionChurn)
+    // File transfer (FileTransferShell.swift): the thread for blocking file-system calls and the directory scans.
+    var fileThread: NIOThreadPool?
+    var fileScanTasks: [String: RepeatedTask] = [:]
+    var fileScanFailures: [String: String] = [:]
+    var filesReportedTooLarge: [String: Set<String>] = [:]
 
     init(eventLoop: EventLoop, logger: Logger, outstation: Outstation, commandSink: AsyncStream<CommandJob>.Continuation) {
         self.eventLoop = eventLoop
@@ -193,6 +199,11 @@ final class OutstationRuntime {
 
     // MARK: Actions
 
+    func perform(_ actions: [StationAction], station: Station) {
+        let current = connections.values.first { $0.station === station }
+        perform(actions, station: station, peer: current?.peer, listener: current?.listener)
+    }
+
     private func perform(_ actions: [StationAction], station: Station, peer: String?, listener: String?) {
         var fields: Logger.Metadata = ["station": "\(station.name)"]
         if let peer { fields["peer"] = "\(peer)" }
@@ -237,6 +248,10 @@ final class OutstationRuntime {
                 logRefused(refusal, fields: fields, peer: peer ?? "unknown", listener: listener ?? "")
             case .measured(let measurement):
                 measurementSink?(measurement)
+            case .readFileSection(let read):
+                readFileSection(read)
+            case .deleteFile(let deletion):
+                deleteFile(deletion)
             case .clockSynchronized(let offset):
                 logger.info("clock synchronisation: master time is \(offset) ms ahead of system time",
                             metadata: fields.merging(["type": "C_CS_NA_1"]) { $1 })
@@ -358,6 +373,7 @@ final class OutstationRuntime {
     /// Closes every connection; used at shutdown.
     func closeAll() -> [EventLoopFuture<Void>] {
         stopIngesting()
+        stopFileTransfer()
         for (_, timer) in timers { timer.cancel() }
         timers.removeAll()
         let all = connections.values.map { $0.channel.close() }

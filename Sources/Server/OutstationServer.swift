@@ -24,6 +24,13 @@ public final class OutstationServer: Sendable {
         runtime.startQueueHealthReports()
         runtime.updateStalenessChecks()
         runtime.updateSimulation()
+        runtime.updateFileTransfer()
+    }
+
+    /// Puts a reload's `[files]` areas in force: the scans restart and a transfer of a file no area lists any more
+    /// is broken off.
+    public func replaceFileAreas(_ areas: [FileArea]) -> EventLoopFuture<Void> {
+        eventLoop.submit { [state] in state.value.runtime.replaceFileAreas(areas) }
     }
 
     /// Marks `points` invalid (IV) at once, their values kept, and sends each as a spontaneous event to every

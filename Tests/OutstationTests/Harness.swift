@@ -42,19 +42,20 @@ final class Harness {
     }
 
     init(points: [MonitorPointDefinition] = [], commands: [CommandPointDefinition] = [],
-         stations: [StationConfiguration], startNotTopical: Bool = false) {
+         stations: [StationConfiguration], startNotTopical: Bool = false, fileAreas: [FileArea] = []) {
         outstation = Outstation(points: PointTable(monitorPoints: points, commandPoints: commands), stations: stations,
                                 now: LinkInstant(nanoseconds: 1_000_000_000), wallTime: startWallTime,
-                                startNotTopical: startNotTopical)
+                                startNotTopical: startNotTopical, fileAreas: fileAreas)
     }
 
     /// A harness with one station `s1` serving `commonAddresses`.
     convenience init(points: [MonitorPointDefinition] = [], commands: [CommandPointDefinition] = [],
-                     commonAddresses: [UInt16] = [47], startNotTopical: Bool = false,
+                     commonAddresses: [UInt16] = [47], startNotTopical: Bool = false, fileAreas: [FileArea] = [],
                      configure: (inout StationConfiguration) -> Void = { _ in }) {
         var configuration = Harness.configuration("s1", commonAddresses: commonAddresses)
         configure(&configuration)
-        self.init(points: points, commands: commands, stations: [configuration], startNotTopical: startNotTopical)
+        self.init(points: points, commands: commands, stations: [configuration], startNotTopical: startNotTopical,
+                  fileAreas: fileAreas)
     }
 
     static func configuration(_ name: String, commonAddresses: [UInt16]) -> StationConfiguration {
