@@ -23,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import os
 import signal
-import struct
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -33,7 +32,7 @@ import pytest
 
 import iec104
 from conftest import CTL, REPO, free_port
-from iec104 import RawMaster
+from filemaster import F_SC_NA_1, FileMaster, FileTransferError, file_call
 
 LIB60870_SRC = os.environ.get("LIB60870_SRC", "")
 pytestmark = pytest.mark.skipif(
@@ -55,8 +54,6 @@ NO_FILE_IOA = FIRST_IOA + len(FILES)       # inside the peer's file area (100 IO
 OUTSIDE_IOA = FIRST_IOA + 500              # outside it: COT 47
 CTL_TIMEOUT = 60.0  # 1 MiB takes ~7 s here with an S-frame per I-frame, ~13 s with one per 8
 
-F_FR_NA_1, F_SR_NA_1, F_SC_NA_1, F_LS_NA_1, F_AF_NA_1, F_SG_NA_1 = 120, 121, 122, 123, 124, 125
-COT_FILE = 13
 M_ME_NB_1 = 11
 
 
@@ -140,113 +137,6 @@ def _read_ready(process: subprocess.Popen, timeout: float) -> bool:
                 return False
             line += chunk
         return line.strip() == b"ready"
-
-
-# MARK: our raw-socket file master
-
-class FileTransferError(Exception):
-    pass
-
-
-def file_call(ca: int, ioa: int, nof: int, nos: int, scq: int, *, negative: bool = False, cause: int = COT_FILE) -> bytes:
-    return iec104.build_asdu(F_SC_NA_1, cause, ca, [(ioa, struct.pack("<HBB", nof, nos, scq))], negative=negative)
-
-
-def file_ack(ca: int, ioa: int, nof: int, nos: int, afq: int) -> bytes:
-    return iec104.build_asdu(F_AF_NA_1, COT_FILE, ca, [(ioa, struct.pack("<HBB", nof, nos, afq))])
-
-
-@dataclass
-class Transfer:
-    data: bytes
-    nof: int
-    sections: list[tuple[int, int]]          # (NOS, LOF) as offered by F_SR_NA_1
-    last_nos: int                            # NOS of the closing F_LS_NA_1 LSQ=1
-    segments: int
-    events: int                              # M_ME_NB_1 seen during the transfer
-    seconds: float
-
-
-class FileMaster(RawMaster):
-    """Select file, call file, call section (P/N=1 for a section of length 0), segments, section ack, file ack.
-    Acknowledges every I-frame at once (RawMaster). Checks each section's and the file's checksum and length."""
-
-    def file_asdu(self, ca: int, ioa: int, timeout: float) -> iec104.ASDU:
-        """The next ASDU of the file service for CA:IOA (122 mirrors included); counts periodic events on the way."""
-        deadline = time.monotonic() + timeout
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise FileTransferError(f"no file-transfer ASDU within {timeout} s")
-            try:
-                asdu = self.next_asdu(remaining)
-            except TimeoutError:
-                raise FileTransferError(f"no file-transfer ASDU within {timeout} s") from None
-            if asdu.type_id == M_ME_NB_1:
-                self.events += 1
-                continue
-            if F_FR_NA_1 <= asdu.type_id <= 127 and asdu.ca == ca:
-                object_ioa = struct.unpack("<I", asdu.raw[6:9] + b"\0")[0]
-                if object_ioa == ioa:
-                    return asdu
-
-    def get(self, ca: int, ioa: int, nof: int = 0, step_timeout: float = 5.0) -> Transfer:
-        self.events = 0
-        started = time.monotonic()
-        self.send_asdu(file_call(ca, ioa, nof, 0, 1))
-        ready = self.file_asdu(ca, ioa, step_timeout)
-        if ready.type_id == F_SC_NA_1:
-            raise FileTransferError(f"select refused: COT {ready.cause}{' P/N' if ready.negative else ''}")
-        assert ready.type_id == F_FR_NA_1 and ready.cause == COT_FILE, ready
-        nof = struct.unpack("<H", ready.raw[9:11])[0]
-        lof, frq = int.from_bytes(ready.raw[11:14], "little"), ready.raw[14]
-        if frq & 0x80:
-            raise FileTransferError("file not ready (F_FR_NA_1 negative)")
-        self.send_asdu(file_call(ca, ioa, nof, 0, 2))
-        data = bytearray()
-        sections: list[tuple[int, int]] = []
-        segments = 0
-        while True:
-            asdu = self.file_asdu(ca, ioa, step_timeout)
-            if asdu.type_id == F_SR_NA_1:
-                nos = asdu.raw[11]
-                length = int.from_bytes(asdu.raw[12:15], "little")
-                sections.append((nos, length))
-                if length == 0:
-                    self.send_asdu(file_call(ca, ioa, nof, nos, 6, negative=True))
-                    continue
-                self.send_asdu(file_call(ca, ioa, nof, nos, 6))
-                section = bytearray()
-                while True:
-                    part = self.file_asdu(ca, ioa, step_timeout)
-                    if part.type_id == F_SG_NA_1:
-                        los = part.raw[12]
-                        assert part.raw[11] == nos and len(part.raw) == 13 + los, part
-                        section += part.raw[13:13 + los]
-                        segments += 1
-                        continue
-                    assert part.type_id == F_LS_NA_1, f"expected a segment or the last segment: {part}"
-                    lsq, chs = part.raw[12], part.raw[13]
-                    if lsq != 3:
-                        raise FileTransferError(f"section {nos} ended with LSQ {lsq}")
-                    assert len(section) == length, f"section {nos}: {len(section)} octets, LOF {length}"
-                    assert chs == sum(section) % 256, f"section {nos}: CHS {chs}, sum {sum(section) % 256}"
-                    break
-                data += section
-                self.send_asdu(file_ack(ca, ioa, nof, nos, 3))
-            elif asdu.type_id == F_LS_NA_1:
-                lsq, chs = asdu.raw[12], asdu.raw[13]
-                if lsq != 1:
-                    raise FileTransferError(f"file ended with LSQ {lsq}")
-                assert len(data) == lof, f"{len(data)} octets, LOF {lof}"
-                assert chs == sum(data) % 256, f"file CHS {chs}, sum {sum(data) % 256}"
-                self.send_asdu(file_ack(ca, ioa, nof, asdu.raw[11], 1))
-                return Transfer(bytes(data), nof, sections, asdu.raw[11], segments, self.events,
-                                time.monotonic() - started)
-            elif asdu.type_id == F_SC_NA_1:
-                raise FileTransferError(f"call refused: COT {asdu.cause}{' P/N' if asdu.negative else ''}: {asdu}")
-            else:
-                raise AssertionError(f"unexpected file-transfer ASDU {asdu}")
 
 
 # MARK: the peer, checked with our raw master
