@@ -88,9 +88,11 @@ public enum ControlService {
                                             var described = describe(station, tls: inputs.tls)
                                             described["not_topical_or_invalid_points"] = station.configuration.commonAddresses
                                                 .reduce(0) { $0 + (lapsed[$1] ?? 0) }
+                                            if !outstation.files.isEmpty { described["file_transfer"] = describeFileTransfer(station) }
                                             return described
                                         },
                                         "version": rtu104VersionText]
+            if !outstation.files.isEmpty { reply["file_areas"] = describeFileAreas(outstation.files) }
             if !inputs.listeners.isEmpty { reply["listeners"] = inputs.listeners.map { describe($0, wallTime: wallTime) } }
             if let ingest = inputs.ingest { reply["ingest"] = describe(ingest) }
             if let daemon = inputs.daemon { reply["daemon"] = daemon.statusObject }
@@ -132,6 +134,21 @@ public enum ControlService {
         }
         let updates = Dictionary(uniqueKeysWithValues: UpdateSource.allCases.map { ($0.rawValue, Int(server.updatesApplied[$0] ?? 0)) })
         return ["connections_refused": refused, "tls_handshakes": handshakes, "updates_applied_by_source": updates]
+    }
+
+    static func describeFileTransfer(_ station: Station) -> [String: Any] {
+        var described: [String: Any] = ["completed": Int(station.statistics.fileTransfersCompleted),
+                                         "failed": Int(station.statistics.fileTransfersFailed)]
+        if let file = station.fileTransferInProgress { described["in_progress"] = file }
+        return described
+    }
+
+    static func describeFileAreas(_ files: FileCatalog) -> [[String: Any]] {
+        files.areas.map { area in
+            ["name": area.name, "directory": area.directory, "common_address": Int(area.commonAddress),
+             "ioa": "\(area.objectAddresses.lowerBound)-\(area.objectAddresses.upperBound)",
+             "files": files.directory(commonAddress: area.commonAddress).count { $0.area == area.name }]
+        }
     }
 
     static func describe(_ ingest: IngestStatistics) -> [String: Any] {

@@ -140,6 +140,7 @@ public final class Station {
         activeConnection = nil
         if let transfer = fileTransfer {
             fileTransfer = nil
+            statistics.fileTransfersFailed += 1
             fileTransferNotices.append(.notice(Self.fileTransferText(transfer.file, .endedByMaster("the connection closed"))))
         }
         // Replies belong to the session that asked; a new master asks again.

@@ -117,6 +117,7 @@ extension Station {
                 actions.append(.deleteFile(FileDeletion(station: name, transfer: transfer.id, file: transfer.file)))
             case .finished(let outcome):
                 fileTransfer = nil
+                countFileTransfer(outcome)
                 actions.append(Self.fileTransferAction(transfer.file, outcome))
             case .unexpected(let reason):
                 if let request { actions += refuse(request, cause: .fileTransfer, because: "file transfer: \(reason)") }
@@ -149,8 +150,9 @@ extension Station {
                             commonAddress: transfer.file.address.commonAddress, address: transfer.file.address.objectAddress,
                             element: .fileAcknowledgement(ack))
             if let bytes = try? asdu.encoded() { respond(bytes) }
-            actions.append(Self.fileTransferAction(transfer.file,
-                                                   failure.map { .brokenOff("deleting failed: \($0)") } ?? .deleted))
+            let outcome: FileTransferOutcome = failure.map { .brokenOff("deleting failed: \($0)") } ?? .deleted
+            countFileTransfer(outcome)
+            actions.append(Self.fileTransferAction(transfer.file, outcome))
         }
         finishStep(now: now, into: &actions)
         return actions
@@ -189,6 +191,18 @@ extension Station {
         }
         finishStep(now: now, into: &actions)
         return actions
+    }
+
+    private func countFileTransfer(_ outcome: FileTransferOutcome) {
+        switch outcome {
+        case .completed, .deleted: statistics.fileTransfersCompleted += 1
+        case .brokenOff, .endedByMaster, .timedOut: statistics.fileTransfersFailed += 1
+        }
+    }
+
+    /// The transfer in progress, for status: `47:30001 records/fault.cfg`.
+    public var fileTransferInProgress: String? {
+        fileTransfer.map { "\($0.file.address) \($0.file.area)/\($0.file.name)" }
     }
 
     static func fileTransferAction(_ file: CatalogFile, _ outcome: FileTransferOutcome) -> StationAction {

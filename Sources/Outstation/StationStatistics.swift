@@ -28,6 +28,9 @@ public struct StationStatistics: Hashable, Sendable {
     /// TESTFR act frames the station sent (t3 probes) and received.
     public var testFramesSent: UInt64 = 0
     public var testFramesReceived: UInt64 = 0
+    /// File transfers acknowledged by the master, and those that ended otherwise (broken off, refused, timed out).
+    public var fileTransfersCompleted: UInt64 = 0
+    public var fileTransfersFailed: UInt64 = 0
 
     public init() {}
 

@@ -23,7 +23,16 @@ struct StatusCommand: ParsableCommand {
                 + ((reply["ingest"] as? [String: Any]).map(Self.describeIngest) ?? "")
                 + ((reply["server"] as? [String: Any]).map(Self.describeRefusals) ?? "")
                 + ((reply["event_journal"] as? [String: Any]).map(Self.describeJournal) ?? "")
+                + (reply["file_areas"] as? [[String: Any]] ?? []).map(Self.describeFileArea).joined()
         }
+    }
+
+    /// `files records  /var/lib/rtu104d/records  CA 47 IOA 30001-30099  3 files listed`.
+    static func describeFileArea(_ area: [String: Any]) -> String {
+        let count = area["files"] as? Int ?? 0
+        return "files \(area["name"] as? String ?? "?")  \(area["directory"] as? String ?? "?")"
+            + "  CA \(area["common_address"] as? Int ?? 0) IOA \(area["ioa"] as? String ?? "?")"
+            + "  \(count) file\(count == 1 ? "" : "s") listed\n"
     }
 
     /// `event journal /var/lib/rtu104d/events.db (sync full): 12 events kept, 345 commits` and, when commits
@@ -157,6 +166,10 @@ struct StatusCommand: ParsableCommand {
         }
         if let offset = station["clock_offset_ms"] as? Int {
             text += "  master clock \(offset) ms ahead of system time\n"
+        }
+        if let files = station["file_transfer"] as? [String: Any] {
+            text += "  file transfers completed \(files["completed"] as? Int ?? 0)  failed \(files["failed"] as? Int ?? 0)"
+                + ((files["in_progress"] as? String).map { "  sending \($0)" } ?? "") + "\n"
         }
         return text
     }

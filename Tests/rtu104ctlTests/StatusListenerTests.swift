@@ -78,6 +78,15 @@ struct StatusListenerTests {
                 == "event journal /x/events.db (sync normal): 0 events kept, 3 commits, 2 FAILED (last: database or disk is full)\n")
     }
 
+    @Test func fileTransferFigures() {
+        #expect(StatusCommand.describeFileArea(["name": "records", "directory": "/var/lib/rtu104d/records",
+                                                "common_address": 47, "ioa": "30001-30099", "files": 3])
+                == "files records  /var/lib/rtu104d/records  CA 47 IOA 30001-30099  3 files listed\n")
+        let station: [String: Any] = ["name": "scada", "listener": "main", "allow": "any", "common_addresses": [47],
+                                      "file_transfer": ["completed": 4, "failed": 1, "in_progress": "47:30001 records/a.cfg"]]
+        #expect(StatusCommand.describe(station).contains("  file transfers completed 4  failed 1  sending 47:30001 records/a.cfg\n"))
+    }
+
     @Test("durations", arguments: [(90.0, "90s"), (1800, "30min"), (3600, "1h"), (5400, "90min"), (604_800, "7d"), (1.5, "1.5s")])
     func durations(seconds: Double, text: String) {
         #expect(StatusCommand.shortDuration(seconds: seconds) == text)
