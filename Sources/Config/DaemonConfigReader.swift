@@ -388,9 +388,9 @@ struct DaemonConfigReader {
                         ("handler", handlerKeys), ("feeder", feederKeys), ("files", filesKeys), ("metrics", metricsKeys)]
         let own = Set(sections.first { $0.0 == kind }?.1 ?? [])
         for (other, keys) in sections where other != kind {
-            // A singular or plural slip of an own key (common_address for common_addresses) gets a did-you-mean instead.
-            for key in keys where result[key] == nil && !own.contains(key) && !own.contains(key + "s")
-                && !(key.hasSuffix("s") && own.contains(String(key.dropLast()))) {
+            for key in keys where result[key] == nil && !own.contains(key) {
+                // A singular or plural slip of an own key (common_address for common_addresses) gets a did-you-mean instead.
+                if own.contains(where: { $0 == key + "s" || $0 == key + "es" || key == $0 + "s" || key == $0 + "es" }) { continue }
                 result[key] = "'\(key)' belongs in a [\(other)\(singleSections.contains(other) ? "" : " NAME")] section, not in a [\(kind)] section"
             }
         }

@@ -50,16 +50,14 @@ extension DaemonConfigReader {
         let sectionSize = fields.int("section_size", in: Self.sectionSizes)
         let largest = FileArea.largestFileSize(sectionSize: sectionSize ?? 65536)
         let maximumFileSize = fields.read("max_file_size") { value in
-            ValueParsers.int(value, in: 0...Int.max).flatMap { size -> Result<Int, ValueError> in
-                guard size <= largest else {
-                    let limit = largest == FileArea.largestFile
-                        ? "\(FileArea.largestFile) octets, the largest length of file (LOF) IEC 60870-5-101 can carry"
-                        : "\(largest) octets, 255 sections of section_size = \(sectionSize ?? 65536)"
-                    return .failure(ValueError("\(size) exceeds \(limit); choose \(largest) or less"
-                                               + (largest < FileArea.largestFile ? " or a larger section_size" : "")))
-                }
-                return .success(size)
-            }
+            let parsed = ValueParsers.int(value, in: 0...largest)
+            // Above the limit: say where the limit comes from.
+            guard case .failure = parsed, case .success(let size) = ValueParsers.int(value, in: 0...Int.max) else { return parsed }
+            let limit = largest == FileArea.largestFile
+                ? "\(FileArea.largestFile) octets, the largest length of file (LOF) IEC 60870-5-101 can carry"
+                : "\(largest) octets, 255 sections of section_size = \(sectionSize ?? 65536)"
+            return .failure(ValueError("\(size) exceeds \(limit); choose \(largest) or less"
+                                       + (largest < FileArea.largestFile ? " or a larger section_size" : "")))
         }
         let allowDelete = fields.bool("allow_delete")
         let scanInterval = fields.read("scan_interval") { value in
