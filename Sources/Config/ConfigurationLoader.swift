@@ -75,6 +75,7 @@ public enum ConfigurationLoader {
         }
         let bindings = validator.checkHandlers(commands: tables.commands, handlers: reader.handlers, configPath: configPath)
         validator.checkFeederPoints(reader.feeders, locations: reader.feederPointLocations, points: points)
+        let fileAreas = validator.checkFileAreas(reader.fileAreas, stations: stations, points: points, pointSources: pointSources)
 
         guard !diagnostics.hasErrors, var daemon = reader.daemon else {
             return .failure(ConfigErrors(errors: diagnostics.errors, warnings: diagnostics.warnings))
@@ -95,6 +96,8 @@ public enum ConfigurationLoader {
                                                 pointSources: pointSources, warnings: diagnostics.warnings,
                                                 handlers: reader.handlers, feeders: reader.feeders, commandBindings: bindings)
         configuration.metrics = reader.metrics
+        configuration.fileAreas = fileAreas.map(\.area)
+        for draft in fileAreas { configuration.fileAreaSources[draft.area.name] = draft.location }
         for draft in reader.stations {
             if let requirement = draft.certificateRequirement {
                 configuration.certificateRequirements[draft.configuration.name] = requirement

@@ -16,7 +16,7 @@ struct DaemonConfigReader {
                               "start_timeout", "invalid_time_until_sync", "select_timeout", "require_subject", "require_san",
                               "event_journal", "stale_after"]
     static let metricsKeys = ["listen"]
-    static let sectionKinds = ["daemon", "listener", "station", "handler", "feeder", "metrics"]
+    static let sectionKinds = ["daemon", "listener", "station", "handler", "feeder", "files", "metrics"]
     /// Sections that stand once and take no name.
     static let singleSections: Set<String> = ["daemon", "metrics"]
 
@@ -50,6 +50,8 @@ struct DaemonConfigReader {
     /// Per feeder, where each item of its `points` is written.
     var feederPointLocations: [[SourceLocation]] = []
     var metrics: MetricsSettings?
+    /// `[files NAME]` sections in file order.
+    var fileAreas: [FileAreaDraft] = []
     let configDirectory: String
 
     init(document: INIDocument, configDirectory: String, diagnostics: Diagnostics) {
@@ -59,7 +61,7 @@ struct DaemonConfigReader {
             guard Self.sectionKinds.contains(section.kind) else {
                 diagnostics.error(section.location, "unknown section [\(section.kind)\(section.name.map { " \($0)" } ?? "")]"
                                   + Suggestions.hint(for: section.kind, in: Self.sectionKinds)
-                                  + "; sections are [daemon], [listener NAME], [station NAME], [handler NAME], [feeder NAME] and [metrics]")
+                                  + "; sections are [daemon], [listener NAME], [station NAME], [handler NAME], [feeder NAME], [files NAME] and [metrics]")
                 continue
             }
             if Self.singleSections.contains(section.kind), let name = section.name {
@@ -88,6 +90,7 @@ struct DaemonConfigReader {
             case "listener": readListener(fields, name: section.name!)
             case "handler": readHandler(fields, name: section.name!)
             case "feeder": readFeeder(fields, name: section.name!)
+            case "files": readFiles(fields, name: section.name!)
             case "metrics": readMetrics(fields)
             default: readStation(fields, name: section.name!)
             }
@@ -382,10 +385,12 @@ struct DaemonConfigReader {
     static func misplaced(for kind: String) -> [String: String] {
         var result: [String: String] = [:]
         let sections = [("daemon", daemonKeys), ("listener", listenerKeys), ("station", stationKeys),
-                        ("handler", handlerKeys), ("feeder", feederKeys), ("metrics", metricsKeys)]
+                        ("handler", handlerKeys), ("feeder", feederKeys), ("files", filesKeys), ("metrics", metricsKeys)]
         let own = Set(sections.first { $0.0 == kind }?.1 ?? [])
         for (other, keys) in sections where other != kind {
             for key in keys where result[key] == nil && !own.contains(key) {
+                // A singular or plural slip of an own key (common_address for common_addresses) gets a did-you-mean instead.
+                if own.contains(where: { $0 == key + "s" || $0 == key + "es" || key == $0 + "s" || key == $0 + "es" }) { continue }
                 result[key] = "'\(key)' belongs in a [\(other)\(singleSections.contains(other) ? "" : " NAME")] section, not in a [\(kind)] section"
             }
         }

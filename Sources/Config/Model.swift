@@ -204,6 +204,10 @@ public struct DaemonConfiguration: Sendable {
     public var certificateRequirements: [String: CertificateRequirement] = [:]
     /// The `[metrics]` section; nil (no endpoint) when it is absent.
     public var metrics: MetricsSettings?
+    /// `[files NAME]` sections in file order: directories served by file transfer.
+    public var fileAreas: [FileArea] = []
+    /// Where each `[files NAME]` section starts, by area name.
+    public var fileAreaSources: [String: SourceLocation] = [:]
 
     public init(configPath: String, daemon: DaemonSettings, listeners: [ListenerConfiguration],
                 stations: [StationConfiguration], stationSources: [String: SourceLocation] = [:],

@@ -81,6 +81,7 @@ public func renderSummary(_ config: DaemonConfiguration) -> String {
         lines.append("feeder \(feeder.name): \(describeProgram(feeder.program))"
                      + (fed > 0 ? ", feeds \(fed) point\(fed == 1 ? "" : "s")" : ""))
     }
+    for area in config.fileAreas { lines.append(describeFileArea(area)) }
     if !config.warnings.isEmpty {
         lines.append("")
         lines.append("\(config.warnings.count) warning" + (config.warnings.count == 1 ? "" : "s") + ":")
@@ -88,6 +89,21 @@ public func renderSummary(_ config: DaemonConfiguration) -> String {
         if config.warnings.count > 8 { lines.append("  … and \(config.warnings.count - 8) more") }
     }
     return lines.joined(separator: "\n") + "\n"
+}
+
+/// `files records: /var/lib/rtu104d/records (CA 47, IOA 30001-30099, pattern *.cfg *.dat, delete not allowed)`, with
+/// the keys that differ from their defaults after it.
+func describeFileArea(_ area: FileArea) -> String {
+    var details = ["CA \(area.commonAddress)", "IOA \(CrossValidator.rangeText(area.objectAddresses))",
+                   "pattern " + area.patterns.joined(separator: " ")]
+    if area.nameOfFile != 1 { details.append("NOF \(area.nameOfFile)") }
+    if area.sectionSize != 65536 { details.append("sections of \(area.sectionSize) octets") }
+    if area.maximumFileSize != FileArea.largestFileSize(sectionSize: area.sectionSize) {
+        details.append("files up to \(area.maximumFileSize) octets")
+    }
+    details.append(area.allowDelete ? "delete allowed" : "delete not allowed")
+    if area.scanInterval != .seconds(2) { details.append("scanned every \(Format.duration(area.scanInterval))") }
+    return "files \(area.name): \(area.directory) (" + details.joined(separator: ", ") + ")"
 }
 
 private func describeProgram(_ program: ProgramConfiguration) -> String {

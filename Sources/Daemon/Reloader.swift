@@ -82,6 +82,7 @@ public actor Reloader {
                     record.attach(journal: journal)
                 }
                 let report = try await server.reload(listeners: listeners, prepared: prepared, stations: loaded.stations).get()
+                let fileAreaChanges = FileAreaChanges.describe(from: configuration.fileAreas, to: loaded.fileAreas)
                 configuration = loaded
                 configuration.dropPointTable()
                 controlSettings?.errorLimit = loaded.daemon.controlErrorLimit
@@ -93,7 +94,8 @@ public actor Reloader {
                     logger.warning("\(text)")
                 }
                 outcome = ReloadResult(succeeded: true, message: "configuration reloaded: \(report.summary)"
-                                       + (processChanges.map { "; \($0.summary)" } ?? ""))
+                                       + (processChanges.map { "; \($0.summary)" } ?? "")
+                                       + (fileAreaChanges.map { "; \($0)" } ?? ""))
             } catch {
                 outcome = ReloadResult(succeeded: false, message: "reload failed: \(error); the running configuration stays")
             }

@@ -92,6 +92,13 @@ struct InteropDocument {
             }
         }
 
+        // File transfer in monitor direction, once there is a [files NAME] area; a request is refused as others are.
+        if !configuration.fileAreas.isEmpty {
+            for use in StationRequestTable.fileTransfer {
+                add(use.typeID, use.causes.map(\.rawValue) + (use.role == .sent ? [] : negativeCauses))
+            }
+        }
+
         guard !stations.isEmpty else { return causes }
         let acceptsTestWithoutTime = stations.contains(where: \.acceptTestCommandWithoutTime)
         for typeID in TypeID.allCases where !typeID.isMonitorDirection && !typeID.isCommand

@@ -27,6 +27,7 @@ extension InteropDocument {
         case .controlProcess: return all.filter(\.isCommand)
         case .controlSystem: return all.filter { (100...107).contains($0.rawValue) }
         case .parameter: return all.filter { (110...113).contains($0.rawValue) }
+        case .fileTransfer: return all.filter { (120...127).contains($0.rawValue) }
         default: return []
         }
     }
@@ -49,7 +50,7 @@ extension InteropDocument {
         for section in [Section.monitorProcess, .monitorSystem, .controlProcess, .controlSystem, .parameter] {
             out += typeSection(section)
         }
-        out += ["## \(Section.fileTransfer.rawValue)", "", "File transfer (F_* types): not supported.", ""]
+        out += fileTransferSection()
         out += functionSection()
         return out.joined(separator: "\n")
     }
@@ -94,6 +95,36 @@ extension InteropDocument {
         return out + [""]
     }
 
+    /// The F_* types with the way each goes (sent by rtu104d, received from the master) and the areas served.
+    private func fileTransferSection() -> [String] {
+        let areas = configuration.fileAreas
+        var out = ["## \(Section.fileTransfer.rawValue)", ""]
+        if areas.isEmpty {
+            out += ["File transfer (F_* types): not supported; this configuration has no [files NAME] area.", ""]
+        } else {
+            out += ["File transfer in monitor direction (IEC 60870-5-101 clause 7.4.11): transparent files, e.g. disturbance "
+                    + "data, from the [files NAME] areas below; the master calls the directory (F_SC_NA_1, COT 5) and fetches "
+                    + "a file section by section. Control direction (files from the master) and the query log (F_SC_NB_1) "
+                    + "are not supported (COT 44).", "",
+                    "| Area | Common address | IOAs | NOF | Section size | Delete |", "|---|---|---|---|---|---|"]
+            for area in areas {
+                let ioas = area.objectAddresses.count == 1 ? "\(area.objectAddresses.lowerBound)"
+                    : "\(area.objectAddresses.lowerBound)–\(area.objectAddresses.upperBound)"
+                out.append("| \(area.name) | \(area.commonAddress) | \(ioas) | \(area.nameOfFile) | \(area.sectionSize) octets | "
+                           + "\(area.allowDelete ? "allowed" : "not allowed") |")
+            }
+            out.append("")
+        }
+        let roles = Dictionary(StationRequestTable.fileTransfer.map { ($0.typeID, $0.role) }) { first, _ in first }
+        out += ["| Type | Mnemonic | Usage | Causes of transmission | Direction |", "|---|---|---|---|---|"]
+        for typeID in Self.types(in: .fileTransfer) {
+            let usage = usage(of: typeID)
+            let direction = usage == .used ? roles[typeID].map(\.rawValue) ?? "" : ""
+            out.append("| \(typeID.rawValue) | \(typeID.mnemonic) | \(usage.rawValue) | \(causeList(typeID)) | \(direction) |")
+        }
+        return out + [""]
+    }
+
     private func functionSection() -> [String] {
         let points = configuration.points
         let daemon = configuration.daemon
@@ -131,7 +162,12 @@ extension InteropDocument {
                    + "\(parameterTypes.isEmpty ? "P_* types are refused with COT 44" : parameterTypes.map(\.mnemonic).joined(separator: ", ")) |")
         out.append("| Parameter activation | \(usage(of: .P_AC_NA_1).rawValue) | P_AC_NA_1 |")
         out.append("| Test procedure | \(usage(of: .C_TS_TA_1).rawValue) | C_TS_TA_1 (C_TS_NA_1: \(usage(of: .C_TS_NA_1).rawValue)) |")
-        out.append("| File transfer | not supported | |")
+        if configuration.fileAreas.isEmpty {
+            out.append("| File transfer | not supported | |")
+        } else {
+            out.append("| File transfer | used | monitor direction: transparent file / transmission of disturbance data "
+                       + "(areas \(configuration.fileAreas.map(\.name).joined(separator: ", "))); control direction: not supported |")
+        }
         out.append("| Background scan | \(mark(background)) | periodic points with COT 2 |")
         out.append("| Acquisition of transmission delay | \(usage(of: .C_CD_NA_1).rawValue) | C_CD_NA_1 |")
         out.append("")

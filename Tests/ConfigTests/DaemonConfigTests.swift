@@ -124,7 +124,7 @@ import Testing
 
     @Test func unknownSection() {
         let files = Files(config: Files.config + "\n[stations other]\nallow = any\n")
-        #expect(files.errors == ["rtu.conf:12: unknown section [stations other]; did you mean 'station'?; sections are [daemon], [listener NAME], [station NAME], [handler NAME], [feeder NAME] and [metrics]"])
+        #expect(files.errors == ["rtu.conf:12: unknown section [stations other]; did you mean 'station'?; sections are [daemon], [listener NAME], [station NAME], [handler NAME], [feeder NAME], [files NAME] and [metrics]"])
     }
 
     @Test func unknownKeyWithSuggestion() {

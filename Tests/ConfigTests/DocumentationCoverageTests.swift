@@ -22,6 +22,7 @@ import Testing
         Section(heading: "[handler NAME]", keys: DaemonConfigReader.handlerKeys),
         Section(heading: "[feeder NAME]", keys: DaemonConfigReader.feederKeys),
         Section(heading: "[metrics]", keys: DaemonConfigReader.metricsKeys),
+        Section(heading: "[files NAME]", keys: DaemonConfigReader.filesKeys),
         Section(heading: "Monitor point keys", keys: PointTableReader.commonKeys + PointTableReader.monitorKeys),
         Section(heading: "Command point keys", keys: PointTableReader.commonKeys + PointTableReader.commandKeys),
     ]

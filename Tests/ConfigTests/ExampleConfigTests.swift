@@ -78,8 +78,10 @@ import Testing
     @Test func summaryFitsOneScreen() throws {
         let config = try loadExample()
         let summary = renderSummary(config)
-        let lines = summary.split(separator: "\n", omittingEmptySubsequences: false)
-        // An 80×25 console: the example uses every section kind, [metrics] included, and each has its line.
+        // The lines printed (the text ends with a newline, which starts no line of its own).
+        let lines = summary.dropLast().split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(summary.hasSuffix("\n"))
+        // An 80×25 console: the example uses every section kind, [metrics] and [files] included, and each has its line.
         #expect(lines.count <= 25)
         #expect(lines.allSatisfy { $0.count <= 132 })
         #expect(summary.contains("listener main: 0.0.0.0:2404, link errors close, max 32 connections"))
@@ -92,6 +94,8 @@ import Testing
         #expect(summary.contains("monitor: single 6, double 3, step 1, bitstring 1, normalized 1, scaled 2, float 5, counter 4"))
         #expect(summary.contains("in counter groups 4, stale_after 2, simulated 5"))
         #expect(summary.contains("command: single 2, double 1, step 1, normalized 1, scaled 1, float 1, bitstring 1 (select-before-operate required: 2)"))
+        #expect(summary.contains("files records: \(Self.checkout)/etc/rtu104d/records (CA 47, IOA 30001-30099, pattern *.cfg *.dat *.hdr, "
+                                 + "delete not allowed)"))
 
     }
 

@@ -71,6 +71,8 @@ import Testing
         #expect(Self.row(.M_ME_NB_1, in: markdown).map { $0.causes.contains(2) } == true)
         #expect(Self.row(.C_SC_NA_1, in: markdown)?.causes == [6, 7, 8, 9, 10, 44, 45, 46, 47])
         #expect(Self.row(.M_EI_NA_1, in: markdown).map { $0.usage == "used" && $0.causes == [4] } == true)
+        // The example serves etc/rtu104d/records.
+        #expect(Self.row(.F_DR_TA_1, in: markdown).map { $0.usage == "used" && $0.causes == [3, 5] } == true)
     }
 
     /// One point of every kind with and without time tag, a command point of every kind.
@@ -171,6 +173,78 @@ import Testing
         #expect(markdown.contains("| Background scan | not used |"))
         #expect(markdown.contains("| Cyclic data transmission | not used |"))
         #expect(markdown.contains("| Station interrogation | used | global (COT 20); groups 2 (COT 21–36) |"))
+    }
+
+    /// The Direction cell of a file transfer row: `| 126 | F_DR_TA_1 | used | 3, 5 | sent |` → "sent".
+    static func direction(_ typeID: TypeID, in markdown: String) -> String? {
+        for line in markdown.split(separator: "\n") where line.hasPrefix("| \(typeID.rawValue) | \(typeID.mnemonic) |") {
+            let cells = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+            return cells.count >= 7 ? cells[5] : nil
+        }
+        return nil
+    }
+
+    static let fileTypes: [TypeID] = [.F_FR_NA_1, .F_SR_NA_1, .F_SC_NA_1, .F_LS_NA_1, .F_AF_NA_1, .F_SG_NA_1, .F_DR_TA_1, .F_SC_NB_1]
+
+    @Test func withoutAFilesAreaFileTransferIsNotSupported() throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let configuration = try Self.load(try Self.smallConfig(in: directory))
+        #expect(configuration.fileAreas.isEmpty)
+        let markdown = InteropDocument(configuration: configuration).markdown()
+        #expect(markdown.contains("## File transfer\n\nFile transfer (F_* types): not supported; this configuration has no [files NAME] area.\n"))
+        for typeID in Self.fileTypes {
+            let row = try #require(Self.row(typeID, in: markdown), "no row for \(typeID.mnemonic)")
+            #expect(row.usage == "not supported" && row.causes.isEmpty, "\(typeID.mnemonic): \(row)")
+            #expect(Self.direction(typeID, in: markdown) == "", "\(typeID.mnemonic)")
+        }
+        #expect(markdown.contains("| File transfer | not supported | |"))
+    }
+
+    @Test func aFilesAreaMarksTheFileTransferTypesAndTheFunction() throws {
+        let directory = try Self.scratch()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = try Self.smallConfig(in: directory)
+        try FileManager.default.createDirectory(atPath: directory + "/records", withIntermediateDirectories: true)
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+            + "\n[files records]\ncommon_address = 1\nioa = 30001-30099\ndirectory = records\nallow_delete = yes\n"
+            + "\n[files logs]\ncommon_address = 1\nioa = 31000\ndirectory = records\nname_of_file = 2\nsection_size = 4096\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        let configuration = try Self.load(path)
+        #expect(configuration.fileAreas.map(\.name) == ["records", "logs"])
+        let document = InteropDocument(configuration: configuration)
+        let markdown = document.markdown()
+
+        // Written out by hand from the file transfer design: (type, causes, direction).
+        let expected: [(TypeID, [UInt8], String)] = [
+            (.F_FR_NA_1, [13], "sent"),
+            (.F_SR_NA_1, [13], "sent"),
+            (.F_SC_NA_1, [5, 13, 44, 45, 46, 47], "received"),
+            (.F_LS_NA_1, [13], "sent"),
+            (.F_AF_NA_1, [13, 44, 45, 46, 47], "sent and received"),
+            (.F_SG_NA_1, [13], "sent"),
+            (.F_DR_TA_1, [3, 5], "sent"),
+        ]
+        for (typeID, causes, direction) in expected {
+            let row = try #require(Self.row(typeID, in: markdown), "no row for \(typeID.mnemonic)")
+            #expect(row.usage == "used", "\(typeID.mnemonic): \(row.usage)")
+            #expect(row.causes == causes, "\(typeID.mnemonic)")
+            #expect(Self.direction(typeID, in: markdown) == direction, "\(typeID.mnemonic)")
+        }
+        #expect(Self.row(.F_SC_NB_1, in: markdown).map { $0.usage == "not supported" && $0.causes.isEmpty } == true)
+        #expect(document.usedTypes.isSuperset(of: expected.map(\.0)))
+        #expect(markdown.contains("| records | 1 | 30001–30099 | 1 | 65536 octets | allowed |"))
+        #expect(markdown.contains("| logs | 1 | 31000 | 2 | 4096 octets | not allowed |"))
+        #expect(markdown.contains("| File transfer | used | monitor direction: transparent file / transmission of disturbance data "
+                                  + "(areas records, logs); control direction: not supported |"))
+        #expect(!markdown.contains("| File transfer | not supported |"))
+        // The file transfer types are in their own section, not among the process information.
+        let monitorSection = try #require(markdown.range(of: "## Process information in monitor direction"))
+        let fileSection = try #require(markdown.range(of: "## File transfer\n"))
+        let functions = try #require(markdown.range(of: "## Basic application functions"))
+        let fileRow = try #require(markdown.range(of: "| 126 | F_DR_TA_1 |"))
+        #expect(monitorSection.upperBound < fileSection.lowerBound)
+        #expect(fileSection.upperBound < fileRow.lowerBound && fileRow.upperBound < functions.lowerBound)
     }
 
     @Test func aConfigWithErrorsExitsWithoutADocument() throws {
