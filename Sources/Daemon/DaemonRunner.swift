@@ -33,10 +33,11 @@ public enum DaemonRunner {
         do {
             let points = configuration.points, stations = configuration.stations
             let startNotTopical = configuration.daemon.startQuality == .notTopical
+            let fileAreas = configuration.fileAreas
             outstation = try await eventLoop.submit {
                 NIOLoopBound(Outstation(points: points, stations: stations,
                                         now: SystemClock.monotonicNow(), wallTime: SystemClock.wallMilliseconds(),
-                                        startNotTopical: startNotTopical),
+                                        startNotTopical: startNotTopical, fileAreas: fileAreas),
                              eventLoop: eventLoop)
             }.get()
         }

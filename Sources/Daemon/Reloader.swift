@@ -83,6 +83,7 @@ public actor Reloader {
                 }
                 let report = try await server.reload(listeners: listeners, prepared: prepared, stations: loaded.stations).get()
                 let fileAreaChanges = FileAreaChanges.describe(from: configuration.fileAreas, to: loaded.fileAreas)
+                if fileAreaChanges != nil { try await server.replaceFileAreas(loaded.fileAreas).get() }
                 configuration = loaded
                 configuration.dropPointTable()
                 controlSettings?.errorLimit = loaded.daemon.controlErrorLimit

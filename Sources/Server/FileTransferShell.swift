@@ -98,12 +98,12 @@ extension OutstationRuntime {
 
     private func logCatalogChange(_ change: CatalogChange, area: FileArea) {
         for file in change.added {
-            logger.notice("file transfer: \(area.name)/\(file.name) listed at \(file.address), \(file.size) octets",
+            logger.notice("file transfer: \(area.name)/\(file.name) listed at \(file.address), \(octets(file.size))",
                           metadata: ["area": "\(area.name)", "ca": "\(file.address.commonAddress)",
                                      "ioa": "\(file.address.objectAddress)"])
         }
         for file in change.changed {
-            logger.info("file transfer: \(area.name)/\(file.name) at \(file.address) changed, now \(file.size) octets",
+            logger.info("file transfer: \(area.name)/\(file.name) at \(file.address) changed, now \(octets(file.size))",
                         metadata: ["area": "\(area.name)", "ca": "\(file.address.commonAddress)",
                                    "ioa": "\(file.address.objectAddress)"])
         }
@@ -152,6 +152,8 @@ extension OutstationRuntime {
         updateFileTransfer()
     }
 }
+
+private func octets(_ count: Int) -> String { count == 1 ? "1 octet" : "\(count) octets" }
 
 extension Duration {
     fileprivate var nanosecondsClamped: UInt64 {
