@@ -55,7 +55,7 @@ struct FilesListCommand: ParsableCommand {
                 master.progress("\(entries.count) file(s)")
                 return MasterExit.success
             case .failure(let error):
-                reportError("files list CA \(ca): \(error)")
+                reportError("files list CA \(ca): \(error)\(FileListOutput.hint(error, listing: true))")
                 return MasterExit.refused
             }
         }
@@ -166,7 +166,8 @@ enum FileTransferRun {
                     writeFailure = attempt { () throws(PartFileError) in try part.truncate(length: length) }
                     progress("a section's checksum failed: called it again")
                 case .done(let result): return .success(result)
-                case .failed(let error): return .failure(FailureText(error.description))
+                case .failed(let error):
+                    return .failure(FailureText(error.description + FileListOutput.hint(error, anyName: download.nameOfFile == 0)))
                 }
                 if let writeFailure {
                     for case .send(let asdu) in download.cancel() { try? session.send(try encode(asdu)) }
@@ -215,6 +216,18 @@ enum FileListOutput {
     static func status(_ status: FileStatus) -> String {
         if status.isDirectory { return "directory" }
         return status.isTransferActive ? "in transfer" : "ready"
+    }
+
+    /// Advice after a failure, where there is some: a station that wants the NOF, one that never answers
+    /// call directory (lib60870-C's file server does not).
+    static func hint(_ error: FileTransferError, listing: Bool = false, anyName: Bool = false) -> String {
+        switch error {
+        case .fileNotReady where anyName:
+            " (if the station wants the file's own name, give it with --name NOF; files list shows it)"
+        case .timeout where listing:
+            " (some stations never answer call directory, e.g. lib60870-C's file server; files get works without it)"
+        default: ""
+        }
     }
 
     static func render(_ entries: [FileDirectoryListing.Entry], format: FileListFormat) -> String {

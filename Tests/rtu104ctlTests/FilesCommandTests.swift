@@ -191,3 +191,13 @@ struct FilesCommandTests {
         }
     }
 }
+
+extension FilesCommandTests {
+    @Test func hints() {
+        #expect(FileListOutput.hint(.fileNotReady, anyName: true).contains("--name NOF"))
+        #expect(FileListOutput.hint(.fileNotReady, anyName: false).isEmpty, "no hint when the NOF was given")
+        #expect(FileListOutput.hint(.timeout(.seconds(10), waitingFor: "the directory (F_DR_TA_1)"), listing: true)
+                .contains("lib60870-C"))
+        #expect(FileListOutput.hint(.timeout(.seconds(10), waitingFor: "F_FR_NA_1 (file ready)")).isEmpty)
+    }
+}
