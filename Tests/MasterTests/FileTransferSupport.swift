@@ -11,7 +11,7 @@ struct ScriptedFileServer {
     let sectionSize: Int
     /// Section (NOS) → how many more times to send a wrong CHS for it.
     var corrupt: [UInt8: Int] = [:]
-    /// Send an event and a spontaneous directory before every reply.
+    /// Send an event, an interrogated point and a spontaneous directory before every reply.
     var interleaveEvents = false
     /// Replace the CHS of the last section (LSQ=1) with this.
     var fileChecksumOverride: UInt8?
@@ -69,7 +69,12 @@ struct ScriptedFileServer {
 
     mutating func handle(_ request: ASDU) -> [ASDU] {
         var replies = handleRequest(request)
-        if interleaveEvents, !replies.isEmpty { replies.insert(contentsOf: [Self.event(ca: ca), spontaneousDirectory()], at: 0) }
+        if interleaveEvents, !replies.isEmpty {
+            // An event, a point of an interrogation, a spontaneous directory: none of them is part of the transfer.
+            var interrogated = Self.event(ca: ca)
+            interrogated.cause = CauseOfTransmission(.interrogatedByStation)
+            replies.insert(contentsOf: [Self.event(ca: ca), interrogated, spontaneousDirectory()], at: 0)
+        }
         return replies
     }
 
