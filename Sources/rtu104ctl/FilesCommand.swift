@@ -2,6 +2,12 @@ import ArgumentParser
 import IEC104
 import Master
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// `rtu104ctl files list|get`: file transfer in monitor direction (IEC 60870-5-101 clause 7.4.11).
 struct FilesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -86,9 +92,13 @@ struct FilesGetCommand: ParsableCommand {
     var output: String
 
     func validate() throws {
-        _ = try parsePointAddress(file, defaultCommonAddress: master.commonAddress)
-        guard !output.isEmpty, !output.hasSuffix("/") else {
-            throw ValidationError("-o needs a file name, e.g. -o record.cfg")
+        let address = try parsePointAddress(file, defaultCommonAddress: master.commonAddress)
+        guard address.ca != ASDU.broadcastAddress else {
+            throw ValidationError("'\(file)': a file has one common address; 65535 is the broadcast address")
+        }
+        var status = stat()
+        guard !output.isEmpty, !output.hasSuffix("/"), stat(output, &status) != 0 || status.st_mode & S_IFMT != S_IFDIR else {
+            throw ValidationError("-o needs a file name, not a folder, e.g. -o record.cfg")
         }
     }
 

@@ -64,6 +64,8 @@ struct FilesCommandTests {
         ["rtu1", "47:99999999", "-o", "x"],             // IOA out of range
         ["rtu1", "47:30001", "--name", "70000", "-o", "x"],
         ["rtu1:2404", "47:30001", "--port", "2405", "-o", "x"],
+        ["rtu1", "65535:30001", "-o", "x"],             // the broadcast address
+        ["rtu1", "47:30001", "-o", "/tmp"],             // a folder
     ])
     func getRefuses(arguments: [String]) {
         #expect(throws: (any Error).self) { try FilesGetCommand.parse(arguments) }
