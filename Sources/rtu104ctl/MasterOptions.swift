@@ -10,6 +10,9 @@ struct MasterOptions: ParsableArguments {
                                  valueName: "host[:port]"))
     var station: String
 
+    @Option(help: ArgumentHelp("Port of the station (default 2404); the same as giving HOST:PORT.", valueName: "n"))
+    var port: UInt16?
+
     @Option(name: [.customLong("ca"), .customLong("common-address")],
             help: ArgumentHelp("Common address of ASDU (default: 65535, the broadcast address, where the request allows it).",
                                valueName: "n"))
@@ -80,7 +83,13 @@ struct MasterOptions: ParsableArguments {
     }
 
     func endpoint() throws -> Endpoint {
-        try Endpoint.parse(station, defaultPort: 2404)
+        guard let port else { return try Endpoint.parse(station, defaultPort: 2404) }
+        guard port > 0 else { throw ValidationError("--port 0 is not a port number (1...65535)") }
+        let endpoint = try Endpoint.parse(station, defaultPort: 0)
+        guard endpoint.port == 0 || endpoint.port == port else {
+            throw ValidationError("'\(station)' already names port \(endpoint.port); give the port once (HOST:PORT or --port)")
+        }
+        return Endpoint(host: endpoint.host, port: port)
     }
 
     /// Whether the connection is to use TLS: --tls or any --tls-* option.

@@ -13,7 +13,7 @@ struct RTU104Ctl: ParsableCommand {
         // One paragraph per line: ArgumentParser wraps them to the terminal, so hard breaks would make ragged text.
         discussion: """
         set, get, watch, status, reload and exec talk to a running rtu104d over its control socket; \
-        interrogate, command, monitor, read, clock-sync, test, reset-process, compare and bench are an \
+        interrogate, command, monitor, read, clock-sync, test, reset-process, compare, bench and files are an \
         IEC 104 master that connects to any outstation; points lists the points of a configuration without a daemon.
 
         Commissioning: run master subcommands against a local-tools listener (a listener or station for \
@@ -30,6 +30,6 @@ struct RTU104Ctl: ParsableCommand {
                       InteropDocCommand.self,
                       ConnectCommand.self, InterrogateCommand.self, ProcessCommand.self, MonitorCommand.self,
                       ReadCommand.self, ClockSyncCommand.self, TestCommand.self, ResetProcessCommand.self,
-                      CompareCommand.self, BenchCommand.self, PointsCommand.self]
+                      CompareCommand.self, BenchCommand.self, FilesCommand.self, PointsCommand.self]
     )
 }
