@@ -61,6 +61,8 @@ public enum MetricCatalog {
               help: "Times the k window was full while data waited."),
         Entry(name: "rtu104d_link_testfr_total", kind: .counter, labels: stationLabels + ["direction"],
               help: "TESTFR act frames, sent (t3 probes) or received."),
+        Entry(name: "rtu104d_file_transfers_total", kind: .counter, labels: stationLabels + ["result"],
+              help: "File transfers a master finished (completed: acknowledged or deleted) or that ended otherwise (failed); from the first one."),
         Entry(name: "rtu104d_tls_handshakes_total", kind: .counter, labels: ["listener", "result"],
               help: "TLS handshakes, by result (success, failure)."),
         Entry(name: "rtu104d_event_journal_events", kind: .gauge, labels: [],

@@ -172,6 +172,10 @@ public final class MetricsPublisher: Sendable {
             counter("rtu104d_link_window_full_total", labels, statistics.windowFull)
             counter("rtu104d_link_testfr_total", labels + ["sent"], statistics.testFramesSent)
             counter("rtu104d_link_testfr_total", labels + ["received"], statistics.testFramesReceived)
+            if statistics.fileTransfersCompleted + statistics.fileTransfersFailed > 0 {
+                counter("rtu104d_file_transfers_total", labels + ["completed"], statistics.fileTransfersCompleted)
+                counter("rtu104d_file_transfers_total", labels + ["failed"], statistics.fileTransfersFailed)
+            }
         }
 
         let server = snapshot.server.server

@@ -28,7 +28,7 @@ import iec104
 from conftest import CTL, configured_daemon
 from filemaster import (COT_FILE, F_AF_NA_1, F_DR_TA_1, F_FR_NA_1, F_LS_NA_1, F_SC_NA_1, F_SR_NA_1, F_SG_NA_1,
                         FileMaster, FileTransferError, directory_entries, file_ack, file_call)
-from test_spontaneous import set_points
+from test_spontaneous import control, set_points
 
 CA = 47
 SECTION_SIZE = 16384
@@ -252,6 +252,18 @@ def test_refusals_leave_the_daemon_serving(daemon):
             (F_SG_NA_1, iec104.COT_UNKNOWN_TYPE, True)], replies
         gi = master.request(iec104.gi(CA), until_cause=iec104.COT_ACTTERM)
         assert gi[-1].cause == iec104.COT_ACTTERM
+
+
+def test_status_names_the_areas_and_counts_the_transfers(daemon):
+    status = control(daemon, {"op": "status"})
+    areas = {area["name"]: area for area in status["file_areas"]}
+    assert areas["records"]["common_address"] == CA and areas["records"]["ioa"] == "30001-30099"
+    assert areas["records"]["files"] >= len(FILES)
+    assert areas["outbox"]["directory"].endswith("outbox")
+    [station] = status["stations"]
+    transfers = station["file_transfer"]
+    assert transfers["completed"] >= len(FILES) and transfers["failed"] >= 1, transfers
+    assert "in_progress" not in transfers
 
 
 # MARK: rtu104ctl

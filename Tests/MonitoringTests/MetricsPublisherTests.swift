@@ -155,6 +155,7 @@ struct MetricsPublisherTests {
             $0.asdusReceivedByType.values[100] = 1
             $0.negativeConfirmationsByCause.values[44] = 1
             $0.commandOutcomes[CommandOutcomeKey(typeID: 45, outcome: .refused)] = 1
+            $0.fileTransfersCompleted = 2
         }], server: server)
         figures.daemon.journalEvents = 0
         publisher.publish(figures)
@@ -170,7 +171,8 @@ struct MetricsPublisherTests {
             guard let type = families[entry.name] else { continue }
             #expect(type == entry.kind.rawValue, "\(entry.name)")
         }
-        let (counters, gauges) = MetricsPublisher.samples(of: snapshot(stations: [station()]))
+        let (counters, gauges) = MetricsPublisher.samples(of: snapshot(stations: [station { $0.fileTransfersFailed = 1 }]))
+        #expect(counters.contains { $0.name == "rtu104d_file_transfers_total" && $0.labels.last == "failed" && $0.value == 1 })
         for sample in counters + gauges {
             #expect(MetricCatalog.byName[sample.name]?.labels.count == sample.labels.count, "\(sample.name)")
         }
