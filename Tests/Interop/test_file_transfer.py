@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import signal
 import struct
 import subprocess
 import threading
@@ -252,6 +253,38 @@ def test_refusals_leave_the_daemon_serving(daemon):
             (F_SG_NA_1, iec104.COT_UNKNOWN_TYPE, True)], replies
         gi = master.request(iec104.gi(CA), until_cause=iec104.COT_ACTTERM)
         assert gi[-1].cause == iec104.COT_ACTTERM
+
+
+def test_a_reload_adds_and_removes_areas(tmp_path):
+    records, outbox = tmp_path / "records", tmp_path / "outbox"
+    records.mkdir()
+    outbox.mkdir()
+    (records / "r.bin").write_bytes(b"r" * 300)
+    (outbox / "o.dat").write_bytes(b"o" * 700)
+    (tmp_path / "reload").mkdir()
+    full = configured_daemon(tmp_path / "reload", "files", ("main",), records=str(records), outbox=str(outbox))
+    full_text = full.config_path.read_text()
+    head, records_section = full_text.split("[files records]")
+    records_section, outbox_section = records_section.split("[files outbox]")
+    full.config_path.write_text(head + "[files records]" + records_section)
+    full.start()
+    try:
+        assert logged(full, "records/r.bin listed at 47:30001"), full.log_tail()
+        with started(full) as master:
+            assert [(e.ioa, e.lof) for e in master.directory(CA)] == [(30001, 300)]
+            full.config_path.write_text(full_text)
+            os.kill(full.process.pid, signal.SIGHUP)
+            assert logged(full, "files areas changed: 1 added (outbox)"), full.log_tail()
+            assert logged(full, "outbox/o.dat listed at 47:31001, 700 octets"), full.log_tail()
+            assert [(e.ioa, e.lof) for e in master_directory_until(master, lambda e: e.ioa == 31001)] == [(31001, 700)]
+            # The records area goes: its file leaves the directory; the connection of the unchanged station stays.
+            full.config_path.write_text(head + "[files outbox]" + outbox_section)
+            os.kill(full.process.pid, signal.SIGHUP)
+            assert logged(full, "1 removed (records)"), full.log_tail()
+            entries = master.directory(CA)
+            assert [(e.ioa, e.lof) for e in entries] == [(31001, 700)], entries
+    finally:
+        full.stop()
 
 
 def test_status_names_the_areas_and_counts_the_transfers(daemon):
