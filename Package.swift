@@ -147,7 +147,7 @@ let package = Package(
         ),
         .testTarget(
             name: "rtu104ctlTests",
-            dependencies: ["rtu104ctl", "IEC104", "Master", "BuildInfo", "Config", "Outstation",
+            dependencies: ["rtu104ctl", "IEC104", "Master", "BuildInfo", "Config", "Outstation", "TestSupport",
                            .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(
@@ -159,7 +159,7 @@ let package = Package(
                 path: "Tests/TestSupport",
                 swiftSettings: [.enableUpcomingFeature("InternalImportsByDefault")]),
         // The controlling station's core on a manual clock, and its socket layer on loopback.
-        .testTarget(name: "MasterTests", dependencies: ["Master", "IEC104", "TLS"]),
+        .testTarget(name: "MasterTests", dependencies: ["Master", "IEC104", "TLS", "TestSupport"]),
         .testTarget(name: "OutstationTests", dependencies: ["Outstation", "TestSupport"]),
         .testTarget(name: "EventJournalTests", dependencies: ["EventJournal", "Outstation", "IEC104", "TestSupport",
                                                               .product(name: "Logging", package: "swift-log")]),

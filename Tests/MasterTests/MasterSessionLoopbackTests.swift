@@ -1,5 +1,6 @@
 import IEC104
 import Testing
+import TestSupport
 @testable import Master
 
 #if canImport(Glibc)
@@ -8,42 +9,10 @@ import Glibc
 import Musl
 #endif
 
-/// A listening socket on 127.0.0.1 with a kernel-chosen port. The kernel completes the connection before
-/// accept(), so one thread can connect, then accept, then play the station.
-private final class Listener {
-    let descriptor: Int32
-    let port: UInt16
-
-    init() throws {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0, listen(descriptor, 4) == 0 else {
-            close(descriptor)
-            throw MasterError.io("listen: \(SocketIO.lastErrorText)")
-        }
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-        }
-        self.descriptor = descriptor
-        port = UInt16(bigEndian: address.sin_port)
-    }
-
-    /// The accepted connection, waiting at most one second.
-    func accept() throws -> Int32 {
-        guard SocketIO.poll(descriptor, events: Int16(POLLIN), milliseconds: 1000) > 0 else {
-            throw MasterError.io("nothing to accept")
-        }
-        return Glibc.accept(descriptor, nil, nil)
-    }
-
-    deinit { close(descriptor) }
+/// The station end: accepted within a second, or the test fails with a message.
+private func acceptStation(_ listener: LoopbackListener) throws -> Int32 {
+    guard let station = listener.accept() else { throw MasterError.io("nothing to accept") }
+    return station
 }
 
 /// Reads `count` octets from `descriptor` within one second.
@@ -60,11 +29,11 @@ private func readOctets(_ descriptor: Int32, count: Int) -> [UInt8] {
 
 @Suite(.timeLimit(.minutes(1))) struct MasterSessionLoopbackTests {
     @Test func startsDataTransferAndDeliversAnIFrameOverTCP() throws {
-        let listener = try Listener()
+        let listener = LoopbackListener()
         let parameters = try APCIParameters(k: 12, w: 8, t0: .seconds(2), t1: .seconds(2), t2: .seconds(1), t3: .seconds(20))
         let session = try MasterSession.connect(to: Endpoint(host: "127.0.0.1", port: listener.port), from: nil,
                                                 parameters: parameters)
-        let station = try listener.accept()
+        let station = try acceptStation(listener)
         defer { close(station) }
         // The station's answer waits in the socket until the session has sent STARTDT act and reads.
         SocketIO.writeAll(station, Frames.unnumbered(.startDTConfirmation)
@@ -83,10 +52,10 @@ private func readOctets(_ descriptor: Int32, count: Int) -> [UInt8] {
     }
 
     @Test func aStationClosingBeforeAnyFrameIsReportedAsRefusal() throws {
-        let listener = try Listener()
+        let listener = LoopbackListener()
         let session = try MasterSession.connect(to: Endpoint(host: "127.0.0.1", port: listener.port), from: nil,
                                                 parameters: .standard)
-        close(try listener.accept())
+        close(try acceptStation(listener))
         #expect {
             try session.startDataTransfer(timeout: .seconds(2))
         } throws: { error in

@@ -2,6 +2,7 @@ import Foundation
 import IEC104
 import Master
 import Testing
+import TestSupport
 @testable import rtu104ctl
 
 #if canImport(Glibc)
@@ -14,41 +15,6 @@ import Musl
 /// before the master starts (the procedure is strictly request → reply, so the order is all that matters),
 /// then what the master sent is read back and checked.
 @Suite(.timeLimit(.minutes(1))) struct FilesTransferLoopbackTests {
-    private final class Listener {
-        let descriptor: Int32
-        let port: UInt16
-
-        init() throws {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            address.sin_port = 0
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            guard bound == 0, listen(descriptor, 4) == 0 else {
-                close(descriptor)
-                throw TestFailure("listen: \(SocketIO.lastErrorText)")
-            }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-            }
-            self.descriptor = descriptor
-            port = UInt16(bigEndian: address.sin_port)
-        }
-
-        func accept() throws -> Int32 {
-            guard SocketIO.poll(descriptor, events: Int16(POLLIN), milliseconds: 1000) > 0 else {
-                throw TestFailure("nothing to accept")
-            }
-            return Glibc.accept(descriptor, nil, nil)
-        }
-
-        deinit { close(descriptor) }
-    }
-
     /// The station's frames: STARTDT con, then `asdus` as I-frames numbered from 0.
     private static func script(_ asdus: [ASDU]) throws -> [UInt8] {
         var bytes = APCI.unnumbered(.startDTConfirmation).encodedFrame
@@ -85,7 +51,7 @@ import Musl
         return result
     }
 
-    private static func session(_ listener: Listener) throws -> MasterSession {
+    private static func session(_ listener: LoopbackListener) throws -> MasterSession {
         let parameters = try APCIParameters(k: 12, w: 8, t0: .seconds(2), t1: .seconds(2), t2: .seconds(1), t3: .seconds(20))
         return try MasterSession.connect(to: Endpoint(host: "127.0.0.1", port: listener.port), from: nil,
                                          parameters: parameters)
@@ -117,9 +83,9 @@ import Musl
         asdus += segments(2, second) + [last(2, .sectionTransferWithoutDeactivation, fileChecksum(second)),
                                         last(2, .fileTransferWithoutDeactivation, fileChecksum(data))]
 
-        let listener = try Listener()
+        let listener = LoopbackListener()
         let session = try Self.session(listener)
-        let station = try listener.accept()
+        let station = try #require(listener.accept())
         defer { close(station) }
         _ = SocketIO.writeAll(station, try Self.script(asdus))
         try session.startDataTransfer(timeout: .seconds(2))
@@ -161,9 +127,9 @@ import Musl
                                                       qualifier: FileReadyQualifier(negative: false)))),
                      reply(.lastSection(LastSection(nameOfFile: 3, nameOfSection: 1, qualifier: .fileTransferWithoutDeactivation,
                                                     checksum: 0)))]
-        let listener = try Listener()
+        let listener = LoopbackListener()
         let session = try Self.session(listener)
-        let station = try listener.accept()
+        let station = try #require(listener.accept())
         defer { close(station) }
         _ = SocketIO.writeAll(station, try Self.script(asdus))
         try session.startDataTransfer(timeout: .seconds(2))
