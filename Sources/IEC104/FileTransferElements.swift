@@ -29,6 +29,21 @@ public struct FileErrorCause: RawRepresentable, Hashable, Sendable {
     }
 }
 
+/// SCQ and AFQ share a layout: what is asked or answered in the lower four bits, why it failed in the upper four.
+public protocol ActionAndCauseQualifier {
+    associatedtype Action: RawRepresentable<UInt8>
+    var octet: UInt8 { get }
+    init(octet: UInt8)
+    /// The action of the lower four bits of `octet` (the upper ones are dropped).
+    static func action(of octet: UInt8) -> Action
+}
+
+extension ActionAndCauseQualifier {
+    public init(_ action: Action, cause: FileErrorCause = .none) { self.init(octet: action.rawValue & 0x0F | cause.rawValue << 4) }
+    public var action: Action { Self.action(of: octet) }
+    public var cause: FileErrorCause { FileErrorCause(rawValue: octet >> 4) }
+}
+
 /// FRQ and SRQ: a seven-bit value and the BS bit that makes the answer negative (clause 7.2.6.28, 7.2.6.29).
 public struct FileReadyQualifier: Hashable, Sendable {
     public var octet: UInt8
@@ -39,7 +54,7 @@ public struct FileReadyQualifier: Hashable, Sendable {
 }
 
 /// SCQ, select and call qualifier (clause 7.2.6.30).
-public struct SelectCallQualifier: Hashable, Sendable {
+public struct SelectCallQualifier: ActionAndCauseQualifier, Hashable, Sendable {
     /// The lower four bits: what the controlling station asks for.
     public struct Action: RawRepresentable, Hashable, Sendable {
         public let rawValue: UInt8
@@ -71,9 +86,7 @@ public struct SelectCallQualifier: Hashable, Sendable {
 
     public var octet: UInt8
     public init(octet: UInt8) { self.octet = octet }
-    public init(_ action: Action, cause: FileErrorCause = .none) { octet = action.rawValue | cause.rawValue << 4 }
-    public var action: Action { Action(rawValue: octet) }
-    public var cause: FileErrorCause { FileErrorCause(rawValue: octet >> 4) }
+    public static func action(of octet: UInt8) -> Action { Action(rawValue: octet) }
 }
 
 /// LSQ, last section or segment qualifier (clause 7.2.6.31).
@@ -99,7 +112,7 @@ public struct LastSectionQualifier: RawRepresentable, Hashable, Sendable {
 }
 
 /// AFQ, acknowledge file or section qualifier (clause 7.2.6.32).
-public struct AcknowledgeQualifier: Hashable, Sendable {
+public struct AcknowledgeQualifier: ActionAndCauseQualifier, Hashable, Sendable {
     public struct Action: RawRepresentable, Hashable, Sendable {
         public let rawValue: UInt8
         public init(rawValue: UInt8) { self.rawValue = rawValue & 0x0F }
@@ -121,9 +134,7 @@ public struct AcknowledgeQualifier: Hashable, Sendable {
 
     public var octet: UInt8
     public init(octet: UInt8) { self.octet = octet }
-    public init(_ action: Action, cause: FileErrorCause = .none) { octet = action.rawValue | cause.rawValue << 4 }
-    public var action: Action { Action(rawValue: octet) }
-    public var cause: FileErrorCause { FileErrorCause(rawValue: octet >> 4) }
+    public static func action(of octet: UInt8) -> Action { Action(rawValue: octet) }
 }
 
 /// SOF, status of file (clause 7.2.6.38).
