@@ -52,6 +52,9 @@ struct FileSending {
     static let retryLimit = 3
     /// A transfer with no step from the master for this long is dropped.
     static let idleLimit: Duration = .seconds(30)
+    /// The most a transfer holds in memory: a section is read in pieces of this size (a whole number of segments,
+    /// about 64 KiB), however large `section_size` is.
+    static let readPiece = FileSegment.maximumLength * 277
 
     let file: CatalogFile
     let id: UInt64
@@ -59,8 +62,13 @@ struct FileSending {
     let startedAt: LinkInstant
     private(set) var phase: Phase = .selected
     private(set) var lastStep: LinkInstant
+    /// The piece of the current section in memory, and how much of it went out as segments.
     private var data: [UInt8] = []
     private var sent = 0
+    /// Octets of the current section read so far, and the piece asked for and not yet read.
+    private var sectionRead = 0
+    private var requested: (offset: Int, length: Int)?
+    private var pendingRead: (offset: Int, length: Int)?
     private var sectionChecksum: UInt8 = 0
     private var fileChecksum: UInt8 = 0
     private var octetsAcknowledged = 0
@@ -128,9 +136,11 @@ struct FileSending {
             return offer(section: 1)
         case (.requestSection, .sectionOffered(let offered)) where Int(call.nameOfSection) == offered:
             if negative { return next(after: offered) }
-            guard let range = file.section(offered) else { return [.unexpected("section \(offered) does not exist")] }
+            guard file.section(offered) != nil else { return [.unexpected("section \(offered) does not exist")] }
             phase = .reading(offered)
-            return [.read(section: offered, offset: range.offset, length: range.length)]
+            sectionRead = 0
+            sectionChecksum = 0
+            return [nextPiece(of: offered)]
         case (.requestSection, .sectionOffered(let offered)):
             return [.unexpected("call of section \(call.nameOfSection) where section \(offered) is offered")]
         case (.deleteFile, .selected):
@@ -152,7 +162,7 @@ struct FileSending {
         switch (ack.qualifier.action, phase) {
         case (.positiveSection, .awaitingSectionAck(let section)) where Int(ack.nameOfSection) == section:
             fileChecksum &+= sectionChecksum
-            octetsAcknowledged += data.count
+            octetsAcknowledged += sectionRead
             data = []
             retries = 0
             return next(after: section)
@@ -174,15 +184,18 @@ struct FileSending {
 
     /// The owner read the section asked for.
     mutating func sectionRead(_ result: FileReadResult, now: LinkInstant) -> [Output] {
-        guard case .reading(let section) = phase else { return [] }
+        guard case .reading(let section) = phase, let piece = requested else { return [] }
+        requested = nil
         switch result {
         case .data(let octets):
-            guard octets.count == file.section(section)?.length else {
-                return breakOff("section \(section) read \(octets.count) octets, the file changed")
+            guard octets.count == piece.length else {
+                return breakOff("section \(section) read \(octets.count) octets where \(piece.length) were asked for, "
+                    + "the file changed")
             }
             data = octets
             sent = 0
-            sectionChecksum = fileChecksumOf(octets)
+            sectionRead += octets.count
+            sectionChecksum = IEC104.fileChecksum(octets, adding: sectionChecksum)
             phase = .sending(section)
             return []
         case .changed(let reason):
@@ -196,6 +209,12 @@ struct FileSending {
     mutating func nextSegment() -> [UInt8]? {
         guard case .sending(let section) = phase else { return nil }
         guard sent < data.count else {
+            if sectionRead < file.section(section)?.length ?? 0 {
+                // The piece went out; the next one is read before the section goes on.
+                phase = .reading(section)
+                if case .read(_, let offset, let length) = nextPiece(of: section) { pendingRead = (offset, length) }
+                return nil
+            }
             phase = .awaitingSectionAck(section)
             return lastSection(section, .sectionTransferWithoutDeactivation, checksum: sectionChecksum)
         }
@@ -237,7 +256,21 @@ struct FileSending {
                 .finished(.brokenOff(reason))]
     }
 
-    private func fileChecksumOf(_ octets: [UInt8]) -> UInt8 { IEC104.fileChecksum(octets) }
+    /// The read of the next piece of `section`, remembered so that only its answer is taken.
+    private mutating func nextPiece(of section: Int) -> Output {
+        let range = file.section(section) ?? (offset: 0, length: 0)
+        let piece = (offset: range.offset + sectionRead, length: min(Self.readPiece, range.length - sectionRead))
+        requested = piece
+        return .read(section: section, offset: piece.offset, length: piece.length)
+    }
+
+    /// A read that ``nextSegment()`` found due when a piece of a section had gone out: the owner asks for it
+    /// when the step ends.
+    mutating func takePendingRead() -> Output? {
+        guard let piece = pendingRead, case .reading(let section) = phase else { return nil }
+        pendingRead = nil
+        return .read(section: section, offset: piece.offset, length: piece.length)
+    }
 
     private var phaseText: String {
         switch phase {

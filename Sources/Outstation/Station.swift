@@ -289,6 +289,7 @@ public final class Station {
     /// `.send`, and a timer is asked for if the next deadline moved earlier than the armed one.
     func finishStep(now: LinkInstant, into actions: inout [StationAction]) {
         fillWindow(now: now)
+        if let read = fileTransfer?.takePendingRead() { actions += applyFileOutputs([read], request: nil, now: now) }
         if !fileTransferNotices.isEmpty {
             actions += fileTransferNotices
             fileTransferNotices.removeAll()

@@ -49,6 +49,36 @@ struct FileSendingTests {
                                                     qualifier: FileReadyQualifier(negative: false)))])
     }
 
+    @Test("a large section is read in pieces of about 64 KiB: never more than one piece in memory")
+    func pieces() throws {
+        let size = 150_000
+        let content = (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ $0 >> 9) }
+        var sending = FileSending(file: file(size: size, sectionSize: size), id: 1, originator: 0, now: start)
+        _ = sending.call(call(.requestFile), negative: false, now: start)
+        var reads = sending.call(call(.requestSection, section: 1), negative: false, now: start)
+        var received: [UInt8] = []
+        var pieces: [Int] = []
+        var last: LastSection?
+        while last == nil {
+            guard case .read(1, let offset, let length)? = reads.first else { Issue.record("no read: \(reads)"); return }
+            pieces.append(length)
+            #expect(sending.sectionRead(.data(Array(content[offset..<(offset + length)])), now: start).isEmpty)
+            while let bytes = sending.nextSegment() {
+                switch try ASDU(decoding: bytes).objects[0].element {
+                case .segment(let segment):
+                    #expect(segment.data.count == FileSegment.maximumLength || received.count + segment.data.count == size)
+                    received += segment.data
+                case .lastSection(let section): last = section
+                default: Issue.record("unexpected ASDU")
+                }
+            }
+            reads = sending.takePendingRead().map { [$0] } ?? []
+        }
+        #expect(pieces == [FileSending.readPiece, FileSending.readPiece, size - 2 * FileSending.readPiece])
+        #expect(received == content)
+        #expect(last?.checksum == fileChecksum(content))
+    }
+
     @Test("a short read means the file changed: broken off with LSQ 2")
     func shortRead() throws {
         var sending = FileSending(file: file(size: 100), id: 1, originator: 0, now: start)
@@ -57,7 +87,7 @@ struct FileSendingTests {
         let outputs = sending.sectionRead(.data([1, 2, 3]), now: start)
         guard case .lastSection(let last) = try decoded(outputs).first else { Issue.record("\(outputs)"); return }
         #expect(last.qualifier == .fileTransferWithDeactivation)
-        #expect(outputs.last == .finished(.brokenOff("section 1 read 3 octets, the file changed")))
+        #expect(outputs.last == .finished(.brokenOff("section 1 read 3 octets where 100 were asked for, the file changed")))
     }
 
     @Test("the idle limit counts from the master's last step")
