@@ -15,6 +15,8 @@ Run through Benchmarks/daemon/run (which builds everything first). Parts (--part
      fanout: --masters (4) stations on one listener, station I allowing 127.0.0.I, all on the same
      points; a master per station (fastmaster --bind-src), one feeder; the lossless rate per master.
   3. Connect + STARTDT: fastmaster `connect 1000` against rtu104d and limitserver.
+  files (file_transfer_cost.py): `rtu104ctl files get` of 1 MiB and 16 MB from rtu104d and, when one is given,
+     lib60870-C's file server, taking turns: MB/s and the server's CPU.
 Every figure is appended as a JSON line to the results file; a table is printed at the end.
 Every process started here (servers, masters, feeders) is stopped by its PID at the end, on error and on
 SIGINT/SIGTERM.
@@ -31,6 +33,7 @@ import subprocess
 import sys
 import time
 
+import file_transfer_cost
 import journal_cost
 import metrics_cost
 
@@ -40,7 +43,8 @@ ROOT = os.path.dirname(os.path.dirname(HERE))
 started = []  # Popen objects of every process we started
 
 # every part, in the order they run; `startup` (startup.py, minutes of 1M-point loads) only when asked for
-PARTS = ("gi", "c104", "events", "overload", "fanout", "masters", "refusals", "connect", "metrics", "journal")
+PARTS = ("gi", "c104", "events", "overload", "fanout", "masters", "refusals", "connect", "metrics", "journal",
+         "files")
 
 # rates tried above 100k/s while every rate is lossless (the bisection then narrows the ceiling down)
 LADDER = (150000, 200000, 300000, 400000, 600000, 800000, 1000000, 1200000, 1600000, 2000000)
@@ -1109,6 +1113,7 @@ class Bench:
             else:
                 self.log(f"journal {key}: {row['lossless']}/{row['runs']} runs lossless, received "
                          f"{row['received']:,.0f}/s, daemon CPU {row['cpu']:.0f}%")
+        file_transfer_cost.table(self)
         self.log(f"\nresults appended to {os.path.relpath(self.results_path, ROOT)}; logs in "
                  f"{os.path.relpath(self.logs, ROOT)}")
 
@@ -1156,6 +1161,8 @@ def main() -> int:
                         help="metrics part: event rates run with the endpoint off and on")
     parser.add_argument("--metrics-scrape", type=float, default=1.0,
                         help="metrics part: seconds between scrapes while the endpoint is on")
+    parser.add_argument("--file-repeats", type=int, default=3,
+                        help="part files: `rtu104ctl files get` runs per file and server (the median is reported)")
     parser.add_argument("--results", default=os.path.join(ROOT, ".build", "bench", "daemon-results.jsonl"))
     args = parser.parse_args()
     parts = args.parts.split(",")
@@ -1198,6 +1205,8 @@ def main() -> int:
             metrics_cost.run(bench)
         if "journal" in parts:
             journal_cost.run(bench)
+        if "files" in parts:
+            file_transfer_cost.run(bench)
     except Exception as error:  # report, still print what was measured, still stop everything
         bench.log(f"FAIL: {type(error).__name__}: {error}")
         status = 1

@@ -10,7 +10,8 @@
  *   A file is cut into sections of SECTION_SIZE octets (default 16384; 1 .. 16777215), the last one
  *   shorter; an empty file has no section (getSectionSize is 0, which lib60870 offers as a section
  *   of length 0). A file that would need more than 255 sections, or is larger than 16777215 octets,
- *   is left out with a warning.
+ *   is left out with a warning. The high-priority queue holds a whole section's segments (lib60870
+   drops the segments that do not fit into it while the k window is full).
  *   The IOAs FIRST_IOA .. FIRST_IOA + 99 form the file area: select file for an IOA of the area with
  *   no file is answered "file not ready" (F_FR_NA_1 with FRQ bit 8 set); an IOA outside it gets the
  *   request back with COT 47 (unknown IOA), an unknown CA COT 46 (the library does both).
@@ -303,7 +304,13 @@ int main(int argc, char **argv)
     sigaction(SIGTERM, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    CS104_Slave slave = CS104_Slave_create(100, 100);
+    /* lib60870's file service sends a segment at every turn of its task and puts what the k window does
+     * not take into the connection's high-priority queue; a segment that does not fit is dropped without
+     * a word, and the section's length and checksum come out wrong. So the queue takes a whole section
+     * (segments of at most 236 octets, counted at 200 for margin): 100 ASDUs up to sections of 16384. */
+    long queue = g_section_size / 200 + 16;
+    if (queue < 100) queue = 100;
+    CS104_Slave slave = CS104_Slave_create(100, (int)queue);
     CS104_Slave_setLocalAddress(slave, "127.0.0.1");
     CS104_Slave_setLocalPort(slave, port);
     CS104_Slave_setServerMode(slave, CS104_MODE_CONNECTION_IS_REDUNDANCY_GROUP);
