@@ -427,6 +427,51 @@ struct FileTransferTests {
         #expect(scenario.notices.last?.contains("ended: the connection closed") == true)
     }
 
+    /// Every answer decodes (the harness decodes them), and a proper transfer afterwards brings the whole file.
+    @Test("a master that sends file steps at random never breaks the station", arguments: UInt64(0)..<40)
+    func randomSteps(seed: UInt64) throws {
+        var random = SplitMix64(seed: seed)
+        let scenario = try FileScenario(allowDelete: false, points: [.point(1, .scaled, value: .scaled(0))])
+        scenario.put("a.dat", octets(2500))
+        scenario.put("b.dat", octets(0))
+        scenario.scan()
+        _ = try scenario.harness.exchange(on: scenario.id)
+        let actions: [SelectCallQualifier.Action] = [.default, .selectFile, .requestFile, .deactivateFile, .deleteFile,
+                                                     .selectSection, .requestSection, .deactivateSection, .init(rawValue: 15)]
+        let acknowledgements: [AcknowledgeQualifier.Action] = [.positiveFile, .negativeFile, .positiveSection,
+                                                               .negativeSection, .init(rawValue: 0)]
+        for _ in 0..<60 {
+            let ioa = [UInt32(30001), 30002, 30003, 5].randomElement(using: &random)!
+            let section = UInt8.random(in: 0...4, using: &random)
+            let answers: [ASDU]
+            switch Int.random(in: 0..<10, using: &random) {
+            case 0...5:
+                answers = try scenario.call(ioa, actions.randomElement(using: &random)!, section: section,
+                                            negative: Bool.random(using: &random),
+                                            cause: [.fileTransfer, .request, .activation].randomElement(using: &random)!)
+            case 6...7:
+                answers = try scenario.acknowledge(ioa, acknowledgements.randomElement(using: &random)!, section: section,
+                                                   cause: FileErrorCause(rawValue: UInt8.random(in: 0...15, using: &random)))
+            case 8:
+                try scenario.harness.apply([update(1, .scaled(Int16.random(in: -100...100, using: &random)))])
+                answers = try scenario.harness.exchange(on: scenario.id)
+            default:
+                scenario.harness.advance(by: .seconds(Int64.random(in: 0...40, using: &random)))
+                answers = try scenario.harness.exchange(on: scenario.id)
+            }
+            for answer in answers {
+                #expect(answer.commonAddress == 47)
+                if answer.typeID.isFileTransfer, answer.typeID != .F_DR_TA_1, answer.typeID != .F_SC_NA_1 {
+                    #expect(answer.cot == .fileTransfer)
+                }
+            }
+        }
+        // Whatever state the steps left: a new select starts over and the file arrives whole.
+        let (content, _) = try scenario.fetch(30001)
+        #expect(content == octets(2500))
+        #expect(!scenario.harness.closed.contains(scenario.id), "file steps never close the connection")
+    }
+
     @Test("query log and files from the master are not supported: COT 44")
     func unsupported() throws {
         let scenario = try FileScenario()
