@@ -120,7 +120,7 @@ extension Station {
                 countFileTransfer(outcome)
                 actions.append(Self.fileTransferAction(transfer.file, outcome))
             case .unexpected(let reason):
-                if let request { actions += refuse(request, cause: .fileTransfer, because: "file transfer: \(reason)") }
+                if let request { actions += refuse(request, cause: .fileTransfer, because: reason) }
             }
         }
         return actions

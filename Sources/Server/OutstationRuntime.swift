@@ -305,6 +305,7 @@ final class OutstationRuntime {
         if let ca = refusal.commonAddress { metadata["ca"] = "\(ca)" }
         let cause = "\(refusal.cause.name) (\(refusal.cause.rawValue))"
         let text = (44...47).contains(refusal.cause.rawValue) ? "refused with \(cause): \(refusal.reason)"
+            : refusal.cause == .fileTransfer ? "file transfer request answered negatively: \(refusal.reason)"
             : "negative \(refusal.cause.name): \(refusal.reason)"
         limitedLog(.refusedRequest, .warning, text, listener: listener, peer: peer, reason: cause, metadata: metadata)
     }
