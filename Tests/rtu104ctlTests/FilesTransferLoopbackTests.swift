@@ -83,20 +83,9 @@ import Musl
         asdus += segments(2, second) + [last(2, .sectionTransferWithoutDeactivation, fileChecksum(second)),
                                         last(2, .fileTransferWithoutDeactivation, fileChecksum(data))]
 
-        let listener = LoopbackListener()
-        let session = try Self.session(listener)
-        let station = try #require(listener.accept())
-        defer { close(station) }
-        _ = SocketIO.writeAll(station, try Self.script(asdus))
-        try session.startDataTransfer(timeout: .seconds(2))
-
-        let folder = NSTemporaryDirectory() + "rtu104ctl-loopback-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let part = try PartFile(path: folder + "/record.dat")
-        var download = FileDownload(commonAddress: 47, address: 30001, timeout: .seconds(2), now: monotonicNow())
-        var lines: [String] = []
-        let outcome = try FileTransferRun.get(session, &download, into: part) { lines.append($0) }
+        let run = try Self.download(scripted: asdus, into: "record.dat")
+        defer { run.finish() }
+        let (station, folder, part, lines, outcome) = (run.station, run.folder, run.part, run.lines, run.outcome)
         guard case .success(let result) = outcome else {
             Issue.record("expected success, got \(outcome)")
             return
@@ -118,7 +107,6 @@ import Musl
             }
         }
         #expect(steps == ["SC 1 0", "SC 2 0", "SC 6 1", "AF 3 1", "SC 6 2", "AF 36 2", "SC 6 2", "AF 3 2", "AF 1 2"])
-        session.close()
     }
 
     @Test func emptyFileIsSkippedByANegativeCallAndSaved() throws {
@@ -127,18 +115,9 @@ import Musl
                                                       qualifier: FileReadyQualifier(negative: false)))),
                      reply(.lastSection(LastSection(nameOfFile: 3, nameOfSection: 1, qualifier: .fileTransferWithoutDeactivation,
                                                     checksum: 0)))]
-        let listener = LoopbackListener()
-        let session = try Self.session(listener)
-        let station = try #require(listener.accept())
-        defer { close(station) }
-        _ = SocketIO.writeAll(station, try Self.script(asdus))
-        try session.startDataTransfer(timeout: .seconds(2))
-        let folder = NSTemporaryDirectory() + "rtu104ctl-loopback-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let part = try PartFile(path: folder + "/empty")
-        var download = FileDownload(commonAddress: 47, address: 30001, timeout: .seconds(2), now: monotonicNow())
-        let outcome = try FileTransferRun.get(session, &download, into: part) { _ in }
+        let run = try Self.download(scripted: asdus, into: "empty")
+        defer { run.finish() }
+        let (station, part, outcome) = (run.station, run.part, run.outcome)
         guard case .success(let result) = outcome else {
             Issue.record("expected success, got \(outcome)")
             return
@@ -153,6 +132,37 @@ import Musl
             if case .fileAcknowledgement(let ack) = $0.objects.first?.element { return ack.nameOfFile == 3 }
             return false
         })
-        session.close()
+    }
+
+    /// One download over loopback against a station that plays `asdus`; `finish()` closes both ends and removes
+    /// the folder.
+    private struct Download {
+        let session: MasterSession
+        let station: Int32
+        let folder: String
+        let part: PartFile
+        let lines: [String]
+        let outcome: Result<FileDownload.Result, FailureText>
+
+        func finish() {
+            session.close()
+            close(station)
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+    }
+
+    private static func download(scripted asdus: [ASDU], into name: String) throws -> Download {
+        let listener = LoopbackListener()
+        let session = try Self.session(listener)
+        let station = try #require(listener.accept())
+        _ = SocketIO.writeAll(station, try Self.script(asdus))
+        try session.startDataTransfer(timeout: .seconds(2))
+        let folder = NSTemporaryDirectory() + "rtu104ctl-loopback-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let part = try PartFile(path: folder + "/" + name)
+        var download = FileDownload(commonAddress: 47, address: 30001, timeout: .seconds(2), now: monotonicNow())
+        var lines: [String] = []
+        let outcome = try FileTransferRun.get(session, &download, into: part) { lines.append($0) }
+        return Download(session: session, station: station, folder: folder, part: part, lines: lines, outcome: outcome)
     }
 }
