@@ -24,6 +24,22 @@ private final class FileScenario {
         try harness.startDataTransfer(on: id)
     }
 
+    /// A scenario whose master has seen the spontaneous directory listing one file.
+    static func listing(allowDelete: Bool = false, points: [MonitorPointDefinition] = [], _ name: String,
+                        _ content: [UInt8]) throws -> FileScenario {
+        let scenario = try FileScenario(allowDelete: allowDelete, points: points)
+        scenario.put(name, content)
+        scenario.scan()
+        _ = try scenario.harness.exchange(on: scenario.id)
+        return scenario
+    }
+
+    /// Select file, then call file: what the outstation answered to the call.
+    func selectAndCallFile(_ ioa: UInt32) throws -> [ASDU] {
+        _ = try call(ioa, .selectFile)
+        return try call(ioa, .requestFile)
+    }
+
     func put(_ name: String, _ content: [UInt8], modified time: Int64? = nil) {
         disk[name] = content
         modified[name] = time ?? (modified[name].map { $0 + 1 } ?? Int64(disk.count))
@@ -154,8 +170,7 @@ struct FileTransferTests {
         let scenario = try FileScenario()
         scenario.put("a.dat", octets(1024))
         scenario.scan()
-        _ = try scenario.call(30001, .selectFile)
-        _ = try scenario.call(30001, .requestFile)
+        _ = try scenario.selectAndCallFile(30001)
         let section = try scenario.call(30001, .requestSection, section: 1)
         let segments = section.compactMap { asdu -> FileSegment? in
             if case .segment(let segment) = asdu.objects[0].element { return segment } else { return nil }
@@ -236,10 +251,7 @@ struct FileTransferTests {
 
     @Test("select: outside every area COT 47, an area's address without a file 'not ready', a wrong NOF 'not ready'")
     func selectRefusals() throws {
-        let scenario = try FileScenario()
-        scenario.put("a.dat", octets(10))
-        scenario.scan()
-        _ = try scenario.harness.exchange(on: scenario.id)
+        let scenario = try FileScenario.listing("a.dat", octets(10))
         let outside = try scenario.call(5, .selectFile)
         #expect(outside.count == 1 && outside[0].cot == .unknownObjectAddress && outside[0].cause.isNegative)
         let empty = try scenario.call(30005, .selectFile)
@@ -261,10 +273,7 @@ struct FileTransferTests {
 
     @Test("steps out of order are refused with COT 13 negative and do not disturb the transfer")
     func unexpectedSteps() throws {
-        let scenario = try FileScenario()
-        scenario.put("a.dat", octets(3000))
-        scenario.scan()
-        _ = try scenario.harness.exchange(on: scenario.id)
+        let scenario = try FileScenario.listing("a.dat", octets(3000))
         let early = try scenario.call(30001, .requestSection, section: 1)
         #expect(early.count == 1 && early[0].cot == .fileTransfer && early[0].cause.isNegative)
         _ = try scenario.call(30001, .selectFile)
@@ -276,12 +285,8 @@ struct FileTransferTests {
 
     @Test("a negative section acknowledgement offers the section again; the fourth breaks the transfer off")
     func negativeSectionAcknowledgements() throws {
-        let scenario = try FileScenario()
-        scenario.put("a.dat", octets(100))
-        scenario.scan()
-        _ = try scenario.harness.exchange(on: scenario.id)
-        _ = try scenario.call(30001, .selectFile)
-        _ = try scenario.call(30001, .requestFile)
+        let scenario = try FileScenario.listing("a.dat", octets(100))
+        _ = try scenario.selectAndCallFile(30001)
         for attempt in 1...4 {
             let section = try scenario.call(30001, .requestSection, section: 1)
             #expect(section.last?.typeID == .F_LS_NA_1)
@@ -300,12 +305,8 @@ struct FileTransferTests {
 
     @Test("a file that changes while a section is read is broken off with F_LS_NA_1 'file transfer with deactivation'")
     func changedDuringRead() throws {
-        let scenario = try FileScenario()
-        scenario.put("a.dat", octets(2000))
-        scenario.scan()
-        _ = try scenario.harness.exchange(on: scenario.id)
-        _ = try scenario.call(30001, .selectFile)
-        _ = try scenario.call(30001, .requestFile)
+        let scenario = try FileScenario.listing("a.dat", octets(2000))
+        _ = try scenario.selectAndCallFile(30001)
         scenario.put("a.dat", octets(2100))
         let replies = try scenario.call(30001, .requestSection, section: 1)
         guard case .lastSection(let last) = try #require(replies.last).objects[0].element else {
@@ -318,12 +319,8 @@ struct FileTransferTests {
 
     @Test("a scan that finds the file changed between sections breaks the transfer off at once")
     func changedBetweenSections() throws {
-        let scenario = try FileScenario()
-        scenario.put("a.dat", octets(3000))
-        scenario.scan()
-        _ = try scenario.harness.exchange(on: scenario.id)
-        _ = try scenario.call(30001, .selectFile)
-        _ = try scenario.call(30001, .requestFile)
+        let scenario = try FileScenario.listing("a.dat", octets(3000))
+        _ = try scenario.selectAndCallFile(30001)
         _ = try scenario.call(30001, .requestSection, section: 1)
         scenario.disk["a.dat"] = nil
         scenario.scan()
@@ -341,8 +338,7 @@ struct FileTransferTests {
         scenario.put("big.dat", octets(1024))
         scenario.scan()
         _ = try scenario.harness.exchange(on: scenario.id)
-        _ = try scenario.call(30001, .selectFile)
-        _ = try scenario.call(30001, .requestFile)
+        _ = try scenario.selectAndCallFile(30001)
         // The section's data arrives while events wait in the buffer.
         let request = ASDU(cause: CauseOfTransmission(.fileTransfer), commonAddress: 47, address: 30001,
                            element: .fileCall(FileCall(nameOfFile: 0, nameOfSection: 1, qualifier: SelectCallQualifier(.requestSection))))
@@ -361,10 +357,7 @@ struct FileTransferTests {
 
     @Test("a section ready of length 0 (empty file) can be skipped with a negative call section")
     func skippedSection() throws {
-        let scenario = try FileScenario()
-        scenario.put("empty.dat", [])
-        scenario.scan()
-        _ = try scenario.harness.exchange(on: scenario.id)
+        let scenario = try FileScenario.listing("empty.dat", [])
         _ = try scenario.call(30001, .selectFile)
         let ready = try scenario.call(30001, .requestFile)
         guard case .sectionReady(let section) = try #require(ready.last).objects[0].element else { return }
@@ -378,20 +371,14 @@ struct FileTransferTests {
 
     @Test("delete: refused with a negative file acknowledgement unless the area allows it")
     func delete() throws {
-        let refusing = try FileScenario()
-        refusing.put("a.dat", octets(5))
-        refusing.scan()
-        _ = try refusing.harness.exchange(on: refusing.id)
+        let refusing = try FileScenario.listing("a.dat", octets(5))
         _ = try refusing.call(30001, .selectFile)
         let refused = try refusing.call(30001, .deleteFile)
         guard case .fileAcknowledgement(let no) = try #require(refused.last).objects[0].element else { return }
         #expect(no.qualifier.action == .negativeFile && no.qualifier.cause == .unexpectedService)
         #expect(!refusing.harness.actions.contains { if case .deleteFile = $0 { true } else { false } })
 
-        let allowing = try FileScenario(allowDelete: true)
-        allowing.put("a.dat", octets(5))
-        allowing.scan()
-        _ = try allowing.harness.exchange(on: allowing.id)
+        let allowing = try FileScenario.listing(allowDelete: true, "a.dat", octets(5))
         _ = try allowing.call(30001, .selectFile)
         _ = try allowing.call(30001, .deleteFile)
         let deletion = try #require(allowing.harness.actions.compactMap { action -> FileDeletion? in
@@ -409,10 +396,7 @@ struct FileTransferTests {
 
     @Test("a master that stops for 30 s loses the transfer; a closed connection ends it")
     func timeoutAndDisconnect() throws {
-        let scenario = try FileScenario()
-        scenario.put("a.dat", octets(5))
-        scenario.scan()
-        _ = try scenario.harness.exchange(on: scenario.id)
+        let scenario = try FileScenario.listing("a.dat", octets(5))
         _ = try scenario.call(30001, .selectFile)
         scenario.harness.advance(by: .seconds(29))
         #expect(scenario.harness.station().fileTransfer != nil)
