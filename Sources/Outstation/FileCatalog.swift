@@ -42,6 +42,10 @@ public struct CatalogFile: Hashable, Sendable {
     public var allowDelete: Bool
 
     public var size: Int { identity.size }
+    /// `1 octet`, `2412 octets`: for log lines.
+    public var sizeText: String { Self.octetText(size) }
+
+    public static func octetText(_ count: Int) -> String { count == 1 ? "1 octet" : "\(count) octets" }
 
     /// Sections of `sectionSize` octets, the last one shorter; an empty file has one empty section.
     public var sectionCount: Int { max(1, (size + sectionSize - 1) / sectionSize) }

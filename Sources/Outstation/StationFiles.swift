@@ -97,7 +97,7 @@ extension Station {
         nextFileTransferID += 1
         fileTransfer = transfer
         respond(transfer.fileReady())
-        actions.append(.notice("file transfer: \(address) \(file.area)/\(file.name) (\(Self.octetText(file.size)), "
+        actions.append(.notice("file transfer: \(address) \(file.area)/\(file.name) (\(file.sizeText), "
             + "\(file.sectionCount) section\(file.sectionCount == 1 ? "" : "s")) selected"))
         return actions
     }
@@ -212,14 +212,12 @@ extension Station {
         }
     }
 
-    static func octetText(_ count: Int) -> String { count == 1 ? "1 octet" : "\(count) octets" }
-
     static func fileTransferText(_ file: CatalogFile, _ outcome: FileTransferOutcome) -> String {
         let subject = "file transfer: \(file.address) \(file.area)/\(file.name)"
         switch outcome {
         case .completed(let octets, let duration):
             let milliseconds = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-            return "\(subject) complete, \(octetText(octets)) in \(milliseconds) ms, acknowledged by the master"
+            return "\(subject) complete, \(CatalogFile.octetText(octets)) in \(milliseconds) ms, acknowledged by the master"
         case .deleted: return "\(subject) deleted at the master's request"
         case .brokenOff(let reason): return "\(subject) broken off: \(reason)"
         case .endedByMaster(let reason): return "\(subject) ended: \(reason)"

@@ -34,7 +34,7 @@ extension OutstationRuntime {
             let runtime = NIOLoopBound(self, eventLoop: eventLoop)
             let name = area.name
             fileScanTasks[area.name] = eventLoop.scheduleRepeatedTask(initialDelay: .zero,
-                                                                      delay: .nanoseconds(Int64(area.scanInterval.nanosecondsClamped))) { _ in
+                                                                      delay: TimeAmount(area.scanInterval)) { _ in
                 runtime.value.scanFiles(area: name)
             }
         }
@@ -98,12 +98,12 @@ extension OutstationRuntime {
 
     private func logCatalogChange(_ change: CatalogChange, area: FileArea) {
         for file in change.added {
-            logger.notice("file transfer: \(area.name)/\(file.name) listed at \(file.address), \(octets(file.size))",
+            logger.notice("file transfer: \(area.name)/\(file.name) listed at \(file.address), \(file.sizeText)",
                           metadata: ["area": "\(area.name)", "ca": "\(file.address.commonAddress)",
                                      "ioa": "\(file.address.objectAddress)"])
         }
         for file in change.changed {
-            logger.info("file transfer: \(area.name)/\(file.name) at \(file.address) changed, now \(octets(file.size))",
+            logger.info("file transfer: \(area.name)/\(file.name) at \(file.address) changed, now \(file.sizeText)",
                         metadata: ["area": "\(area.name)", "ca": "\(file.address.commonAddress)",
                                    "ioa": "\(file.address.objectAddress)"])
         }
@@ -150,15 +150,5 @@ extension OutstationRuntime {
             perform(actions, station: station)
         }
         updateFileTransfer()
-    }
-}
-
-private func octets(_ count: Int) -> String { count == 1 ? "1 octet" : "\(count) octets" }
-
-extension Duration {
-    fileprivate var nanosecondsClamped: UInt64 {
-        let (seconds, attoseconds) = components
-        guard seconds >= 0 else { return 0 }
-        return UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
     }
 }

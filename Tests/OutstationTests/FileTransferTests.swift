@@ -161,7 +161,7 @@ struct FileTransferTests {
         scenario.scan()
         let (content, _) = try scenario.fetch(30001)
         #expect(content == octets(size))
-        #expect(scenario.notices.contains { $0.contains("47:30001 records/record.dat complete, \(Station.octetText(size)) in") })
+        #expect(scenario.notices.contains { $0.contains("47:30001 records/record.dat complete, \(CatalogFile.octetText(size)) in") })
         #expect(scenario.harness.station().fileTransfer == nil)
     }
 
