@@ -54,6 +54,9 @@ public struct StationConfiguration: Hashable, Sendable {
     /// Whether producers wait for this station's master while it keeps up (instead of the station's
     /// event buffer overflowing); see ``Station/producerRoom(now:)``.
     public var backpressure: Bool
+    /// How long a master may leave its oldest frame unacknowledged and still hold producers back. Not a
+    /// configuration key: one second suits every master; tests on a loaded machine lengthen it.
+    public var stallLimit: Duration
     /// Whether every event this station accepts is kept in the persistent journal until its master acknowledged
     /// it, so that a restart re-sends what was never confirmed (`event_journal`).
     public var eventJournal: Bool
@@ -63,7 +66,8 @@ public struct StationConfiguration: Hashable, Sendable {
                 overflowPolicy: EventOverflowPolicy = .dropOldest, timeTags: TimeTagPolicy = .perPoint,
                 redundancy: Int = 1, acceptTestCommandWithoutTime: Bool = false, startTimeout: Duration? = nil,
                 invalidTimeUntilSynchronized: Bool = false, selectTimeout: Duration = .seconds(10),
-                backpressure: Bool = true, eventJournal: Bool = false) {
+                backpressure: Bool = true, stallLimit: Duration = Station.defaultStallLimit,
+                eventJournal: Bool = false) {
         self.name = name
         self.listener = listener
         self.filter = filter
@@ -78,6 +82,7 @@ public struct StationConfiguration: Hashable, Sendable {
         self.invalidTimeUntilSynchronized = invalidTimeUntilSynchronized
         self.selectTimeout = selectTimeout
         self.backpressure = backpressure
+        self.stallLimit = stallLimit
         self.eventJournal = eventJournal
     }
 

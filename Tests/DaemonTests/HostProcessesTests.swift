@@ -141,7 +141,7 @@ struct HostProcessesTests {
 
             let started = ContinuousClock.now
             let result = await inFlight
-            #expect(ContinuousClock.now - started < .seconds(5), "the command fails when its coprocess is stopped")
+            #expect(ContinuousClock.now - started < .seconds(15), "the command fails when its coprocess is stopped, not at its 20 s timeout")
             guard case .failure(let reason) = result else {
                 Issue.record("the command in flight on the replaced coprocess succeeded")
                 return
@@ -168,7 +168,7 @@ struct HostProcessesTests {
             // As a command does that took the handler from the routes just before the reload swapped them.
             let started = ContinuousClock.now
             let outcome = await retired.perform(commandRequest(ioa: 10))
-            #expect(ContinuousClock.now - started < .seconds(5), "not at the 20 s timeout")
+            #expect(ContinuousClock.now - started < .seconds(15), "not at the 20 s timeout")
             #expect(outcome.reason == "handler 'tap' was stopped")
         }
     }
