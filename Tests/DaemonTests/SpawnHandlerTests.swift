@@ -70,20 +70,20 @@ struct SpawnHandlerTests {
     @Test func hangIsKilledAtTheTimeout() async throws {
         let scratch = Scratch()
         // The child `sleep` holds stdout too: the whole process group must go.
-        let exec = scratch.script("hang.sh", "#!/bin/sh\nsleep 30 &\nsleep 30\n")
+        let exec = scratch.script("hang.sh", "#!/bin/sh\nsleep 120 &\nsleep 120\n")
         let handler = spawnHandler(handlerConfiguration(exec: exec, directory: scratch.path, timeout: .milliseconds(300)))
         var outcome: HandlerOutcome?
         let time = await elapsed { outcome = await handler.perform(commandRequest()) }
         #expect(outcome?.reason == "handler 'h' gave no answer within 0.3 seconds; killed")
-        #expect(time < .seconds(10), "ended by the limit, not by the script")
+        #expect(time < .seconds(30), "ended by the limit, not by the script")
     }
 
     @Test func pointTimeoutOverridesTheHandlers() async throws {
         let scratch = Scratch()
-        let exec = scratch.script("slow.sh", "#!/bin/sh\nsleep 30\n")
-        let handler = spawnHandler(handlerConfiguration(exec: exec, directory: scratch.path, timeout: .seconds(30)))
+        let exec = scratch.script("slow.sh", "#!/bin/sh\nsleep 120\n")
+        let handler = spawnHandler(handlerConfiguration(exec: exec, directory: scratch.path, timeout: .seconds(120)))
         let time = await elapsed { #expect(await !handler.perform(commandRequest(), timeout: .milliseconds(200)).succeeded) }
-        #expect(time < .seconds(10), "ended by the limit, not by the script")
+        #expect(time < .seconds(30), "ended by the limit, not by the script")
     }
 
     @Test func hugeOutputIsBounded() async throws {
@@ -94,7 +94,7 @@ struct SpawnHandlerTests {
         let time = await elapsed { outcome = await handler.perform(commandRequest()) }
         #expect(outcome?.reason == "handler 'h' wrote more than 4096 bytes on stdout; killed")
         #expect((outcome?.stderr.joined().utf8.count ?? .max) < 4096 + 100)
-        #expect(time < .seconds(10), "ended by the limit, not by the script")
+        #expect(time < .seconds(30), "ended by the limit, not by the script")
     }
 
     @Test func stderrIsKeptPerCommandAndLogged() async throws {
@@ -215,9 +215,9 @@ struct SpawnHandlerTests {
 
     @Test func deactivationKillsARunningCommand() async throws {
         let scratch = Scratch()
-        let exec = scratch.script("long.sh", "#!/bin/sh\nsleep 30\n")
+        let exec = scratch.script("long.sh", "#!/bin/sh\nsleep 120\n")
         let configuration = daemonConfiguration(handlers: [handlerConfiguration(exec: exec, directory: scratch.path,
-                                                                                timeout: .seconds(20))],
+                                                                                timeout: .seconds(120))],
                                                 bindings: [10: "h"])
         let dispatcher = CommandDispatcher(configuration: configuration, logger: LogRecorder().logger)
         let time = await elapsed {
@@ -228,13 +228,13 @@ struct SpawnHandlerTests {
             guard case .failure(let reason) = await command.value else { Issue.record("succeeded"); return }
             #expect(reason.contains("cancelled"))
         }
-        #expect(time < .seconds(10), "ended by the limit, not by the script")
+        #expect(time < .seconds(30), "ended by the limit, not by the script")
     }
 
     @Test func deactivationWhileWaitingForAProcess() async throws {
         let scratch = Scratch()
         // The running command outlasts the test, so only the cancellation can end the waiting one.
-        let exec = scratch.script("slow.sh", "#!/bin/sh\nsleep 30\n")
+        let exec = scratch.script("slow.sh", "#!/bin/sh\nsleep 120\n")
         let configuration = daemonConfiguration(handlers: [handlerConfiguration(exec: exec, directory: scratch.path)],
                                                 bindings: [10: "h", 11: "h"], maxProcesses: 1)
         let dispatcher = CommandDispatcher(configuration: configuration, logger: LogRecorder().logger)
@@ -249,7 +249,7 @@ struct SpawnHandlerTests {
             }
             try? await Task.sleep(for: .milliseconds(100))
             waiting.cancel()
-            #expect(await waiting.value < .seconds(10), "ended by the cancellation, not by the running command")
+            #expect(await waiting.value < .seconds(30), "ended by the cancellation, not by the running command")
             group.cancelAll()
         }
     }
