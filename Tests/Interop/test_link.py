@@ -13,7 +13,7 @@ from expect import assert_mirror
 from iec104 import LinkClosed, RawMaster
 
 K, W, T1, T2, T3, START_TIMEOUT = 3, 2, 3.0, 1.0, 1.0, 1.0
-SLACK = 1.0
+SLACK = 1.5  # a loaded CI machine pauses processes; the lower bounds carry the precision
 
 
 @pytest.fixture(scope="module")

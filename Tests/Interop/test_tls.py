@@ -301,10 +301,11 @@ def test_station_certificate_requirement(daemon, certs):
 
 def test_plaintext_master_on_tls_port_is_closed_promptly(daemon):
     started = time.monotonic()
-    with RawMaster(daemon.ports["main"], timeout=2.0) as master:
+    with RawMaster(daemon.ports["main"], timeout=5.0) as master:
         master.send_raw(iec104.STARTDT_ACT)
-        assert master.wait_closed(2.0)
-    assert time.monotonic() - started < 1.5
+        assert master.wait_closed(5.0)
+    # Promptly: well before the 10 s handshake timeout, with room for a loaded machine's pause.
+    assert time.monotonic() - started < 5.0
     wait_for_log(daemon, "refused TLS connection")
 
 
