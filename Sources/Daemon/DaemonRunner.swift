@@ -202,8 +202,19 @@ func restoreState(from store: StateStore, into server: OutstationServer, logger:
             logger.info("no state file yet", metadata: ["path": "\(store.path)"])
             return
         }
-        let restored = try await server.perform { outstation in saved.filter { outstation.image.restore($0) }.count }.get()
-        logger.notice("restored \(restored) of \(saved.count) saved values", metadata: ["path": "\(store.path)"])
+        // Addresses of folders no area serves any more are forgotten here.
+        let (restored, rememberedFiles) = try await server.perform { outstation in
+            outstation.files.remember(saved.fileAddresses)
+            return (saved.points.filter { outstation.image.restore($0) }.count, outstation.files.addressesToKeep.count)
+        }.get()
+        if !saved.points.isEmpty || saved.fileAddresses.isEmpty {
+            logger.notice("restored \(restored) of \(saved.points.count) saved values", metadata: ["path": "\(store.path)"])
+        }
+        if rememberedFiles > 0 {
+            let count = rememberedFiles
+            let text = count == 1 ? "1 file is listed again at its address" : "\(count) files are listed again at their addresses"
+            logger.info("file transfer: \(text) of the last run, if they are still there", metadata: ["path": "\(store.path)"])
+        }
         // Simulated counters and walks go on from the restored readings, not from the configured values.
         if restored > 0 { try await server.resumeSimulation().get() }
     } catch {
@@ -213,9 +224,12 @@ func restoreState(from store: StateStore, into server: OutstationServer, logger:
 
 func saveState(to store: StateStore, from server: OutstationServer, logger: Logger) async {
     do {
-        let snapshot = try await server.inspect { $0.image.persistentState }.get()
-        guard !snapshot.isEmpty else { return }
-        try store.save(snapshot, savedAt: SystemClock.wallMilliseconds())
+        let state = try await server.inspect { outstation in
+            SavedState(points: outstation.image.persistentState, fileAddresses: outstation.files.addressesToKeep)
+        }.get()
+        // An empty state is written over an earlier one, so that it does not come back at the next start.
+        guard !state.isEmpty || store.exists else { return }
+        try store.save(state, savedAt: SystemClock.wallMilliseconds())
     } catch {
         logger.error("cannot save state: \(error)", metadata: ["path": "\(store.path)"])
     }

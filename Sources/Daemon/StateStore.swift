@@ -2,7 +2,21 @@ import Foundation
 import IEC104
 public import Outstation
 
-/// The state file: integrated totals and retained points, written atomically so that a crash
+/// What the state file holds.
+public struct SavedState: Sendable, Equatable {
+    public var points: [PointUpdate]
+    /// Where each served file was listed, so that it is listed there again after a restart.
+    public var fileAddresses: [RememberedFileAddress]
+
+    public init(points: [PointUpdate] = [], fileAddresses: [RememberedFileAddress] = []) {
+        self.points = points
+        self.fileAddresses = fileAddresses
+    }
+
+    public var isEmpty: Bool { points.isEmpty && fileAddresses.isEmpty }
+}
+
+/// The state file: integrated totals, retained points and file addresses, written atomically so that a crash
 /// leaves either the previous file or the new one, never a torn one.
 public struct StateStore: Sendable {
     public let path: String
@@ -12,14 +26,17 @@ public struct StateStore: Sendable {
         path = directory + "/state.json"
     }
 
+    public var exists: Bool { FileManager.default.fileExists(atPath: path) }
+
     /// Writes the snapshot: temporary file, fsync, rename, fsync of the directory.
-    public func save(_ points: [PointUpdate], savedAt: Int64) throws {
+    public func save(_ state: SavedState, savedAt: Int64) throws {
         let directory = (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let document: [String: Any] = [
             "version": Self.version,
             "saved_at": savedAt,
-            "points": points.map(Self.encode),
+            "points": state.points.map(Self.encode),
+            "files": state.fileAddresses.map(Self.encode),
         ]
         let data = try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
         let temporary = path + ".tmp"
@@ -46,8 +63,9 @@ public struct StateStore: Sendable {
         }
     }
 
-    /// Reads the saved points; nil if there is no state file yet. A damaged file throws.
-    public func load() throws -> [PointUpdate]? {
+    /// Reads the saved state; nil if there is no state file yet. A damaged file throws. A file written before
+    /// file addresses were kept has none.
+    public func load() throws -> SavedState? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else { throw StateStoreError("cannot read \(path)") }
         guard let document = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
@@ -61,7 +79,24 @@ public struct StateStore: Sendable {
             guard let update = Self.decode(point) else { throw StateStoreError("\(path): entry \(index) is damaged") }
             updates.append(update)
         }
-        return updates
+        guard let files = document["files"] as? [[String: Any]]? else { throw StateStoreError("\(path): files is not a list") }
+        var fileAddresses: [RememberedFileAddress] = []
+        for (index, entry) in (files ?? []).enumerated() {
+            guard let address = Self.decode(file: entry) else { throw StateStoreError("\(path): file entry \(index) is damaged") }
+            fileAddresses.append(address)
+        }
+        return SavedState(points: updates, fileAddresses: fileAddresses)
+    }
+
+    static func encode(_ file: RememberedFileAddress) -> [String: Any] {
+        ["ca": Int(file.commonAddress), "ioa": Int(file.objectAddress), "directory": file.directory, "name": file.name]
+    }
+
+    static func decode(file entry: [String: Any]) -> RememberedFileAddress? {
+        guard let ca = entry["ca"] as? Int, let ioa = entry["ioa"] as? Int, (0...0xFFFF).contains(ca),
+              (0...0xFF_FFFF).contains(ioa), let directory = entry["directory"] as? String,
+              let name = entry["name"] as? String, !name.isEmpty else { return nil }
+        return RememberedFileAddress(commonAddress: UInt16(ca), directory: directory, name: name, objectAddress: UInt32(ioa))
     }
 
     static func encode(_ update: PointUpdate) -> [String: Any] {

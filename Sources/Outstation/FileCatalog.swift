@@ -81,6 +81,9 @@ public final class FileCatalog {
     private var addressesByArea: [String: [String: UInt32]] = [:]
     /// Names already reported as waiting for a free address, so that the log says it once per file.
     private var reportedUnlisted: [String: Set<String>] = [:]
+    /// Addresses files had before a restart, a reload that changed their area or a scan that could not read the
+    /// folder; a file listed again claims its own, and the next complete scan of its folder forgets the rest.
+    private var remembered: [RememberedFileAddress.Key: UInt32] = [:]
 
     public init(areas: [FileArea] = []) {
         self.areas = areas
@@ -104,26 +107,60 @@ public final class FileCatalog {
             .sorted { $0.address.objectAddress < $1.address.objectAddress }
     }
 
-    /// Takes a new list of areas (reload): files of areas that went away or moved leave the catalog, those of
-    /// unchanged areas stay where they are. Returns the common addresses whose directory changed.
+    /// Takes a new list of areas (reload): files of areas that went away or changed leave the catalog (a changed
+    /// area's files get their addresses back when it lists them again), those of unchanged areas stay where they
+    /// are. Returns the common addresses whose directory changed.
     public func replaceAreas(_ newAreas: [FileArea]) -> Set<UInt16> {
         var touched: Set<UInt16> = []
         let kept = Set(newAreas)
         for area in areas where !kept.contains(area) {
             touched.insert(area.commonAddress)
-            for (_, objectAddress) in addressesByArea[area.name] ?? [:] {
+            for (name, objectAddress) in addressesByArea[area.name] ?? [:] {
                 filesByAddress[PointAddress(commonAddress: area.commonAddress, objectAddress: objectAddress)] = nil
+                remembered[Self.key(name, in: area)] = objectAddress
             }
             addressesByArea[area.name] = nil
             reportedUnlisted[area.name] = nil
         }
         areas = newAreas
+        forgetAddressesOfNoArea()
         return touched
     }
 
-    /// Applies one scan of `areaName`'s directory. New files take the lowest free address, oldest first; a file
-    /// keeps its address while it exists.
-    public func apply(scan: [ScannedFile], area areaName: String) -> CatalogChange? {
+    /// Addresses to give files again when they are listed: the state file's, at start.
+    public func remember(_ addresses: [RememberedFileAddress]) {
+        for entry in addresses { remembered[entry.key] = entry.objectAddress }
+        forgetAddressesOfNoArea()
+    }
+
+    /// What the state file keeps: the address of every listed file, and remembered ones whose folder no complete
+    /// scan has read since.
+    public var addressesToKeep: [RememberedFileAddress] {
+        var kept = remembered
+        for area in areas {
+            for (name, objectAddress) in addressesByArea[area.name] ?? [:] { kept[Self.key(name, in: area)] = objectAddress }
+        }
+        return kept.map { key, objectAddress in
+            RememberedFileAddress(commonAddress: key.commonAddress, directory: key.directory, name: key.name,
+                                  objectAddress: objectAddress)
+        }.sorted { ($0.commonAddress, $0.objectAddress, $0.directory, $0.name)
+            < ($1.commonAddress, $1.objectAddress, $1.directory, $1.name) }
+    }
+
+    private func forgetAddressesOfNoArea() {
+        let folders = Set(areas.map { Self.key("", in: $0).folder })
+        remembered = remembered.filter { folders.contains($0.key.folder) }
+    }
+
+    private static func key(_ name: String, in area: FileArea) -> RememberedFileAddress.Key {
+        RememberedFileAddress.Key(commonAddress: area.commonAddress, directory: area.directory, name: name)
+    }
+
+    /// Applies one scan of `areaName`'s directory. A new file takes the address it had before if it is
+    /// remembered and free, else the lowest free one, oldest file first; a file keeps its address while it exists.
+    /// `complete` is false when the folder could not be read: its files leave the listing, their addresses are
+    /// remembered for when it can.
+    public func apply(scan: [ScannedFile], area areaName: String, complete: Bool = true) -> CatalogChange? {
         guard let area = areas.first(where: { $0.name == areaName }) else { return nil }
         var change = CatalogChange(area: area.name, commonAddress: area.commonAddress)
         var assigned = addressesByArea[area.name] ?? [:]
@@ -132,6 +169,7 @@ public final class FileCatalog {
             let address = PointAddress(commonAddress: area.commonAddress, objectAddress: objectAddress)
             if let file = filesByAddress.removeValue(forKey: address) { change.removed.append(file) }
             assigned[name] = nil
+            if !complete { remembered[Self.key(name, in: area)] = objectAddress }
         }
         for (name, objectAddress) in assigned {
             let address = PointAddress(commonAddress: area.commonAddress, objectAddress: objectAddress)
@@ -144,17 +182,33 @@ public final class FileCatalog {
             ($0.identity.modifiedNanoseconds, $0.name) < ($1.identity.modifiedNanoseconds, $1.name)
         }
         var used = Set(assigned.values)
+        var reclaimed: [String: UInt32] = [:]
+        for scanned in newcomers {
+            guard let objectAddress = remembered.removeValue(forKey: Self.key(scanned.name, in: area)),
+                  area.objectAddresses.contains(objectAddress), used.insert(objectAddress).inserted else { continue }
+            reclaimed[scanned.name] = objectAddress
+        }
+        if complete {
+            let folder = Self.key("", in: area).folder
+            remembered = remembered.filter { $0.key.folder != folder }
+        }
         var next = area.objectAddresses.lowerBound
         var unlisted: Set<String> = []
         for scanned in newcomers {
-            while used.contains(next), next < area.objectAddresses.upperBound { next += 1 }
-            guard !used.contains(next) else {
-                unlisted.insert(scanned.name)
-                continue
+            let objectAddress: UInt32
+            if let earlier = reclaimed[scanned.name] {
+                objectAddress = earlier
+            } else {
+                while used.contains(next), next < area.objectAddresses.upperBound { next += 1 }
+                guard !used.contains(next) else {
+                    unlisted.insert(scanned.name)
+                    continue
+                }
+                used.insert(next)
+                objectAddress = next
             }
-            used.insert(next)
-            assigned[scanned.name] = next
-            let address = PointAddress(commonAddress: area.commonAddress, objectAddress: next)
+            assigned[scanned.name] = objectAddress
+            let address = PointAddress(commonAddress: area.commonAddress, objectAddress: objectAddress)
             let file = CatalogFile(area: area.name, name: scanned.name, path: Self.join(area.directory, scanned.name),
                                    address: address, nameOfFile: area.nameOfFile, identity: scanned.identity,
                                    sectionSize: area.sectionSize, allowDelete: area.allowDelete)

@@ -4,9 +4,10 @@ public import IEC104
 extension Outstation {
     /// Applies one scan of an area's directory; every station serving the area's common address is told of a
     /// change (its active master gets the directory spontaneously, a transfer of a changed file is broken off).
-    public func applyFileScan(_ scan: [ScannedFile], area: String,
+    /// `complete` is false for a folder that could not be read (see ``FileCatalog/apply(scan:area:complete:)``).
+    public func applyFileScan(_ scan: [ScannedFile], area: String, complete: Bool = true,
                               now: LinkInstant) -> (change: CatalogChange?, actions: [(Station, [StationAction])]) {
-        guard let change = files.apply(scan: scan, area: area) else { return (nil, []) }
+        guard let change = files.apply(scan: scan, area: area, complete: complete) else { return (nil, []) }
         guard !change.isEmpty else { return (change, []) }
         return (change, tell(change, now: now))
     }

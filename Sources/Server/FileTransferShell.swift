@@ -69,6 +69,7 @@ extension OutstationRuntime {
         guard outstation.files.areas.contains(area) else { return }
         let fields: Logger.Metadata = ["area": "\(area.name)", "ca": "\(area.commonAddress)"]
         let scan: FileSystemAccess.DirectoryScan
+        let complete: Bool
         switch result {
         case .failure(let failure):
             if fileScanFailures[area.name] != failure.reason {
@@ -78,11 +79,13 @@ extension OutstationRuntime {
                 fileScanFailures[area.name] = failure.reason
             }
             scan = FileSystemAccess.DirectoryScan(files: [], tooLarge: [])
+            complete = false
         case .success(let found):
             if fileScanFailures.removeValue(forKey: area.name) != nil {
                 logger.notice("file transfer: directory \(area.directory) can be read again", metadata: fields)
             }
             scan = found
+            complete = true
         }
         let newlyTooLarge = Set(scan.tooLarge).subtracting(filesReportedTooLarge[area.name] ?? [])
         for name in newlyTooLarge.sorted() {
@@ -91,7 +94,8 @@ extension OutstationRuntime {
             logger.warning("\(text)", metadata: fields)
         }
         filesReportedTooLarge[area.name] = Set(scan.tooLarge)
-        let (change, stationActions) = outstation.applyFileScan(scan.files, area: area.name, now: SystemClock.monotonicNow())
+        let (change, stationActions) = outstation.applyFileScan(scan.files, area: area.name, complete: complete,
+                                                                 now: SystemClock.monotonicNow())
         if let change { logCatalogChange(change, area: area) }
         for (station, actions) in stationActions { perform(actions, station: station) }
     }

@@ -18,8 +18,12 @@ import TestSupport
             PointUpdate(address: address(5), value: .step(StepPosition(value: -64, isTransient: true)),
                         quality: QualityDescriptor(rawValue: 0), time: 7),
         ]
-        try store.save(saved, savedAt: 1)
-        let loaded = try #require(try store.load())
+        let files = [RememberedFileAddress(commonAddress: 47, directory: "/var/lib/rtu104d/records", name: "fault 1.cfg",
+                                           objectAddress: 30002)]
+        try store.save(SavedState(points: saved, fileAddresses: files), savedAt: 1)
+        let state = try #require(try store.load())
+        #expect(state.fileAddresses == files)
+        let loaded = state.points
         #expect(loaded.count == saved.count)
         for (back, original) in zip(loaded, saved) {
             #expect(back.address == original.address)
@@ -38,11 +42,23 @@ import TestSupport
         #expect(try StateStore(directory: Scratch().path).load() == nil)
     }
 
+    @Test func aFileFromBeforeFileAddressesWereKeptLoads() throws {
+        let scratch = Scratch()
+        let store = StateStore(directory: scratch.path)
+        try "{\"version\":1,\"saved_at\":1,\"points\":[{\"ca\":47,\"ioa\":1,\"quality\":0,\"time\":0,\"single\":true}]}"
+            .write(toFile: store.path, atomically: true, encoding: .utf8)
+        let state = try #require(try store.load())
+        #expect(state.points.count == 1)
+        #expect(state.fileAddresses.isEmpty)
+    }
+
     @Test(arguments: [
         ("{\"version\":1,\"points\":[", "not a state file (not JSON)"),
         ("{\"version\":2,\"points\":[]}", "unknown layout (version 2)"),
         ("{\"version\":1,\"points\":[{\"ca\":47,\"ioa\":1,\"quality\":0,\"time\":0}]}", "entry 0 is damaged"),
         ("{\"version\":1,\"points\":[{\"ca\":70000,\"ioa\":1,\"quality\":0,\"single\":true}]}", "entry 0 is damaged"),
+        ("{\"version\":1,\"points\":[],\"files\":[{\"ca\":47,\"ioa\":30001,\"directory\":\"/r\"}]}", "file entry 0 is damaged"),
+        ("{\"version\":1,\"points\":[],\"files\":{}}", "files is not a list"),
     ])
     func aDamagedFileIsRefusedWithItsPath(text: String, problem: String) throws {
         let scratch = Scratch()

@@ -305,6 +305,52 @@ def test_a_reload_adds_and_removes_areas(tmp_path):
         full.stop()
 
 
+def test_a_restart_lists_each_file_at_its_address_of_the_last_run(tmp_path):
+    """The state file keeps each file's address: after b and c moved up past a deleted a, a restart would
+    otherwise list them oldest first from 30001 again, and a master would see its records change places."""
+    records, outbox = tmp_path / "records", tmp_path / "outbox"
+    records.mkdir()
+    outbox.mkdir()
+    contents = {name: os.urandom(size) for name, size in (("a.bin", 10), ("b.bin", 20), ("c.bin", 30), ("d.bin", 40))}
+    for index, name in enumerate(("a.bin", "b.bin", "c.bin")):
+        (records / name).write_bytes(contents[name])
+        os.utime(records / name, (1_760_000_000 + index, 1_760_000_000 + index))
+    (tmp_path / "restart").mkdir()
+    daemon = configured_daemon(tmp_path / "restart", "files", ("main",), records=str(records), outbox=str(outbox))
+    daemon.start()
+    try:
+        assert logged(daemon, "records/c.bin listed at 47:30003"), daemon.log_tail()
+        (records / "a.bin").unlink()
+        assert logged(daemon, "records/a.bin at 47:30001 is gone from the directory"), daemon.log_tail()
+    finally:
+        daemon.stop()  # SIGTERM: the state file is written at the stop
+    saved = json.loads((daemon.state_directory / "state.json").read_text())
+    assert [(entry["name"], entry["ioa"]) for entry in saved["files"]] == [("b.bin", 30002), ("c.bin", 30003)], saved
+    # A newer file arrives while the daemon is stopped: it takes the lowest free address, not b's.
+    (records / "d.bin").write_bytes(contents["d.bin"])
+    os.utime(records / "d.bin", (1_760_000_010, 1_760_000_010))
+    mark = len(daemon.log_text())
+    daemon.start()
+    try:
+        def logged_since_restart(text: str) -> bool:
+            deadline = time.monotonic() + 10.0
+            while text not in daemon.log_text()[mark:]:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(0.02)
+            return True
+
+        assert logged_since_restart("2 files are listed again at their addresses of the last run"), daemon.log_tail()
+        assert logged_since_restart("records/d.bin listed at 47:30001"), daemon.log_tail()
+        with started(daemon) as master:
+            entries = master.directory(CA)
+            assert [(entry.ioa, entry.lof) for entry in entries] == [(30001, 40), (30002, 20), (30003, 30)], entries
+            assert master.get(CA, 30002).data == contents["b.bin"]
+            assert master.get(CA, 30003).data == contents["c.bin"]
+    finally:
+        daemon.stop()
+
+
 def test_status_names_the_areas_and_counts_the_transfers(daemon):
     status = control(daemon, {"op": "status"})
     areas = {area["name"]: area for area in status["file_areas"]}
