@@ -61,12 +61,21 @@ public enum DaemonRunner {
                                           return (try? await server.invalidate(points: points).get()) ?? []
                                       })
         configuration.dropPointTable()
-        let server = try await eventLoop.submit {
-            OutstationServer(eventLoop: eventLoop, logger: logger, outstation: outstation.value, commandHandler: processes)
+        let stateStore = StateStore(directory: configuration.daemon.stateDirectory)
+        let saved = loadState(from: stateStore, logger: logger)
+        let fileAddresses = saved?.fileAddresses ?? []
+        let (server, rememberedFiles) = try await eventLoop.submit {
+            // Before the server starts the first directory scans, so that every file is listed at its old address.
+            // Addresses of folders no area serves any more are forgotten here.
+            outstation.value.files.remember(fileAddresses)
+            let remembered = outstation.value.files.addressesToKeep.count
+            return (OutstationServer(eventLoop: eventLoop, logger: logger, outstation: outstation.value,
+                                     commandHandler: processes), remembered)
         }.get()
         serverBox.server = server
-        let stateStore = StateStore(directory: configuration.daemon.stateDirectory)
-        await restoreState(from: stateStore, into: server, logger: logger)
+        if let saved {
+            await restore(saved, rememberedFiles: rememberedFiles, from: stateStore, into: server, logger: logger)
+        }
         let journal = await EventJournalSetup.attach(configuration, to: server, logger: logger)
         if let journal { record.attach(journal: journal) }
         let metricsEndpoint: MetricsHTTPServer?
@@ -196,23 +205,31 @@ extension DaemonConfiguration {
 /// How often counters and retained values are written to the state file (and always at stop).
 let stateSaveInterval: Duration = .seconds(10)
 
-func restoreState(from store: StateStore, into server: OutstationServer, logger: Logger) async {
+/// The state file's contents; nil, logged, when there is none yet or it cannot be used.
+func loadState(from store: StateStore, logger: Logger) -> SavedState? {
     do {
         guard let saved = try store.load() else {
             logger.info("no state file yet", metadata: ["path": "\(store.path)"])
-            return
+            return nil
         }
-        // Addresses of folders no area serves any more are forgotten here.
-        let (restored, rememberedFiles) = try await server.perform { outstation in
-            outstation.files.remember(saved.fileAddresses)
-            return (saved.points.filter { outstation.image.restore($0) }.count, outstation.files.addressesToKeep.count)
-        }.get()
+        return saved
+    } catch {
+        logger.error("ignoring the state file: \(error)", metadata: ["path": "\(store.path)"])
+        return nil
+    }
+}
+
+/// Puts the saved values back into the image; the file addresses went to the catalog before the server existed.
+func restore(_ saved: SavedState, rememberedFiles: Int, from store: StateStore, into server: OutstationServer,
+             logger: Logger) async {
+    do {
+        let restored = try await server.perform { outstation in saved.points.filter { outstation.image.restore($0) }.count }.get()
         if !saved.points.isEmpty || saved.fileAddresses.isEmpty {
             logger.notice("restored \(restored) of \(saved.points.count) saved values", metadata: ["path": "\(store.path)"])
         }
         if rememberedFiles > 0 {
-            let count = rememberedFiles
-            let text = count == 1 ? "1 file is listed again at its address" : "\(count) files are listed again at their addresses"
+            let text = rememberedFiles == 1 ? "1 file is listed again at its address"
+                : "\(rememberedFiles) files are listed again at their addresses"
             logger.info("file transfer: \(text) of the last run, if they are still there", metadata: ["path": "\(store.path)"])
         }
         // Simulated counters and walks go on from the restored readings, not from the configured values.
