@@ -235,7 +235,8 @@ func restore(_ saved: SavedState, rememberedFiles: Int, from store: StateStore, 
         // Simulated counters and walks go on from the restored readings, not from the configured values.
         if restored > 0 { try await server.resumeSimulation().get() }
     } catch {
-        logger.error("ignoring the state file: \(error)", metadata: ["path": "\(store.path)"])
+        // The file was read; only a server that is already stopping refuses the values.
+        logger.error("cannot restore the saved values: \(error)", metadata: ["path": "\(store.path)"])
     }
 }
 

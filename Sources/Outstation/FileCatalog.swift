@@ -148,12 +148,16 @@ public final class FileCatalog {
     }
 
     private func forgetAddressesOfNoArea() {
-        let folders = Set(areas.map { Self.key("", in: $0).folder })
+        let folders = Set(areas.map(Self.folder(of:)))
         remembered = remembered.filter { folders.contains($0.key.folder) }
     }
 
     private static func key(_ name: String, in area: FileArea) -> RememberedFileAddress.Key {
         RememberedFileAddress.Key(commonAddress: area.commonAddress, directory: area.directory, name: name)
+    }
+
+    private static func folder(of area: FileArea) -> RememberedFileAddress.Folder {
+        RememberedFileAddress.Folder(commonAddress: area.commonAddress, directory: area.directory)
     }
 
     /// Applies one scan of `areaName`'s directory. A new file takes the address it had before if it is
@@ -189,7 +193,7 @@ public final class FileCatalog {
             reclaimed[scanned.name] = objectAddress
         }
         if complete {
-            let folder = Self.key("", in: area).folder
+            let folder = Self.folder(of: area)
             remembered = remembered.filter { $0.key.folder != folder }
         }
         var next = area.objectAddresses.lowerBound
